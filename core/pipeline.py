@@ -1,0 +1,163 @@
+"""Analysis pipeline: stages with declared inputs, one shared decode pass, cached and resumable.
+
+A :class:`Stage` declares the stages it needs, what it wants from the decode pass (sinks) and
+how it turns that into segments. :func:`analyze` probes the video, skips stages whose finished
+run (same version and parameters) is already in the project, runs *one* decode pass feeding all
+pending stages' sinks, then lets each stage finish in dependency order. Each stage's results are
+written in their own transaction and its run is marked done afterwards, so a killed analysis
+resumes at the first unfinished stage. Cancel is honoured throughout.
+
+Runs on the caller's thread (CLI main thread or an app worker).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from core.decode import DecodeResult, Sink, run_decode
+from core.errors import Cancelled, ClipDeskError
+from core.media import MediaInfo, probe
+from core.progress import Task, ensure_task
+from core.store.project import Project, VideoRecord
+
+
+@dataclass
+class StageContext:
+    project: Project
+    video: VideoRecord
+    info: MediaInfo
+    task: Task
+    run_id: int
+    device: str = "cpu"
+    decode: DecodeResult | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def progress(self, stage: str, fraction: float, message: str = "") -> None:
+        self.task.progress(stage, fraction, message)
+
+
+class Stage:
+    """One analysis step. Subclasses set the class attributes and override the methods."""
+
+    name: str = "stage"
+    model: str = "clipdesk"
+    version: str = "1"
+    requires: tuple[str, ...] = ()
+    tracks: tuple[str, ...] = ()
+
+    def params(self) -> dict[str, Any]:
+        """Parameters that change the result (part of the cache key)."""
+        return {}
+
+    def sinks(self, ctx: StageContext) -> list[Sink]:
+        """What the stage needs from the decode pass; ``[]`` if nothing (or all cached)."""
+        return []
+
+    def finish(self, ctx: StageContext) -> None:
+        """Compute and store results after the decode pass (use ``ctx.project``)."""
+
+    @property
+    def source(self) -> str:
+        return f"model:{self.model}@{self.version}"
+
+
+@dataclass
+class AnalyzeReport:
+    video: VideoRecord
+    ran: list[str]
+    skipped: list[str]
+    warnings: list[str]
+
+
+def order_stages(available: Sequence[Stage], wanted: Iterable[str] | None) -> list[Stage]:
+    """The wanted stages plus everything they require, in dependency order."""
+    by_name = {s.name: s for s in available}
+    names = list(wanted) if wanted is not None else [s.name for s in available]
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise ClipDeskError(f"unknown stage(s): {', '.join(unknown)}; known: {', '.join(by_name)}")
+    out: list[Stage] = []
+    seen: set[str] = set()
+
+    def visit(n: str, path: tuple[str, ...]) -> None:
+        if n in seen:
+            return
+        if n in path:
+            raise ClipDeskError(f"stage dependency cycle: {' -> '.join(path + (n,))}")
+        for r in by_name[n].requires:
+            if r in by_name:
+                visit(r, path + (n,))
+        seen.add(n)
+        out.append(by_name[n])
+
+    for n in names:
+        visit(n, ())
+    return out
+
+
+def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequence[Stage],
+            task: Task | None = None, device: str = "cpu", force: bool = False,
+            on_stage_done: Callable[[str], None] | None = None) -> AnalyzeReport:
+    """Analyze one video into ``project`` with ``stages`` (already ordered, see order_stages)."""
+    task = ensure_task(task)
+    info = probe(video_path)  # raises MediaError before the project is touched
+    project.mark_interrupted_runs()
+    video = project.add_video(info)
+    pending: list[Stage] = []
+    skipped: list[str] = []
+    for st in stages:
+        if not force and project.done_run(video.id, st.name, st.version, st.params()):
+            skipped.append(st.name)
+        else:
+            pending.append(st)
+    warnings: list[str] = []
+    if not pending and video.exact:
+        return AnalyzeReport(video, [], skipped, warnings)
+    ctxs: dict[str, StageContext] = {}
+    shared: dict[str, Any] = {}
+    for st in pending:
+        run_id = project.start_run(video.id, st.name, st.model, st.version, st.params())
+        ctxs[st.name] = StageContext(project, video, info, task, run_id, device, shared=shared)
+    try:
+        sinks: list[Sink] = []
+        for st in pending:
+            sinks.extend(st.sinks(ctxs[st.name]))
+        if sinks or not video.exact:
+            result = run_decode(info, sinks, task)
+            if result.corrupt_packets:
+                warnings.append(f"{result.corrupt_packets} corrupt packet(s) skipped")
+            if result.audio_error and any(s.audio for s in sinks):
+                warnings.append(f"audio: {result.audio_error}; speech analysis skipped")
+            project.set_frame_times(video.id, result.frame_times)
+            video = project.video(video.id)
+            for c in ctxs.values():
+                c.decode = result
+                c.video = video
+        ran: list[str] = []
+        for st in pending:
+            ctx = ctxs[st.name]
+            task.check()
+            task.progress(st.name, 0.0, "", force=True)
+            st.finish(ctx)
+            project.finish_run(ctx.run_id, "done")
+            task.progress(st.name, 1.0, "done", force=True)
+            ran.append(st.name)
+            if on_stage_done:
+                on_stage_done(st.name)
+    except Cancelled:
+        for c in ctxs.values():
+            _close_run(project, c.run_id, "cancelled", "cancelled by user")
+        raise
+    except BaseException as e:
+        for c in ctxs.values():
+            _close_run(project, c.run_id, "failed", str(e)[:500])
+        raise
+    return AnalyzeReport(video, ran, skipped, warnings)
+
+
+def _close_run(project: Project, run_id: int, status: str, message: str) -> None:
+    rows = project._q("SELECT status FROM runs WHERE id=?", (run_id,))
+    if rows and rows[0]["status"] == "running":
+        project.finish_run(run_id, status, message)

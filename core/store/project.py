@@ -1,0 +1,438 @@
+"""One ClipDesk project = one SQLite file (WAL), opened through sqlite-utils.
+
+Owns videos, analysis runs, segments with their full label history, the per-frame signal cache
+and project settings. Every write happens inside a transaction, so a crash or a kill leaves the
+file consistent. A ``Project`` may be shared between threads (a lock serialises access), but the
+app gives each thread its own connection and keeps one writer at a time.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import uuid
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import sqlite_utils
+
+from core.errors import ProjectError
+from core.media import MediaInfo
+from core.segments import ACCEPTED, SUGGESTED, Segment
+from core.store.migrations import migrate
+from core.timebase import FrameClock, Rate
+
+PROJECT_SUFFIX = ".clipdesk"
+_SEG_FIELDS = ("track", "start_frame", "end_frame", "label", "confidence", "attrs", "status", "source")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def default_user() -> str:
+    try:
+        name = os.environ.get("CLIPDESK_USER") or getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        name = "local"
+    return f"user:{name}"
+
+
+def project_path_for(video: str | os.PathLike[str]) -> Path:
+    """``match.mp4`` -> ``match.clipdesk`` beside it (INTERFACES.md)."""
+    return Path(video).with_suffix(PROJECT_SUFFIX)
+
+
+def fingerprint(path: str | os.PathLike[str]) -> str:
+    """Size plus a hash of the first and last MiB: stable across renames, cheap on huge files."""
+    p = Path(path)
+    size = p.stat().st_size
+    h = hashlib.sha1(str(size).encode())
+    with open(p, "rb") as f:
+        h.update(f.read(1 << 20))
+        if size > 2 << 20:
+            f.seek(-(1 << 20), os.SEEK_END)
+            h.update(f.read(1 << 20))
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    id: int
+    path: str
+    info: MediaInfo
+    rate: Rate
+    frame_count: int
+    duration: float
+    width: int
+    height: int
+    exact: bool  # frame count and times come from a full decode
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    video_id: int
+    stage: str
+    model: str
+    version: str
+    params: dict[str, Any]
+    status: str
+    message: str | None
+    started_at: str
+    finished_at: str | None
+
+
+def _params_json(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class Project:
+    """A project file. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | os.PathLike[str], create: bool = True) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise ProjectError(f"{self.path}: is a directory, not a project file")
+        if not create and not self.path.exists():
+            raise ProjectError(f"{self.path}: no such project")
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                                   timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            migrate(conn)
+        except sqlite3.DatabaseError as e:
+            raise ProjectError(f"{self.path}: not a ClipDesk project ({e})") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All writes inside commit together or not at all (nested calls join the outer one)."""
+        with self._lock:
+            if self._depth == 0:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.conn
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.conn.execute("COMMIT")
+
+    def _q(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self.conn.execute(sql, tuple(args))
+            cols = [d[0] for d in cur.description] if cur.description else []
+            return [dict(zip(cols, row)) for row in cur.fetchall()]  # type: ignore[misc]
+
+    # -- videos ------------------------------------------------------------------------------
+    def add_video(self, info: MediaInfo) -> VideoRecord:
+        """Register a probed video (or find it again by fingerprint, updating a moved path)."""
+        fp = fingerprint(info.path)
+        with self.transaction() as c:
+            row = c.execute("SELECT id FROM videos WHERE fingerprint=?", (fp,)).fetchone()
+            if row:
+                c.execute("UPDATE videos SET path=? WHERE id=?", (info.path, row[0]))
+                vid = int(row[0])
+            else:
+                cur = c.execute(
+                    "INSERT INTO videos(path, fingerprint, info, fps_num, fps_den, frame_count,"
+                    " duration, width, height, added_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (info.path, fp, json.dumps(info.to_json()), info.rate.num, info.rate.den,
+                     info.frame_count, info.duration, info.width, info.height, now_iso()),
+                )
+                vid = int(cur.lastrowid or 0)
+        return self.video(vid)
+
+    def _video_from_row(self, r: dict[str, Any]) -> VideoRecord:
+        info = MediaInfo.from_json(json.loads(r["info"]))
+        return VideoRecord(
+            id=r["id"], path=r["path"], info=info, rate=Rate(r["fps_num"], r["fps_den"]),
+            frame_count=r["frame_count"], duration=r["duration"], width=r["width"],
+            height=r["height"], exact=r["frame_times"] is not None,
+        )
+
+    def video(self, video_id: int) -> VideoRecord:
+        rows = self._q("SELECT * FROM videos WHERE id=?", (video_id,))
+        if not rows:
+            raise ProjectError(f"no video {video_id} in {self.path}")
+        return self._video_from_row(rows[0])
+
+    def videos(self) -> list[VideoRecord]:
+        return [self._video_from_row(r) for r in self._q("SELECT * FROM videos ORDER BY id")]
+
+    def set_frame_times(self, video_id: int, times: np.ndarray) -> None:
+        """Record the exact decoded frame table (count, duration and VFR times)."""
+        times = np.asarray(times, dtype=np.float64)
+        n = int(times.size)
+        dur = float(times[-1] + (times[-1] - times[-2] if n > 1 else 0.0)) if n else 0.0
+        with self.transaction() as c:
+            info = json.loads(c.execute("SELECT info FROM videos WHERE id=?", (video_id,)).fetchone()[0])
+            info["frame_count"] = n
+            info["duration"] = dur
+            info["frame_count_exact"] = True
+            c.execute(
+                "UPDATE videos SET frame_times=?, frame_count=?, duration=?, info=? WHERE id=?",
+                (zlib.compress(times.tobytes()), n, dur, json.dumps(info), video_id),
+            )
+
+    def frame_times(self, video_id: int) -> np.ndarray | None:
+        rows = self._q("SELECT frame_times FROM videos WHERE id=?", (video_id,))
+        if not rows or rows[0]["frame_times"] is None:
+            return None
+        return np.frombuffer(zlib.decompress(rows[0]["frame_times"]), dtype=np.float64)
+
+    def clock(self, video_id: int) -> FrameClock:
+        v = self.video(video_id)
+        times = self.frame_times(video_id)
+        return FrameClock(v.rate, v.frame_count, times if v.info.vfr else None)
+
+    # -- runs --------------------------------------------------------------------------------
+    def start_run(self, video_id: int, stage: str, model: str, version: str,
+                  params: dict[str, Any]) -> int:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO runs(video_id, stage, model, version, params, status, started_at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (video_id, stage, model, version, _params_json(params), "running", now_iso()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str = "done", message: str | None = None) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET status=?, message=?, finished_at=? WHERE id=?",
+                      (status, message, now_iso(), run_id))
+
+    def _run_from_row(self, r: dict[str, Any]) -> RunRecord:
+        return RunRecord(id=r["id"], video_id=r["video_id"], stage=r["stage"], model=r["model"],
+                         version=r["version"], params=json.loads(r["params"]), status=r["status"],
+                         message=r["message"], started_at=r["started_at"],
+                         finished_at=r["finished_at"])
+
+    def done_run(self, video_id: int, stage: str, version: str,
+                 params: dict[str, Any]) -> RunRecord | None:
+        """The latest finished run of ``stage`` with this version and parameters, if any."""
+        rows = self._q(
+            "SELECT * FROM runs WHERE video_id=? AND stage=? AND version=? AND params=?"
+            " AND status='done' ORDER BY id DESC LIMIT 1",
+            (video_id, stage, version, _params_json(params)),
+        )
+        return self._run_from_row(rows[0]) if rows else None
+
+    def runs(self, video_id: int | None = None) -> list[RunRecord]:
+        if video_id is None:
+            rows = self._q("SELECT * FROM runs ORDER BY id")
+        else:
+            rows = self._q("SELECT * FROM runs WHERE video_id=? ORDER BY id", (video_id,))
+        return [self._run_from_row(r) for r in rows]
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs left 'running' by a killed process become 'failed' (they are redone)."""
+        with self.transaction() as c:
+            cur = c.execute("UPDATE runs SET status='failed', message='interrupted', finished_at=?"
+                            " WHERE status='running'", (now_iso(),))
+            return cur.rowcount
+
+    # -- segments ----------------------------------------------------------------------------
+    @staticmethod
+    def _seg_from_row(r: dict[str, Any]) -> Segment:
+        return Segment(
+            id=r["id"], video_id=r["video_id"], track=r["track"], start_frame=r["start_frame"],
+            end_frame=r["end_frame"], label=r["label"], confidence=r["confidence"],
+            attrs=json.loads(r["attrs"] or "{}"), source=r["source"], status=r["status"],
+            run_id=r["run_id"],
+        )
+
+    def segments(self, video_id: int, track: str | None = None,
+                 include_deleted: bool = False) -> list[Segment]:
+        sql = "SELECT * FROM segments WHERE video_id=?"
+        args: list[Any] = [video_id]
+        if track is not None:
+            sql += " AND track=?"
+            args.append(track)
+        if not include_deleted:
+            sql += " AND deleted=0"
+        sql += " ORDER BY track, start_frame, end_frame, id"
+        return [self._seg_from_row(r) for r in self._q(sql, args)]
+
+    def segment(self, segment_id: int) -> Segment:
+        rows = self._q("SELECT * FROM segments WHERE id=?", (segment_id,))
+        if not rows:
+            raise ProjectError(f"no segment {segment_id}")
+        return self._seg_from_row(rows[0])
+
+    def is_deleted(self, segment_id: int) -> bool:
+        rows = self._q("SELECT deleted FROM segments WHERE id=?", (segment_id,))
+        return bool(rows and rows[0]["deleted"])
+
+    def tracks(self, video_id: int) -> list[str]:
+        return [r["track"] for r in self._q(
+            "SELECT DISTINCT track FROM segments WHERE video_id=? AND deleted=0 ORDER BY track",
+            (video_id,))]
+
+    def _history(self, c: sqlite3.Connection, seg_id: int, video_id: int, op: str, who: str,
+                 batch: str | None, field: str | None = None, old: Any = None,
+                 new: Any = None) -> None:
+        c.execute(
+            "INSERT INTO label_history(segment_id, video_id, op, field, old_value, new_value, who,"
+            " at, batch) VALUES (?,?,?,?,?,?,?,?,?)",
+            (seg_id, video_id, op, field, None if old is None else _dump(old),
+             None if new is None else _dump(new), who, now_iso(), batch),
+        )
+
+    def insert_segment(self, video_id: int, seg: Segment, who: str | None = None,
+                       batch: str | None = None, history: bool = True) -> Segment:
+        who = who or seg.source
+        ts = now_iso()
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO segments(video_id, track, start_frame, end_frame, label, confidence,"
+                " attrs, source, status, run_id, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (video_id, seg.track, int(seg.start_frame), int(seg.end_frame), seg.label,
+                 seg.confidence, _dump(seg.attrs), seg.source, seg.status, seg.run_id, ts, ts),
+            )
+            sid = int(cur.lastrowid or 0)
+            if history:
+                self._history(c, sid, video_id, "create", who, batch, new={
+                    "track": seg.track, "start_frame": seg.start_frame, "end_frame": seg.end_frame,
+                    "label": seg.label, "confidence": seg.confidence, "status": seg.status})
+        return seg.with_(id=sid, video_id=video_id)
+
+    def update_segment(self, segment_id: int, who: str | None = None, batch: str | None = None,
+                       **fields: Any) -> Segment:
+        """Change fields of a segment, recording old and new value of each in the history."""
+        who = who or default_user()
+        bad = set(fields) - set(_SEG_FIELDS)
+        if bad:
+            raise ValueError(f"unknown segment fields {sorted(bad)}")
+        with self.transaction() as c:
+            old = self.segment(segment_id)
+            sets: list[str] = []
+            args: list[Any] = []
+            for k, v in fields.items():
+                ov = getattr(old, k)
+                if ov == v:
+                    continue
+                sets.append(f"{k}=?")
+                args.append(_dump(v) if k == "attrs" else v)
+                self._history(c, segment_id, old.video_id or 0, "update", who, batch, k, ov, v)
+            s = fields.get("start_frame", old.start_frame)
+            e = fields.get("end_frame", old.end_frame)
+            if e < s:
+                raise ValueError(f"segment end {e} before start {s}")
+            if sets:
+                sets.append("updated_at=?")
+                args.append(now_iso())
+                c.execute(f"UPDATE segments SET {', '.join(sets)} WHERE id=?", (*args, segment_id))
+        return self.segment(segment_id)
+
+    def delete_segment(self, segment_id: int, who: str | None = None, batch: str | None = None,
+                       deleted: bool = True) -> None:
+        """Soft delete (or restore): the row and its history stay for training and undo."""
+        who = who or default_user()
+        with self.transaction() as c:
+            seg = self.segment(segment_id)
+            c.execute("UPDATE segments SET deleted=?, updated_at=? WHERE id=?",
+                      (1 if deleted else 0, now_iso(), segment_id))
+            self._history(c, segment_id, seg.video_id or 0, "delete" if deleted else "restore",
+                          who, batch)
+
+    def history(self, segment_id: int) -> list[dict[str, Any]]:
+        rows = self._q("SELECT * FROM label_history WHERE segment_id=? ORDER BY id", (segment_id,))
+        for r in rows:
+            for k in ("old_value", "new_value"):
+                r[k] = json.loads(r[k]) if r[k] is not None else None  # type: ignore[index]
+        return rows
+
+    def replace_machine_segments(self, video_id: int, track: str, segs: Sequence[Segment],
+                                 run_id: int | None) -> list[Segment]:
+        """Store a model's output for ``track``, replacing earlier *untouched* suggestions.
+
+        Segments a person accepted, rejected or edited (anything with a human history entry)
+        are kept: their machine value and the correction survive as training data.
+        """
+        with self.transaction() as c:
+            c.execute(
+                "DELETE FROM segments WHERE video_id=? AND track=? AND status=? AND source LIKE"
+                " 'model:%' AND id NOT IN (SELECT segment_id FROM label_history WHERE op!='create')",
+                (video_id, track, SUGGESTED),
+            )
+            out = [self.insert_segment(video_id, s.with_(run_id=run_id), history=False) for s in segs]
+        return out
+
+    def reviewed_count(self, video_id: int, track: str) -> int:
+        rows = self._q("SELECT COUNT(*) AS n FROM segments WHERE video_id=? AND track=? AND"
+                       " deleted=0 AND status=?", (video_id, track, ACCEPTED))
+        return int(rows[0]["n"])
+
+    # -- signals -----------------------------------------------------------------------------
+    def put_signal(self, video_id: int, name: str, key: str, array: np.ndarray) -> None:
+        a = np.ascontiguousarray(array)
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO signals(video_id, name, key, dtype, shape, data, created_at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (video_id, name, key, a.dtype.str, json.dumps(list(a.shape)),
+                 zlib.compress(a.tobytes(), 3), now_iso()),
+            )
+
+    def get_signal(self, video_id: int, name: str, key: str) -> np.ndarray | None:
+        rows = self._q("SELECT dtype, shape, data FROM signals WHERE video_id=? AND name=? AND key=?",
+                       (video_id, name, key))
+        if not rows:
+            return None
+        r = rows[0]
+        return np.frombuffer(zlib.decompress(r["data"]), dtype=np.dtype(r["dtype"])).reshape(
+            json.loads(r["shape"]))
+
+    # -- settings ----------------------------------------------------------------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        rows = self._q("SELECT value FROM settings WHERE key=?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?,?)", (key, _dump(value)))
+
+
+def new_batch() -> str:
+    return uuid.uuid4().hex[:12]

@@ -1,0 +1,26 @@
+"""The analysis stages ClipDesk runs, in pipeline order, bound to their models.
+
+``core`` defines what a stage is and implements the classical ones; model-backed stages live
+in ``models``. This module is where they are put together for the CLI and the app. Imports are
+lazy so listing stages costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.pipeline import Stage
+
+# The names INTERFACES.md promises for ``clipdesk analyze --stages``.
+STAGE_NAMES = ("shots", "scenes", "speech", "persons", "scoreboard", "actions", "highlights")
+
+
+def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu") -> list[Stage]:
+    """Every stage this installation can run, configured from project/user ``settings``."""
+    settings = settings or {}
+    stages: list[Stage] = []
+    return stages
+
+
+def default_stage_names(stages: list[Stage]) -> list[str]:
+    return [s.name for s in stages]
