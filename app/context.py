@@ -35,7 +35,7 @@ class _EditCommand(QUndoCommand):
     """Adapter: one core edit on the Qt undo stack. The document's EditStack does the work."""
 
     def __init__(self, ctx: "ReviewContext", edit: Any) -> None:
-        super().__init__(str(getattr(edit, "description", None) or type(edit).__name__))
+        super().__init__(str(getattr(edit, "text", None) or type(edit).__name__))
         self._ctx = ctx
         self._edit = edit
         self._first = True
@@ -62,6 +62,7 @@ class ReviewContext(QObject):
     projectChanged = Signal()  # project or current video switched (or analysis added results)
     playheadChanged = Signal(int)  # current frame
     seekRequested = Signal(int)  # any panel asks the player to show a frame
+    scrubRequested = Signal(int)  # like seekRequested while dragging: a nearby keyframe will do
     selectionChanged = Signal(object)  # Segment | None
     segmentsChanged = Signal(object)  # core.ops.ChangeSet, or None = everything
     marksChanged = Signal()  # in/out marks changed
@@ -112,7 +113,7 @@ class ReviewContext(QObject):
             except ImportError as e:  # editing is unavailable, viewing still works
                 log.warning("editing disabled: %s", e)
             else:
-                self.edits = EditStack(self.project, video.id)
+                self.edits = EditStack(self.project)
         self.projectChanged.emit()
         self.selectionChanged.emit(None)
         self.playheadChanged.emit(0)
@@ -142,6 +143,12 @@ class ReviewContext(QObject):
         frame = self.clamp(frame)
         self.set_playhead(frame)
         self.seekRequested.emit(frame)
+
+    def scrub(self, frame: int) -> None:
+        """While dragging: move the playhead, show the nearest keyframe (exact on ``seek``)."""
+        frame = self.clamp(frame)
+        self.set_playhead(frame)
+        self.scrubRequested.emit(frame)
 
     def set_playhead(self, frame: int) -> None:
         """Called by the player when a frame is on screen (does not request a decode)."""
@@ -180,7 +187,7 @@ class ReviewContext(QObject):
         """
         if self.edits is None:
             raise RuntimeError("no video open for editing")
-        change = self.edits.apply(edit)
+        change = self.edits.push(edit)
         self.undo_stack.push(_EditCommand(self, edit))
         self._changed(change)
         return change
@@ -192,6 +199,8 @@ class ReviewContext(QObject):
         self.undo_stack.redo()
 
     def _changed(self, change: Any) -> None:
+        if change is None:
+            return
         self.segmentsChanged.emit(change)
         self._refresh_selection()
 
