@@ -19,6 +19,16 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
     """Every stage this installation can run, configured from project/user ``settings``."""
     settings = settings or {}
     stages: list[Stage] = []
+    try:  # speech and audio lanes (issue 4); one failing import must not hide other stages
+        from core.audio_stage import AudioLanesStage
+        from models.speech_stage import SpeechStage
+
+        stages.append(AudioLanesStage())
+        stages.append(SpeechStage(settings.get("speech"), device=device))
+    except Exception as e:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).warning("speech stages unavailable: %s", e)
     return stages
 
 
