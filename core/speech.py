@@ -84,11 +84,12 @@ def speech_safe_boundary(frame: int, speech: Sequence[Segment], max_shift: int |
     if prefer not in PREFER:
         raise ValueError(f"prefer must be one of {PREFER}, not {prefer!r}")
     frame = int(frame)
-    for a, b, _ in speech_blocks(speech):
+    for a, b, block_id in speech_blocks(speech):
         if not a < frame < b:
             continue
-        seg = _containing(frame, speech)
-        sid = seg.id if seg is not None else None
+        seg = _containing(frame, speech)  # None at a join between touching segments
+        sid = seg.id if seg is not None else next(
+            (s.id for s in speech if s.start_frame < frame <= s.end_frame), block_id)
         da, db = frame - a, b - frame
         if prefer == "earlier":
             order = [a, b]
