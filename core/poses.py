@@ -19,8 +19,12 @@ col   meaning
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from core.store.project import Project
 
 POSE_SIGNAL = "poses"
 N_KPT = 17
@@ -113,3 +117,17 @@ class PoseTable:
                             (1 - w) * a.box + w * b.box,
                             (1 - w) * a.keypoints + w * b.keypoints))
         return out
+
+
+def latest_signal_key(project: "Project", video_id: int, name: str) -> str | None:
+    """Key of the newest stored signal ``name`` for a video (any model version/parameters)."""
+    # Project has no public listing of signal keys; one read-only query through its helper.
+    rows = project._q("SELECT key FROM signals WHERE video_id=? AND name=? ORDER BY created_at DESC,"
+                      " rowid DESC LIMIT 1", (video_id, name))
+    return str(rows[0]["key"]) if rows else None
+
+
+def load_poses(project: "Project", video_id: int, key: str | None = None) -> PoseTable:
+    """The video's tracked poses (newest persons run unless ``key`` is given); empty if none."""
+    key = key or latest_signal_key(project, video_id, POSE_SIGNAL)
+    return PoseTable(project.get_signal(video_id, POSE_SIGNAL, key) if key else None)

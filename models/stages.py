@@ -29,6 +29,14 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
         import logging
 
         logging.getLogger(__name__).warning("speech stages unavailable: %s", e)
+    try:  # persons, poses and ball (issue 5)
+        from models.persons_stage import PersonsStage
+
+        stages.append(PersonsStage.from_settings(settings, device=device))
+    except Exception as e:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).warning("persons stage unavailable: %s", e)
     return stages
 
 
