@@ -1,0 +1,143 @@
+"""Editor hand-off through OpenTimelineIO: ``.otio`` (every track), and FCPXML (Resolve/FCP X),
+FCP 7 XML (Premiere) and CMX3600 EDL through the OTIO adapters (one cut list).
+
+``.otio`` keeps the source layout: one OTIO track per ClipDesk track (overlapping segments go to
+extra lanes ``person 2``, ...), each segment a clip at its own source time with gaps between, and
+every ClipDesk field in ``metadata["clipdesk"]``. The NLE formats get one video track: the chosen
+track's segments back to back (the shots tile the video, so a shot list stays in place; the
+highlights become a reel). OTIO stores rates as floats: ``num/den`` is passed exactly as that
+float, and frames are whole numbers, so 30000/1001 round-trips frame-exactly.
+
+Pure functions; any thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from core.export.data import ExportData, ExportError
+from core.export.tabular import SCHEMA, video_json
+from core.segments import HIGHLIGHT, SHOT, Segment
+
+RT = otio.opentime.RationalTime
+TR = otio.opentime.TimeRange
+
+
+def _rate(d: ExportData) -> float:
+    return d.video.rate.num / d.video.rate.den
+
+
+def _reference(d: ExportData) -> otio.schema.ExternalReference:
+    rate = _rate(d)
+    return otio.schema.ExternalReference(
+        target_url=Path(d.video.path).resolve().as_uri() if Path(d.video.path).is_absolute()
+        else d.video.path,
+        available_range=TR(RT(0, rate), RT(d.video.frame_count, rate)))
+
+
+def _clip(d: ExportData, s: Segment, ref: otio.schema.ExternalReference, name: str) -> otio.schema.Clip:
+    rate = _rate(d)
+    clip = otio.schema.Clip(name=name, media_reference=ref,
+                            source_range=TR(RT(s.start_frame, rate), RT(s.length, rate)))
+    clip.metadata["clipdesk"] = {
+        "id": s.id, "track": s.track, "start_frame": s.start_frame, "end_frame": s.end_frame,
+        "label": s.label, "confidence": s.confidence, "source": s.source, "status": s.status,
+        "attrs": s.attrs}
+    return clip
+
+
+def _lanes(segs: list[Segment]) -> list[list[Segment]]:
+    """Greedy interval partition: segments that overlap go to separate lanes."""
+    lanes: list[list[Segment]] = []
+    for s in segs:
+        for lane in lanes:
+            if lane[-1].end_frame <= s.start_frame:
+                lane.append(s)
+                break
+        else:
+            lanes.append([s])
+    return lanes
+
+
+def _name(s: Segment, i: int) -> str:
+    return s.label if s.label else f"{s.track} {i + 1}"
+
+
+def build_timeline(d: ExportData) -> otio.schema.Timeline:
+    """Every track at its source position, ClipDesk fields in namespaced metadata."""
+    rate = _rate(d)
+    tl = otio.schema.Timeline(name=Path(d.video.path).stem)
+    tl.global_start_time = RT(0, rate)
+    tl.metadata["clipdesk"] = {"schema": SCHEMA, "video": video_json(d)}
+    ref = _reference(d)
+    for track, segs in d.segments.items():
+        for li, lane in enumerate(_lanes(segs)):
+            ot = otio.schema.Track(name=track if li == 0 else f"{track} {li + 1}",
+                                   kind=otio.schema.TrackKind.Video)
+            ot.metadata["clipdesk"] = {"track": track, "lane": li}
+            pos = 0
+            for i, s in enumerate(lane):
+                if s.start_frame > pos:
+                    ot.append(otio.schema.Gap(source_range=TR(RT(0, rate), RT(s.start_frame - pos, rate))))
+                ot.append(_clip(d, s, ref, _name(s, i)))
+                pos = s.end_frame
+            tl.tracks.append(ot)
+    return tl
+
+
+def cut_track(d: ExportData) -> str:
+    """The track an NLE cut list is made of: the one asked for, else highlights, else shots."""
+    if len(d.segments) == 1:
+        return d.tracks[0]
+    for t in (HIGHLIGHT, SHOT):
+        if t in d.segments:
+            return t
+    raise ExportError("an editor cut list needs a shot or highlight track (or one --track)")
+
+
+def build_cut_list(d: ExportData) -> otio.schema.Timeline:
+    """One video track: the chosen segments back to back (overlaps kept in source order)."""
+    rate = _rate(d)
+    track = cut_track(d)
+    tl = otio.schema.Timeline(name=f"{Path(d.video.path).stem} {track}")
+    tl.global_start_time = RT(0, rate)
+    tl.metadata["clipdesk"] = {"schema": SCHEMA, "video": video_json(d), "track": track}
+    ref = _reference(d)
+    ot = otio.schema.Track(name=track, kind=otio.schema.TrackKind.Video)
+    for i, s in enumerate(d.segments[track]):
+        if s.length > 0:
+            ot.append(_clip(d, s, ref, _name(s, i)))
+    if not len(ot):
+        raise ExportError(f"track '{track}' has no segments to cut")
+    tl.tracks.append(ot)
+    return tl
+
+
+def to_otio(d: ExportData) -> str:
+    return str(otio.adapters.write_to_string(build_timeline(d), adapter_name="otio_json"))
+
+
+def to_edl(d: ExportData) -> str:
+    return str(otio.adapters.write_to_string(build_cut_list(d), adapter_name="cmx_3600",
+                                             rate=_rate(d)))
+
+
+def to_fcp7(d: ExportData) -> str:
+    return str(otio.adapters.write_to_string(build_cut_list(d), adapter_name="fcp_xml"))
+
+
+def to_fcpxml(d: ExportData) -> str:
+    """FCPXML through otio-fcpx-xml-adapter. The adapter only knows a fixed table of rates keyed
+    by float; the exact ``frameDuration`` of this video's rate is added to that table first."""
+    rate = _rate(d)
+    # OTIO loads adapter modules itself (not through sys.modules): patch the instance it uses.
+    table: dict[Any, str] = otio.adapters.from_name("fcpx_xml").module().FRAMERATE_FRAMEDURATION
+    exact = f"{d.video.rate.den}/{d.video.rate.num}s"
+    if int(rate) in table and int(rate) != rate:
+        raise ExportError(f"FCPXML cannot express {d.video.rate} fps (the adapter would use {int(rate)})")
+    if int(rate) not in table:
+        table.setdefault(rate, exact)
+    return str(otio.adapters.write_to_string(build_cut_list(d), adapter_name="fcpx_xml"))
