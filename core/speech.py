@@ -207,11 +207,12 @@ class Word:
     interpolated: bool = False
 
 
-MIN_WORD_S = 0.04
+MIN_WORD_S = 0.04  # shortest time an interpolated word is given
+COLLAPSED_S = 0.015  # a word aligned shorter than this has no usable time (Whisper's step is 20 ms)
 
 
 def _weak(w: Word, seg_start: float, seg_end: float, prev_end: float) -> bool:
-    if w.end - w.start < MIN_WORD_S:
+    if w.end - w.start < COLLAPSED_S:
         return True
     if w.start < seg_start - 0.05 or w.end > seg_end + 0.05:
         return True
