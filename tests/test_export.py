@@ -285,3 +285,26 @@ def test_every_format_writes(ntsc: tuple[Project, int], tmp_path: Path) -> None:
     for name, f in FORMATS.items():
         out = export(p, vid, name, tmp_path / f"all{f.suffix}.{name}")
         assert out.stat().st_size > 20, name
+
+
+def test_word_track_becomes_readable_cues(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "w.mp4", 500, Fraction(25))
+    with Project(tmp_path / "w.clipdesk") as p:
+        vid = p.add_video(probe(video)).id
+        words = [(0, 10, "Hello"), (10, 20, "world."), (21, 30, "This"), (30, 40, "goes"), (40, 50, "on"),
+                 (80, 90, "after"), (90, 100, "a"), (100, 110, "pause")]  # 30 frames = 1.2 s pause
+        words += [(200 + 5 * i, 205 + 5 * i, f"w{i:02d}") for i in range(60)]  # a long run-on stream
+        for a, b, w in words:
+            p.insert_segment(vid, Segment("word", a, b, label=w, source="model:asr@1"))
+        srt = render(p, vid, "srt")
+        cues = [c.split("\n") for c in srt.strip().split("\n\n")]
+        texts = [" ".join(c[2:]) for c in cues]
+        assert texts[:3] == ["Hello world.", "This goes on", "after a pause"]
+        assert cues[0][1] == "00:00:00,000 --> 00:00:00,800"
+        rest = cues[3:]
+        assert len(rest) >= 3 and all(len(line) <= 42 for c in rest for line in c[2:])
+        assert all(len(c) <= 4 for c in rest)  # index, time, at most two lines
+        assert " ".join(texts[3:]).split() == [f"w{i:02d}" for i in range(60)]  # nothing lost
+        p.insert_segment(vid, Segment("speech", 0, 100, label="x " * 40 + "end", source="model:asr@1"))
+        line = render(p, vid, "vtt", ["speech"]).split("\n\n")[1]
+        assert line.count("\n") == 2 and line.endswith("end")

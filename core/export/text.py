@@ -8,6 +8,8 @@ Pure functions; any thread.
 
 from __future__ import annotations
 
+import textwrap
+
 from core.export.data import ExportData, ExportError
 from core.segments import HIGHLIGHT, SCENE, SPEECH, WORD, Segment
 
@@ -32,18 +34,53 @@ def _stamp(ms: int, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+# Subtitle layout (common broadcast/streaming guidance): two lines of up to 42 characters,
+# a cue at most 6 s long, and a new cue after a pause or the end of a sentence.
+LINE_CHARS = 42
+CUE_LINES = 2
+CUE_MS = 6000
+PAUSE_MS = 600
+
+
+def _wrap(text: str) -> str:
+    return "\n".join(textwrap.wrap(" ".join(text.split()), LINE_CHARS)) or text.strip()
+
+
+def _word_cues(words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Words -> readable cues: break at pauses, sentence ends, and the length limits."""
+    cues: list[tuple[int, int, str]] = []
+    cur: list[tuple[int, int, str]] = []
+
+    def flush() -> None:
+        if cur:
+            cues.append((cur[0][0], cur[-1][1], _wrap(" ".join(w for _, _, w in cur))))
+            cur.clear()
+
+    for a, b, w in words:
+        if cur:
+            text = " ".join(x for _, _, x in cur) + " " + w
+            if (a - cur[-1][1] > PAUSE_MS or cur[-1][2][-1:] in ".?!" or b - cur[0][0] > CUE_MS
+                    or len(textwrap.wrap(text, LINE_CHARS)) > CUE_LINES):
+                flush()
+        cur.append((a, b, w))
+    flush()
+    return cues
+
+
 def _cues(d: ExportData) -> list[tuple[int, int, str]]:
     track = _pick(d, (SPEECH, WORD), "subtitles")
-    cues = []
+    items = []
     for s in d.segments[track]:
-        text = (s.label or "").strip()
+        text = " ".join((s.label or "").split())
         if not text:
             continue
         a, b = _ms(d.time(s.start_frame)), _ms(d.time(s.end_frame))
-        cues.append((a, max(b, a + 1), text))
-    if not cues:
+        items.append((a, max(b, a + 1), text))
+    if not items:
         raise ExportError(f"track '{track}' has no text to write as subtitles")
-    return cues
+    if track == WORD:
+        return _word_cues(items)
+    return [(a, b, _wrap(t)) for a, b, t in items]
 
 
 def to_srt(d: ExportData) -> str:
