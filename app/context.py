@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QObject, QRectF, Signal
 from PySide6.QtGui import QPainter, QUndoCommand, QUndoStack
 
+from app.qtenv import fix_signal_refcount
+
+fix_signal_refcount()  # before any panel emits a signal (PySide6 6.12 refcount bug)
+
 if TYPE_CHECKING:
     from core.segments import Segment
     from core.store.project import Project, VideoRecord

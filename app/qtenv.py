@@ -44,6 +44,7 @@ def make_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
     """The QApplication (created once, after :func:`fix_platform_env`)."""
     from PySide6.QtWidgets import QApplication
 
+    fix_signal_refcount()
     app = QApplication.instance()
     if app is None:
         fix_platform_env()
@@ -51,3 +52,45 @@ def make_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
         app.setApplicationName("ClipDesk")
         app.setOrganizationName("ClipDesk")
     return app
+
+
+_FIXED = False
+
+
+def fix_signal_refcount() -> bool:
+    """Work around a PySide6 6.12 bug: ``SignalInstance.emit`` returns ``True`` without a new
+    reference, so every Python-side emit drops one reference to ``True`` and after a few hundred
+    emits the interpreter aborts (``bool_dealloc``). Detected by measuring, fixed by re-adding the
+    missing reference; a no-op on versions without the bug. Safe to call repeatedly."""
+    global _FIXED
+    if _FIXED:
+        return True
+    import ctypes
+
+    from PySide6.QtCore import QObject, Signal, SignalInstance
+
+    class _Probe(QObject):
+        sig = Signal()
+
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for _ in range(4):
+        probe.sig.emit()
+    lost = before - sys.getrefcount(True)
+    if lost <= 0:
+        return False
+    incref = ctypes.pythonapi.Py_IncRef
+    incref.argtypes = [ctypes.py_object]
+    for _ in range(lost):
+        incref(True)
+    original = SignalInstance.emit
+
+    def emit(self: SignalInstance, *args: object) -> object:
+        result = original(self, *args)
+        if result is True or result is False:
+            incref(result)
+        return result
+
+    SignalInstance.emit = emit  # type: ignore[method-assign,assignment]
+    _FIXED = True
+    return True
