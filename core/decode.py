@@ -132,7 +132,9 @@ class _Sampler:
         if self.step is None:
             return True
         if t + 1e-6 >= self.next_t:
-            self.next_t = max(self.next_t + self.step, t + self.step * 0.5)
+            nxt = self.next_t + self.step
+            # Stay on the regular grid; after a gap (VFR, dropped frames) restart from here.
+            self.next_t = nxt if nxt > t + 1e-6 else t + self.step
             return True
         return False
 

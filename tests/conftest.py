@@ -36,3 +36,61 @@ def project(tmp_path: Path):
     p = Project(tmp_path / "test.clipdesk")
     yield p
     p.close()
+
+
+def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (64, 48), fps: int = 25,
+                codec: str = "libx264", audio: bool = False, seed: int = 0,
+                pts: list[int] | None = None, time_base: "Fraction | None" = None) -> Path:
+    """A small moving-noise video (optionally with a 440 Hz tone); ``pts`` makes it VFR."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream(codec, rate=fps)
+        vs.width, vs.height = size
+        vs.pix_fmt = "yuv420p"
+        if time_base is not None:
+            vs.codec_context.time_base = time_base
+            vs.time_base = time_base
+        ast = None
+        if audio:
+            ast = c.add_stream("aac", rate=16000)
+            ast.layout = "mono"
+        for i in range(frames):
+            img = np.roll(base, i * 2, axis=1)
+            fr = av.VideoFrame.from_ndarray(img, format="rgb24")
+            if pts is not None:
+                fr.pts = pts[i]
+                fr.time_base = time_base or Fraction(1, fps)
+            for pkt in vs.encode(fr):
+                c.mux(pkt)
+        for pkt in vs.encode():
+            c.mux(pkt)
+        if ast is not None:
+            n = int(16000 * frames / fps)
+            t = np.arange(n) / 16000
+            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            for s in range(0, n, 1024):
+                chunk = tone[s:s + 1024].reshape(1, -1)
+                af = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+                af.sample_rate = 16000
+                af.pts = s
+                for pkt in ast.encode(af):
+                    c.mux(pkt)
+            for pkt in ast.encode():
+                c.mux(pkt)
+    return path
+
+
+@pytest.fixture
+def make_video(tmp_path: Path):
+    """Factory fixture: ``make_video("name.mp4", frames=..., ...)`` -> path in tmp_path."""
+
+    def _make(name: str = "clip.mp4", **kw):
+        return write_video(tmp_path / name, **kw)
+
+    return _make
