@@ -112,6 +112,15 @@ def test_real_vfr_film_times_are_decoded_timestamps(shared_media: Path, annotati
         assert starts == [0.0, round(times[c1], 6), round(times[c2], 6)]
         assert abs(starts[1] - t1) < 0.002 and abs(starts[2] - t2) < 0.002
         assert info.vfr
+        # Editors conform VFR files to the stream's nominal 23.976 fps: the EDL places the cuts
+        # where PySceneDetect's goldens (which count nominal-rate frames) have them.
+        edl = tmp_path / "ge.edl"
+        assert main(["export", str(p.path), "-f", "edl", "-o", str(edl)]) == 0
+        tl = otio.adapters.read_from_file(str(edl), adapter_name="cmx_3600", rate=24000 / 1001)
+        starts = [round(c.source_range.start_time.value) for c in tl.tracks[0].find_clips()]
+        assert starts == [0, *truth["pyscenedetect_golden_frames"]]
+        rows = render(p, vid, "csv").splitlines()[1:]
+        assert [r.split(",")[6] for r in rows] == ["00:00:00:00", "00:00:03:18", "00:00:08:18"]
         assert doc["video"]["frame_count"] == n == 160
 
 

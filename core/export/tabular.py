@@ -10,19 +10,11 @@ import io
 import json
 from typing import Any
 
-import opentimelineio as otio
-
 from core.export.data import ExportData, ExportError
+from core.export.rates import smpte, timecode_rate
 from core.segments import SCENE, SHOT, Segment
-from core.timebase import Rate
 
 SCHEMA = "clipdesk.export/1"
-
-
-def smpte(frame: int, rate: Rate) -> str:
-    """SMPTE timecode as editors expect it: drop-frame (``;``) for 29.97/59.94, else non-drop."""
-    return str(otio.opentime.to_timecode(otio.opentime.RationalTime(frame, rate.num / rate.den),
-                                         rate.num / rate.den))
 
 
 def segment_json(d: ExportData, s: Segment) -> dict[str, Any]:
@@ -54,10 +46,11 @@ def to_csv(d: ExportData) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    rate = d.video.rate
+    rate = timecode_rate(d)  # probes the file once for VFR video, not per row
     for s in d.all_segments():
         w.writerow([s.id, s.track, s.start_frame, s.end_frame, f"{d.time(s.start_frame):.6f}",
-                    f"{d.time(s.end_frame):.6f}", smpte(s.start_frame, rate), smpte(s.end_frame, rate),
+                    f"{d.time(s.end_frame):.6f}", smpte(d, s.start_frame, rate),
+                    smpte(d, s.end_frame, rate),
                     "" if s.label is None else s.label,
                     "" if s.confidence is None else f"{s.confidence:.4f}", s.source, s.status,
                     json.dumps(s.attrs, sort_keys=True, ensure_ascii=False)])

@@ -13,12 +13,14 @@ Pure functions; any thread.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import opentimelineio as otio
 
 from core.export.data import ExportData, ExportError
+from core.export.rates import frame_at, timecode_rate
 from core.export.tabular import SCHEMA, video_json
 from core.segments import HIGHLIGHT, SHOT, Segment
 
@@ -99,17 +101,22 @@ def cut_track(d: ExportData) -> str:
 
 
 def build_cut_list(d: ExportData) -> otio.schema.Timeline:
-    """One video track: the chosen segments back to back (overlaps kept in source order)."""
-    rate = _rate(d)
+    """One video track: the chosen segments back to back, at the timecode rate editors use."""
+    rate = timecode_rate(d)
     track = cut_track(d)
     tl = otio.schema.Timeline(name=f"{Path(d.video.path).stem} {track}")
     tl.global_start_time = RT(0, rate)
     tl.metadata["clipdesk"] = {"schema": SCHEMA, "video": video_json(d), "track": track}
-    ref = _reference(d)
+    end = frame_at(d, d.video.frame_count, rate)
+    ref = otio.schema.ExternalReference(target_url=_reference(d).target_url,
+                                        available_range=TR(RT(0, rate), RT(end, rate)))
     ot = otio.schema.Track(name=track, kind=otio.schema.TrackKind.Video)
     for i, s in enumerate(d.segments[track]):
-        if s.length > 0:
-            ot.append(_clip(d, s, ref, _name(s, i)))
+        a, b = frame_at(d, s.start_frame, rate), frame_at(d, s.end_frame, rate)
+        if b > a:
+            clip = _clip(d, s, ref, _name(s, i))
+            clip.source_range = TR(RT(a, rate), RT(b - a, rate))
+            ot.append(clip)
     if not len(ot):
         raise ExportError(f"track '{track}' has no segments to cut")
     tl.tracks.append(ot)
@@ -121,8 +128,12 @@ def to_otio(d: ExportData) -> str:
 
 
 def to_edl(d: ExportData) -> str:
-    return str(otio.adapters.write_to_string(build_cut_list(d), adapter_name="cmx_3600",
-                                             rate=_rate(d)))
+    tl = build_cut_list(d)
+    return str(otio.adapters.write_to_string(tl, adapter_name="cmx_3600", rate=_tl_rate(tl)))
+
+
+def _tl_rate(tl: otio.schema.Timeline) -> float:
+    return float(tl.global_start_time.rate)
 
 
 def to_fcp7(d: ExportData) -> str:
@@ -132,12 +143,14 @@ def to_fcp7(d: ExportData) -> str:
 def to_fcpxml(d: ExportData) -> str:
     """FCPXML through otio-fcpx-xml-adapter. The adapter only knows a fixed table of rates keyed
     by float; the exact ``frameDuration`` of this video's rate is added to that table first."""
-    rate = _rate(d)
+    tl = build_cut_list(d)
+    rate = _tl_rate(tl)
     # OTIO loads adapter modules itself (not through sys.modules): patch the instance it uses.
     table: dict[Any, str] = otio.adapters.from_name("fcpx_xml").module().FRAMERATE_FRAMEDURATION
-    exact = f"{d.video.rate.den}/{d.video.rate.num}s"
+    f = Fraction(rate).limit_denominator(1001000)
+    exact = f"{f.denominator}/{f.numerator}s"
     if int(rate) in table and int(rate) != rate:
-        raise ExportError(f"FCPXML cannot express {d.video.rate} fps (the adapter would use {int(rate)})")
+        raise ExportError(f"FCPXML cannot express {rate:.3f} fps (the adapter would use {int(rate)})")
     if int(rate) not in table:
         table.setdefault(rate, exact)
-    return str(otio.adapters.write_to_string(build_cut_list(d), adapter_name="fcpx_xml"))
+    return str(otio.adapters.write_to_string(tl, adapter_name="fcpx_xml"))
