@@ -255,11 +255,11 @@ def export_gif(path: str, clock: FrameClock, start: int, end: int, out: str | os
     oh = max(2, int(round(ow * h0 / w0)) // 2 * 2)
     times = [clock.time(f) for f in range(start, end)]
     picks: list[int] = []
-    next_t = -1.0
+    next_t = times[0]
     for i, t in enumerate(times):
         if t + 1e-6 >= next_t:
             picks.append(i)
-            next_t = t + 1.0 / fps
+            next_t = max(next_t + 1.0 / fps, t + 0.5 / fps)
     tmp = out.with_name(f".{out.stem}.part.gif")
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "rawvideo",
            "-pix_fmt", "rgb24", "-s", f"{ow}x{oh}", "-r", f"{fps:g}", "-i", "pipe:0", "-filter_complex",

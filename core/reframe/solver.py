@@ -90,7 +90,8 @@ def solve_tracking(targets: np.ndarray, weights: np.ndarray, lo: float, hi: floa
     L = max(1.0, kin.smooth_frames)
     lv = np.full(max(0, n - 1), 0.5 * L * L)
     la = np.full(max(0, n - 2), L ** 4)
-    x = np.clip(t, lo, hi)
+    # start still at the typical position: inside the dead zone the camera then never drifts
+    x = np.full(n, float(np.clip(fb, lo, hi)))
     for _ in range(max(1, kin.iterations)):
         t_eff = np.clip(x, t - kin.dead_zone, t + kin.dead_zone)
         x = _banded_solve(w + pin_w, w * t_eff + pin_w * pin_v, lv, la)
