@@ -1,0 +1,48 @@
+"""Score-change events from smoothed ``scoreboard`` segments. Pure functions; any thread."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from core.segments import EVENT, Segment
+
+
+def _ints(label: str | None) -> list[int] | None:
+    if not label:
+        return None
+    parts = label.replace("/", " ").replace("-", " ").split()
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        return None
+
+
+def score_events(segments: Sequence[Segment], source: str = "user:local",
+                 length: int = 1) -> list[Segment]:
+    """One ``event`` segment where the reading changes between consecutive board segments
+    (a board that disappears and comes back unchanged is no event)."""
+    segs = sorted((s for s in segments if s.label), key=lambda s: s.start_frame)
+    out: list[Segment] = []
+    for a, b in zip(segs, segs[1:], strict=False):
+        if a.label == b.label:
+            continue
+        sport = b.attrs.get("sport")
+        before, after = _ints(a.label), _ints(b.label)
+        label = "score_change"
+        attrs = {"before": a.label, "after": b.label, "clock": b.attrs.get("clock")}
+        if sport in ("football", "basketball") and before and after and len(before) == len(after) == 2:
+            dh, da = after[0] - before[0], after[1] - before[1]
+            if dh >= 0 and da >= 0 and dh + da > 0:
+                label = "goal" if sport == "football" else "score_change"
+                attrs["team"] = b.attrs.get("home") if dh > 0 else b.attrs.get("away")
+                attrs["side"] = "home" if dh > 0 else "away"
+            elif dh < 0 or da < 0:
+                attrs["correction"] = True
+        elif sport == "tennis":
+            label = "point"
+        out.append(Segment(EVENT, b.start_frame, b.start_frame + length, label,
+                           b.confidence, attrs, source))
+    return out
+
+
+__all__ = ["score_events"]
