@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 import os
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def project(tmp_path: Path):
 
 def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (64, 48), fps: int = 25,
                 codec: str = "libx264", audio: bool = False, seed: int = 0,
-                pts: list[int] | None = None, time_base: "Fraction | None" = None) -> Path:
+                pts: list[int] | None = None, time_base: Fraction | None = None) -> Path:
     """A small moving-noise video (optionally with a 440 Hz tone); ``pts`` makes it VFR."""
     from fractions import Fraction
 
