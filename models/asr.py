@@ -28,6 +28,7 @@ from core.speech import Word
 
 RATE = 16000
 WINDOW_S = 29.0
+TAIL_S = 0.5
 
 
 class SpeechSettingsError(ClipDeskError):
@@ -55,6 +56,9 @@ class SpeechSettings:
     beam_size: int = 5
     threads: int = 2
     max_hours: float = 6.0  # longer audio: voice activity only, no transcription
+    # Whisper's temperature fallback re-decodes a failed window up to 5 more times; on 2 CPU
+    # cores that costs more than it saves on voice-active audio, so one fallback step only.
+    temperatures: tuple[float, ...] = (0.0, 0.4)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None, device: str | None = None) -> "SpeechSettings":
@@ -182,9 +186,13 @@ class Transcriber:
             task.check()
             segments, _info = self.model.transcribe(
                 win.audio(audio), language=s.language, beam_size=int(s.beam_size), word_timestamps=True,
-                condition_on_previous_text=False, vad_filter=False)
+                condition_on_previous_text=False, vad_filter=False,
+                temperature=self.settings.temperatures)
+            win_s = win.length / RATE
             for seg in segments:
                 task.check()
+                if seg.compression_ratio > 2.4 and seg.avg_logprob < -1.0:
+                    continue  # a repetition loop, not speech
                 words = [Word(w.word.strip(), win.original(w.start), win.original(w.end, True),
                               float(w.probability)) for w in (seg.words or []) if w.word.strip()]
                 out.append(Transcript(win.original(seg.start), win.original(seg.end, True),
@@ -192,6 +200,10 @@ class Transcriber:
                                       float(seg.no_speech_prob)))
                 frac = min(1.0, (done + seg.end * RATE) / total)
                 task.progress(stage, lo + (hi - lo) * frac, f"transcribing {len(out)} segments")
+                if seg.end >= win_s - TAIL_S:
+                    # Whisper stopped just short of the end: what is left is padding, and decoding
+                    # it as a new window costs a whole pass and invites a hallucination.
+                    break
             done += win.length
         return out
 
