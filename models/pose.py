@@ -146,40 +146,66 @@ def _make_tracker(kind: str, sample_fps: float) -> Any:
     return TRACKER_MAP[kind](args=cfg)
 
 
+def _buffered(xyxy: np.ndarray, buffer: float) -> np.ndarray:
+    """Boxes grown by ``buffer`` of their size on each side (C-BIoU): at a few samples per second
+    a running player's boxes on consecutive samples often do not overlap at all."""
+    b = np.asarray(xyxy, np.float32).copy()
+    w = (b[:, 2] - b[:, 0]) * buffer
+    h = (b[:, 3] - b[:, 1]) * buffer
+    b[:, 0] -= w
+    b[:, 2] += w
+    b[:, 1] -= h
+    b[:, 3] += h
+    return b
+
+
 def track_detections(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple[int, int]],
                      tracker: str = "bytetrack", sample_fps: float = 3.0,
-                     first_id: int = 1) -> np.ndarray:
+                     first_id: int = 1, buffer: float = 0.5) -> np.ndarray:
     """Link per-frame detections into tracks; a new tracker starts at every shot.
 
     ``samples``: ``(frame, (N, 56) detections)`` in frame order. ``shots``: half-open frame
-    ranges tiling the video (empty = one shot). Returns the core.poses array (``(M, 58)``):
-    frame, video-unique track id, score, box, keypoints.
+    ranges tiling the video (empty = one shot). Association uses buffered boxes (``buffer``)
+    because samples are sparse; a track's first detection, held back by the tracker until the
+    track is confirmed, is kept once it is. Returns the core.poses array (``(M, 58)``): frame,
+    video-unique track id, score, box, keypoints.
     """
     bounds = sorted(int(s) for s, _ in shots) or [0]
     rows: list[np.ndarray] = []
     next_id = first_id
-    trk = None
+    trk: Any = None
     id_map: dict[int, int] = {}
+    pending: dict[int, list[tuple[int, np.ndarray]]] = {}
     shot_idx = -1
+
+    def emit(frame: int, local: int, det: np.ndarray) -> None:
+        nonlocal next_id
+        if local not in id_map:
+            id_map[local] = next_id
+            next_id += 1
+        row = np.empty(COLS, np.float32)
+        row[0], row[1], row[2] = frame, id_map[local], det[4]
+        row[3:7] = det[0:4]  # the detection itself, not the Kalman estimate
+        row[7:] = det[5:]
+        rows.append(row)
+
     for frame, dets in samples:
         k = int(np.searchsorted(bounds, frame, side="right")) - 1
         if trk is None or k != shot_idx:
             trk = _make_tracker(tracker, sample_fps)
-            id_map = {}
+            id_map, pending = {}, {}
             shot_idx = k
         d = np.asarray(dets, np.float32).reshape(-1, DET_COLS)
-        out = trk.update(_Dets(d[:, 0:4], d[:, 4]))
+        out = trk.update(_Dets(_buffered(d[:, 0:4], buffer), d[:, 4]))
         for o in np.asarray(out).reshape(-1, 8):
             local, idx = int(o[4]), int(o[7])
-            if local not in id_map:
-                id_map[local] = next_id
-                next_id += 1
-            det = d[idx]
-            row = np.empty(COLS, np.float32)
-            row[0], row[1], row[2] = frame, id_map[local], det[4]
-            row[3:7] = det[0:4]  # the detection itself, not the Kalman estimate
-            row[7:] = det[5:]
-            rows.append(row)
+            for pf, pdet in pending.pop(local, []):
+                emit(pf, local, pdet)
+            emit(frame, local, d[idx])
+        for t in trk.tracked_stracks:  # new, not yet confirmed tracks: remember their detection
+            if not t.is_activated and t.frame_id == trk.frame_id:
+                pending.setdefault(int(t.track_id), []).append((frame, d[int(t.idx)]))
     if not rows:
         return np.zeros((0, COLS), np.float32)
-    return np.stack(rows)
+    a = np.stack(rows)
+    return a[np.lexsort((a[:, 1], a[:, 0]))]

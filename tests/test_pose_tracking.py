@@ -1,0 +1,91 @@
+"""Persons and poses: ByteTrack linking with shot resets (synthetic), the persons stage on real clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.pipeline import analyze
+from core.poses import COLS, load_poses
+from core.segments import PERSON, SHOT, Segment
+from models.pose import DET_COLS, track_detections
+from models.persons_stage import PersonsStage
+
+
+def _det(x: float, y: float, w: float = 60, h: float = 160, score: float = 0.9) -> np.ndarray:
+    d = np.zeros(DET_COLS, np.float32)
+    d[0:5] = (x, y, x + w, y + h, score)
+    d[5:] = 1.0
+    return d
+
+
+def test_tracks_are_stable_within_a_shot_and_reset_at_cuts():
+    samples = []
+    for f in range(0, 120, 6):
+        samples.append((f, np.stack([_det(100 + 2 * f, 200), _det(900 - 2 * f, 300)])))
+    poses = track_detections(samples, [(0, 60), (60, 120)], sample_fps=5)
+    assert poses.shape[1] == COLS
+    first = {int(t) for t in poses[poses[:, 0] < 60, 1]}
+    second = {int(t) for t in poses[poses[:, 0] >= 60, 1]}
+    assert len(first) == 2 and len(second) == 2 and not first & second
+    for tid in first | second:
+        rows = poses[poses[:, 1] == tid]
+        assert np.ptp(rows[:, 3]) < 2 * 60 + 1  # one track follows one box (no identity swap)
+    # no shots stored: one tracker for the whole video
+    assert len({int(t) for t in track_detections(samples, [], sample_fps=5)[:, 1]}) == 2
+
+
+@pytest.fixture(scope="module")
+def basketball(shared_media: Path, tmp_path_factory: pytest.TempPathFactory):
+    from core.store import Project
+
+    video = shared_media / "video" / "ai-basketball-analysis__one_score_one_miss.mp4"
+    p = Project(tmp_path_factory.mktemp("bb") / "bb.clipdesk")
+    from core.media import probe
+
+    v = p.add_video(probe(video))
+    # a pretend cut at frame 45 shows that tracks restart at shot boundaries
+    p.replace_machine_segments(v.id, SHOT, [Segment(SHOT, 0, 45, source="model:test@1"),
+                                            Segment(SHOT, 45, 90, source="model:test@1")], None)
+    report = analyze(p, video, [PersonsStage(fps=3.0, dense_fps=3.0)])
+    assert report.ran == ["persons"]
+    yield p, p.video(v.id)
+    p.close()
+
+
+@pytest.mark.shared_media
+def test_persons_stage_stores_poses_and_person_tracks(basketball):
+    p, v = basketball
+    table = load_poses(p, v.id)
+    assert len(table) > 0 and len(table.sampled_frames()) >= 8
+    k = table.array[:, 7:].reshape(-1, 17, 3)
+    assert np.median(k[:, :, 2]) > 0.3  # keypoints found with some confidence
+    boxes = table.array[:, 3:7]
+    assert boxes[:, 2].max() <= v.width + 1 and boxes[:, 3].max() <= v.height + 1  # source pixels
+    persons = p.segments(v.id, PERSON)
+    assert {s.attrs["track"] for s in persons} == set(table.track_ids())
+    for s in persons:  # no track crosses the cut at 45
+        assert s.end_frame <= 45 or s.start_frame >= 45
+    assert p.done_run(v.id, "persons", "1", PersonsStage(fps=3.0, dense_fps=3.0).params())
+    # interpolation between samples
+    f0, f1 = table.sampled_frames()[:2]
+    assert table.interpolated(int(f0 + f1) // 2) or f1 - f0 <= 1
+
+
+@pytest.mark.shared_media
+def test_pose_detector_on_pedestrians_and_soccer(shared_media: Path):
+    from core.media import FrameReader, probe
+    from core.timebase import FrameClock
+    from models.pose import PoseDetector
+
+    det = PoseDetector()
+    for name, min_people in (("mmpose__demo.mp4", 3), ("mmpose__posetrack18_000001_mpiinew_test.mp4", 2)):
+        path = shared_media / "video" / name
+        info = probe(path)
+        with FrameReader(str(path), FrameClock(info.rate, info.frame_count), size=(640, 360)) as r:
+            img = r.read(2)
+        d = det.detect(img, scale=info.width / 640)
+        assert len(d) >= min_people, name
+        assert (d[:, 2] <= info.width + 1).all() and (d[:, 4] >= 0.25).all()
