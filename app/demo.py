@@ -74,3 +74,21 @@ def build_demo_project(folder: str | Path, segments: int = 0, shots: int = 8,
                                     source=src))
             project.replace_machine_segments(v.id, track, segs, None)
     return project
+
+
+def demo_template(folder: str | Path, **kwargs: object) -> Path:
+    """Build the demo once and return its project path (closed, so it can be copied)."""
+    p = build_demo_project(folder, **kwargs)  # type: ignore[arg-type]
+    path = p.path
+    p.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    p.close()
+    return path
+
+
+def copy_project(template: Path, folder: str | Path) -> Path:
+    """A fresh copy of a closed project file (the video stays where it is)."""
+    import shutil
+
+    dst = Path(folder) / template.name
+    shutil.copyfile(template, dst)
+    return dst

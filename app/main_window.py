@@ -14,8 +14,9 @@ from typing import Callable
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox,
-                               QSplitter, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QFileDialog,
+                               QLineEdit, QMainWindow, QMenu, QMessageBox, QPlainTextEdit,
+                               QSplitter, QTextEdit, QWidget)
 
 from app import commands as cmd
 from app.analysis import AnalysisPanel, AnalysisWorker
@@ -33,6 +34,8 @@ from core.store.project import PROJECT_SUFFIX, Project, project_path_for
 
 log = logging.getLogger(__name__)
 
+_TEXT_INPUTS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)
+
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.webm *.avi *.m4v *.mts *.ts *.mxf *.mpg)"
 PROJECT_FILTER = f"ClipDesk projects (*{PROJECT_SUFFIX})"
 _AREAS = {"right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -44,6 +47,8 @@ class MainWindow(QMainWindow):
     def __init__(self, interactive: bool = True, audio: bool | None = None) -> None:
         super().__init__()
         self.interactive = interactive  # False: never open dialogs (screenshots, tests)
+        self._typing = False
+        self._plain_keys: list[tuple[QAction, list[QKeySequence]]] = []
         self.ctx = ReviewContext(self)
         self.settings = Settings()
         self.project: Project | None = None
@@ -85,9 +90,12 @@ class MainWindow(QMainWindow):
 
         self.help = HelpOverlay(self)
         self._build_menus()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus)
         self.statusBar().showMessage("Open a video or project: File \u25b8 Open, or drop it here")
         self.timeline.canvas.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
-        self.ctx.undo_stack.indexChanged.connect(lambda _i: self._update_title())
+        self.ctx.undo_stack.indexChanged.connect(self._update_title)
         geo = self.settings.value("geometry")
         if geo is not None and interactive:
             self.restoreGeometry(geo)  # type: ignore[arg-type]
@@ -113,9 +121,22 @@ class MainWindow(QMainWindow):
         if tip:
             a.setStatusTip(tip)
         a.triggered.connect(lambda _=False: self._run(fn))
+        if keys and all(not (s[0].keyboardModifiers() & (Qt.KeyboardModifier.ControlModifier
+                                                         | Qt.KeyboardModifier.AltModifier))
+                        for s in seqs):
+            self._plain_keys.append((a, seqs))
         menu.addAction(a)
         self.addAction(a)
         return a
+
+    def _on_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """Plain-key shortcuts (Return, 1, S, Space...) belong to a text field while it has focus."""
+        typing = isinstance(new, _TEXT_INPUTS)
+        if typing == self._typing:
+            return
+        self._typing = typing
+        for action, seqs in self._plain_keys:
+            action.setShortcuts([] if typing else seqs)
 
     def _run(self, fn: Callable[[], object]) -> None:
         """Run a command; a refused edit becomes a status message, never a traceback."""
@@ -387,7 +408,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(1500, lambda: self.docks["Covers"].raise_())
 
     # -- window ------------------------------------------------------------------------------
-    def _update_title(self) -> None:
+    def _update_title(self, *_args: object) -> None:
         name = self.project.path.name if self.project is not None else ""
         self.setWindowTitle(f"ClipDesk \u2014 {name}" if name else "ClipDesk")
 
@@ -402,6 +423,9 @@ class MainWindow(QMainWindow):
             self._run(lambda: self.open_path(path))
 
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.disconnect(self._on_focus)
         if self.worker.running:
             self.worker.cancel()
             self.worker.wait(10)

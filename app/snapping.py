@@ -29,8 +29,10 @@ class Snapper:
         try:
             from core import snapping  # written by the core engineer; optional
 
-            self._targets = snapping.snap_targets(project, video_id, playhead=playhead,
-                                                  exclude_ids=list(exclude_ids))
+            tracks = sorted({s.track for s in segments})
+            self._targets = snapping.snap_targets(
+                project, video_id, playhead=playhead, exclude_ids=list(exclude_ids),
+                tracks=tracks, marks=[int(m) for m in marks if m is not None])
             self._core = snapping
         except Exception:  # noqa: BLE001 - fall back to the local rule below
             self._core = None
@@ -53,7 +55,7 @@ class Snapper:
     def snap(self, frame: int, tolerance: float) -> tuple[int, str] | None:
         if self._core is not None:
             try:
-                t = self._core.snap(frame, self._targets, tolerance)
+                t = self._core.snap(frame, self._targets, max(1, int(round(tolerance))))
                 if t is None:
                     return None
                 return int(t.frame), str(getattr(t, "kind", "snap"))

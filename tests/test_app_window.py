@@ -1,0 +1,201 @@
+"""The main window driven from the keyboard: NLE shortcuts, edits through core.ops, undo/redo,
+label persistence across close and reopen, inspector and help overlay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from app.demo import copy_project, demo_template
+from app.main_window import MainWindow
+from core.segments import ACCEPTED, REJECTED
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo_template(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def win(qtbot, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    w = MainWindow(interactive=False, audio=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_project(copy_project(template, tmp_path))
+    w.activateWindow()
+    w.timeline.canvas.setFocus()
+    yield w
+    w.close()
+
+
+def key(qtbot, w: MainWindow, k: Qt.Key, mods: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(w.timeline.canvas, k, mods)
+
+
+def test_frame_and_second_steps_home_end_and_shot_boundaries(qtbot, win: MainWindow) -> None:
+    ctx = win.ctx
+    key(qtbot, win, Qt.Key.Key_Right)
+    key(qtbot, win, Qt.Key.Key_Right)
+    assert ctx.playhead == 2
+    key(qtbot, win, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert ctx.playhead == 27  # 25 fps
+    key(qtbot, win, Qt.Key.Key_Left)
+    assert ctx.playhead == 26
+    key(qtbot, win, Qt.Key.Key_Down)  # next shot boundary
+    shots = ctx.segments("shot")
+    assert ctx.playhead == shots[1].start_frame
+    key(qtbot, win, Qt.Key.Key_Down)
+    assert ctx.playhead == shots[2].start_frame
+    key(qtbot, win, Qt.Key.Key_Up)
+    assert ctx.playhead == shots[1].start_frame
+    key(qtbot, win, Qt.Key.Key_End)
+    assert ctx.playhead == ctx.frame_count - 1
+    key(qtbot, win, Qt.Key.Key_Home)
+    assert ctx.playhead == 0
+
+
+def test_player_shows_the_exact_frame_after_a_seek(qtbot, win: MainWindow) -> None:
+    ctx = win.ctx
+    ctx.seek(137)
+    qtbot.waitUntil(lambda: win.player.view.image is not None and win.player.view.frame == 137
+                    and win.player.view.is_exact, timeout=5000)
+    from app.frame_server import display_size
+    from core.media import FrameReader
+
+    v = ctx.video
+    with FrameReader(v.path, ctx.clock, size=display_size(v.width, v.height)) as r:
+        ref = r.read(137)
+    img = win.player.view.image
+    assert (img.width(), img.height()) == (ref.shape[1], ref.shape[0])
+    px = img.pixelColor(img.width() // 3, img.height() // 3)
+    want = ref[img.height() // 3, img.width() // 3]
+    assert abs(px.red() - int(want[0])) <= 2 and abs(px.green() - int(want[1])) <= 2
+
+
+def test_split_merge_delete_with_undo_redo(qtbot, win: MainWindow) -> None:
+    ctx, project = win.ctx, win.project
+    vid = ctx.video.id
+    shots0 = [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")]
+    seg = project.segments(vid, "shot")[0]
+    ctx.select(seg)
+    ctx.seek(20)
+    key(qtbot, win, Qt.Key.Key_S)
+    shots1 = [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")]
+    assert shots1[:2] == [(0, 20), (20, seg.end_frame)]
+    ctx.select(project.segment(seg.id))
+    key(qtbot, win, Qt.Key.Key_M)  # merge with the next one again
+    assert [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")] == shots0
+    key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")] == shots1
+    key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")] == shots0
+    key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+        | Qt.KeyboardModifier.ShiftModifier)
+    assert [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")] == shots1
+    hl = project.segments(vid, "highlight")[0]
+    ctx.select(hl)
+    key(qtbot, win, Qt.Key.Key_Delete)
+    assert project.segments(vid, "highlight") == []
+    assert ctx.selection is None
+    key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [s.id for s in project.segments(vid, "highlight")] == [hl.id]
+
+
+def test_marks_add_accept_reject_relabel_and_persistence(qtbot, win: MainWindow,
+                                                          tmp_path: Path) -> None:
+    ctx, project = win.ctx, win.project
+    vid = ctx.video.id
+    ctx.select(None)
+    ctx.seek(200)
+    key(qtbot, win, Qt.Key.Key_I)
+    ctx.seek(239)
+    key(qtbot, win, Qt.Key.Key_O)
+    key(qtbot, win, Qt.Key.Key_A)
+    added = ctx.selection
+    assert added is not None and (added.track, added.start_frame, added.end_frame) == (
+        "highlight", 200, 240)
+    assert added.source.startswith("user:") and added.status == ACCEPTED
+    key(qtbot, win, Qt.Key.Key_1)  # first label of the highlight list
+    labels = project.segment(added.id).label
+    assert labels == "goal"  # the most used label on the track comes first
+    action = project.segments(vid, "action")[0]
+    ctx.select(action)
+    key(qtbot, win, Qt.Key.Key_Return)
+    assert project.segment(action.id).status == ACCEPTED
+    assert project.segment(action.id).label == action.label  # accepting keeps the machine label
+    ctx.select(project.segment(action.id))
+    key(qtbot, win, Qt.Key.Key_Backspace)
+    assert project.segment(action.id).status == REJECTED
+    # the machine value survives in the history
+    hist = project.history(action.id)
+    assert any(h["field"] == "status" and h["old_value"] == "suggested" for h in hist)
+    # close and reopen: same state
+    path = project.path
+    state = [(s.id, s.track, s.start_frame, s.end_frame, s.label, s.status)
+             for s in project.segments(vid)]
+    win.open_project(path)
+    again = [(s.id, s.track, s.start_frame, s.end_frame, s.label, s.status)
+             for s in win.project.segments(vid)]
+    assert again == state
+
+
+def test_next_unreviewed_and_segment_jumps(qtbot, win: MainWindow) -> None:
+    ctx = win.ctx
+    ctx.select(None)
+    ctx.seek(0)
+    key(qtbot, win, Qt.Key.Key_N)
+    first = ctx.selection
+    assert first is not None and first.status == "suggested" and ctx.playhead == first.start_frame
+    ctx.select(ctx.segments("shot")[0])
+    key(qtbot, win, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert ctx.selection.id == ctx.segments("shot")[1].id
+
+
+def test_refused_edit_is_a_status_message_not_an_exception(qtbot, win: MainWindow) -> None:
+    win.ctx.select(None)
+    key(qtbot, win, Qt.Key.Key_M)
+    assert "select a segment" in win.statusBar().currentMessage()
+
+
+def test_inspector_shows_times_and_relabels_with_history(qtbot, win: MainWindow) -> None:
+    ctx, project = win.ctx, win.project
+    seg = ctx.segments("action")[0]
+    ctx.select(seg)
+    insp = win.inspector
+    assert f"frame {seg.start_frame}" in insp.fields["Start"].text()
+    assert f"({seg.length} frames)" in insp.fields["Duration"].text()
+    assert insp.fields["Source"].text() == seg.source
+    insp.label_edit.setText("tackle")
+    insp.label_edit.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is insp.label_edit, timeout=2000)
+    qtbot.keyClick(insp.label_edit, Qt.Key.Key_Return)
+    assert project.segment(seg.id).label == "tackle"
+    changes = [insp.history.topLevelItem(i).text(2) for i in range(insp.history.topLevelItemCount())]
+    assert any("label" in c and "tackle" in c for c in changes)
+
+
+def test_help_overlay_toggles(qtbot, win: MainWindow) -> None:
+    key(qtbot, win, Qt.Key.Key_F1)
+    assert win.help.isVisible()
+    qtbot.keyClick(win.help, Qt.Key.Key_Escape)
+    assert not win.help.isVisible()
+
+
+def test_playback_advances_and_pauses(qtbot, win: MainWindow) -> None:
+    ctx = win.ctx
+    ctx.seek(10)
+    key(qtbot, win, Qt.Key.Key_Space)
+    assert win.player.playing
+    qtbot.waitUntil(lambda: ctx.playhead > 14, timeout=5000)
+    key(qtbot, win, Qt.Key.Key_K)
+    assert not win.player.playing
+    key(qtbot, win, Qt.Key.Key_L)
+    key(qtbot, win, Qt.Key.Key_L)
+    assert win.player.playing and win.player.speed == 2.0
+    key(qtbot, win, Qt.Key.Key_Space)
+    assert not win.player.playing
