@@ -1,0 +1,327 @@
+"""Shot-boundary decisions from cached per-frame signals (no decode, no ML): cuts and gradual spans.
+
+The cheap part of PySceneDetect's split (per-frame scores cached apart from decisions): given
+:class:`~core.shots.features.ShotSignals` (classical features plus refiner probabilities where the
+refiner looked) and :class:`DetectParams`, :func:`detect_boundaries` returns every boundary as a
+:class:`Boundary` span with a type and a confidence. It also owns the *gate* (:func:`uncertain`)
+that decides, during the decode pass, which frames the refiner must look at.
+
+Rules, in order:
+
+* **Cut**: a one-frame jump in colour histogram (``D1``) with real pixel change (``PIXDIFF``),
+  standing out from its neighbours, and *not* a return to earlier content afterwards (flash,
+  corrupted macroblocks, a blur smear: the frame two after the jump looks like the frames before).
+  Strong ones are decided classically; weaker ones need the refiner (probability >= threshold).
+* **Gradual** (dissolve, fade, wipe): the content ``GRAD_K`` frames back and ahead differs a lot
+  (``dist(h[i-K], h[i+K])``) without a cut in between, or frames go black. The refiner (or, fast
+  pass alone, a stricter classical score) confirms; the span is the run of frames that look like
+  neither side; the type comes from luma (fade), a travelling change front (wipe), else dissolve.
+
+Pure functions; any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from core.shots import features as F
+from core.shots.features import ShotSignals
+
+GRAD_K = 12
+CUT, DISSOLVE, FADE, WIPE = "cut", "dissolve", "fade", "wipe"
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    """Decision thresholds (changing them needs no decode: signals are cached)."""
+
+    threshold: float = 0.5  # refiner probability for a boundary
+    cut_strong: float = 0.35  # D1 above which a clean jump is a cut without the refiner
+    cut_weak: float = 0.08  # D1 above which a jump is worth a look
+    cut_fast: float = 0.22  # D1 for a cut where the refiner did not look (fast pass alone)
+    min_pixdiff: float = 0.06  # a cut changes pixels, not only histogram bins
+    grad_min: float = 0.2  # dist(h[i-K], h[i+K]) worth a look for a gradual transition
+    grad_fast: float = 0.4  # ... accepted without the refiner
+    min_shot: int = 6  # frames: boundaries closer than this merge (keep the stronger)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A transition: frames ``[start, end)`` are the transition (``start == end`` for a cut, which
+    sits between ``start - 1`` and ``start``); ``frame`` is where the new shot begins."""
+
+    kind: str
+    start: int
+    end: int
+    frame: int
+    confidence: float
+    refined: bool = False
+
+
+# -- helpers over the cached arrays -------------------------------------------------------------
+
+def _neighbour_max(x: np.ndarray, i: int, radius: int = 5) -> float:
+    lo, hi = max(0, i - radius), min(len(x), i + radius + 1)
+    vals = np.concatenate([x[lo:i], x[i + 1:hi]])
+    return float(vals.max()) if vals.size else 0.0
+
+
+def _returns_to_earlier(sig: ShotSignals, i: int, d1: float, lookback: int = 90,
+                        before: int | None = None) -> bool:
+    """True if the content shortly after a change at ``i`` matches content from before it (before
+    frame ``before``, default ``i - 1``): a flash or a smear, not a new shot."""
+    n = sig.n
+    after = min(n - 1, i + 2)
+    b = i - 1 if before is None else before
+    js = np.arange(max(0, b - lookback), max(0, b))
+    if js.size == 0:
+        return False
+    back = np.asarray(F.hist_distance(sig.hist[js], sig.hist[after][None]))
+    return float(back.min()) < 0.6 * d1
+
+
+def grad_profile(sig: ShotSignals, k: int = GRAD_K) -> np.ndarray:
+    """``dist(h[i-k], h[i+k])`` for every frame (clamped at the ends)."""
+    n = sig.n
+    idx = np.arange(n)
+    return np.asarray(F.hist_distance(sig.hist[np.clip(idx - k, 0, n - 1)],
+                                      sig.hist[np.clip(idx + k, 0, n - 1)]), np.float32).reshape(n)
+
+
+def _cut_shape(sig: ShotSignals, i: int, p: DetectParams) -> bool:
+    """A one-frame jump at ``i`` with real pixel change that stands out from its neighbours."""
+    d1 = sig.scalars[:, F.D1]
+    return (d1[i] >= p.cut_weak and sig.scalars[i, F.PIXDIFF] >= p.min_pixdiff
+            and d1[i] >= 2.5 * _neighbour_max(d1, i) and not _returns_to_earlier(sig, i, float(d1[i])))
+
+
+def strong_cut(sig: ShotSignals, i: int, p: DetectParams) -> bool:
+    d1 = sig.scalars[:, F.D1]
+    return bool(d1[i] >= p.cut_strong and sig.scalars[i, F.PIXDIFF] >= 1.5 * p.min_pixdiff
+                and d1[i] >= 3.0 * _neighbour_max(d1, i) and not _returns_to_earlier(sig, i, float(d1[i])))
+
+
+def uncertain(sig: ShotSignals, i: int, grad: float, p: DetectParams) -> bool:
+    """The gate: should the refiner look at frame ``i``? (``grad`` = grad_profile value at i)."""
+    d1 = float(sig.scalars[i, F.D1])
+    if d1 >= p.cut_weak and not strong_cut(sig, i, p):
+        return True
+    if grad >= p.grad_min:
+        # explained by a strong cut within the window: no need to look
+        lo, hi = max(1, i - GRAD_K), min(sig.n, i + GRAD_K + 1)
+        if not any(strong_cut(sig, j, p) for j in range(lo, hi) if d1_at(sig, j) >= p.cut_strong):
+            return True
+    return bool(sig.scalars[i, F.LUMA] < 0.08)
+
+
+def d1_at(sig: ShotSignals, i: int) -> float:
+    return float(sig.scalars[i, F.D1])
+
+
+# -- gradual spans and types ------------------------------------------------------------------
+
+def gradual_span(sig: ShotSignals, c: int, k: int = GRAD_K) -> tuple[int, int]:
+    """Frames around ``c`` that look like neither the shot before nor the shot after."""
+    n = sig.n
+    h = sig.hist.astype(np.float32)
+    for kk in (k, 2 * k):
+        a_lo, b_hi = max(0, c - kk - 3), min(n, c + kk + 4)
+        a = h[a_lo:max(a_lo + 1, c - kk + 1)].mean(0)
+        b = h[min(n - 1, c + kk):b_hi].mean(0)
+        ab = float(F.hist_distance(a, b))
+        if ab < 0.05:
+            return c, c
+        lo, hi = max(0, c - kk), min(n, c + kk + 1)
+        da = np.asarray(F.hist_distance(h[lo:hi], a[None]))
+        db = np.asarray(F.hist_distance(h[lo:hi], b[None]))
+        mid = np.minimum(da, db) > 0.2 * ab
+        luma = sig.scalars[lo:hi, F.LUMA]
+        mid |= luma < 0.06  # black frames of a fade belong to it
+        ci = min(max(c - lo, 0), hi - lo - 1)
+        if not mid[ci]:
+            # the middle frame may be closer to one side; start from the nearest flagged frame
+            flagged = np.flatnonzero(mid)
+            if flagged.size == 0:
+                return c, c
+            ci = int(flagged[np.argmin(np.abs(flagged - ci))])
+            if abs(ci - (c - lo)) > 3:
+                return c, c
+        s = ci
+        while s > 0 and mid[s - 1]:
+            s -= 1
+        e = ci + 1
+        while e < len(mid) and mid[e]:
+            e += 1
+        if (s > 0 and e < len(mid)) or kk == 2 * k:
+            return lo + s, lo + e
+    return c, c
+
+
+def classify(sig: ShotSignals, s: int, e: int) -> str:
+    """Type of a gradual transition spanning ``[s, e)``."""
+    n = sig.n
+    luma = sig.scalars[:, F.LUMA]
+    inside = luma[s:e]
+    before = float(luma[max(0, s - 3):s].mean()) if s > 0 else float(inside[0])
+    after = float(luma[e:min(n, e + 3)].mean()) if e < n else float(inside[-1])
+    if inside.size and float(inside.min()) < max(0.06, 0.3 * min(before, after)):
+        return FADE
+    cx = sig.scalars[s:e, F.CX]
+    chg = sig.scalars[s:e, F.CHANGED]
+    moving = chg > 0.01
+    if moving.sum() >= max(3, 0.6 * (e - s)):
+        t = np.flatnonzero(moving).astype(np.float64)
+        x = cx[moving].astype(np.float64)
+        if x.std() > 0.1 and abs(float(np.corrcoef(t, x)[0, 1])) > 0.85:
+            return WIPE
+    return DISSOLVE
+
+
+# -- the decision -------------------------------------------------------------------------------
+
+def _prob_near(probs: np.ndarray, lo: int, hi: int) -> float | None:
+    seg = probs[max(0, lo):max(0, hi)]
+    seg = seg[~np.isnan(seg)]
+    return float(seg.max()) if seg.size else None
+
+
+def _peaks(x: np.ndarray, thr: float, radius: int) -> list[int]:
+    """Indices of local maxima >= thr, at least ``radius`` apart (greedy, strongest first)."""
+    cand = np.flatnonzero(x >= thr)
+    taken: list[int] = []
+    for i in cand[np.argsort(-x[cand], kind="stable")]:
+        if all(abs(int(i) - t) > radius for t in taken):
+            taken.append(int(i))
+    return sorted(taken)
+
+
+def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> list[Boundary]:
+    """All boundaries of a video, sorted, at least ``min_shot`` frames apart."""
+    p = params or DetectParams()
+    n = sig.n
+    if n < 3:
+        return []
+    d1 = sig.scalars[:, F.D1]
+    probs = sig.probs if sig.probs.shape[0] == n else np.full(n, np.nan, np.float32)
+    out: list[Boundary] = []
+
+    # 1. cuts
+    for i in (int(x) for x in np.flatnonzero(d1 >= p.cut_weak)):
+        if i < 1 or not _cut_shape(sig, i, p):
+            continue
+        pr = _prob_near(probs, i - 2, i + 1)  # TransNetV2 marks the last frame of the old shot
+        if strong_cut(sig, i, p):
+            conf = max(float(d1[i]), pr or 0.0)
+            out.append(Boundary(CUT, i, i, i, min(1.0, conf), pr is not None))
+        elif pr is not None:
+            if pr >= p.threshold:
+                out.append(Boundary(CUT, i, i, i, pr, True))
+        elif d1[i] >= p.cut_fast:
+            out.append(Boundary(CUT, i, i, i, float(d1[i]), False))
+
+    # 2. gradual transitions: peaks of the K-frame profile and of the refiner away from cuts
+    grad = grad_profile(sig)
+    cut_frames = np.array([b.frame for b in out], int)
+    cands: set[int] = set(_peaks(grad, p.grad_min, GRAD_K))
+    finite = np.nan_to_num(probs, nan=0.0)
+    cands.update(i + 1 for i in _peaks(finite, p.threshold, GRAD_K) if i + 1 < n)
+    cands.update(_dark_runs(sig.scalars[:, F.LUMA]))
+    luma = sig.scalars[:, F.LUMA]
+    pix = sig.scalars[:, F.PIXDIFF]
+    for c in sorted(cands):
+        if cut_frames.size and np.min(np.abs(cut_frames - c)) <= GRAD_K:
+            continue
+        s, e = gradual_span(sig, c)
+        if e - s < 2:
+            continue
+        # A fade-out ending in a cut from black (or a cut to black before a fade-in) is one
+        # transition; any other cut inside or touching the span means this is not a gradual one.
+        touching = [b for b in out if b.kind == CUT and s - 1 <= b.frame <= e + 1]
+        if any(luma[b.frame - 1] >= 0.08 and luma[b.frame] >= 0.08 for b in touching):
+            continue
+        if float(pix[s:e + 1].sum()) < 0.08 or _returns_to_earlier(sig, e, _side_distance(sig, s, e), before=s - 1):
+            continue  # too little real change (a counter, a caption), or back to earlier content
+        masked = probs.copy()
+        for b in out:
+            if b.kind == CUT and b not in touching:
+                masked[max(0, b.frame - 3):b.frame + 2] = np.nan
+        pr = _prob_near(masked, s - 2, e + 1)
+        g = float(grad[min(n - 1, (s + e) // 2)])
+        kind = classify(sig, s, e)
+        if pr is not None and pr >= p.threshold and g >= 0.5 * p.grad_min:
+            conf = pr
+        elif g >= p.grad_fast and (pr is None or kind == WIPE):  # TransNetV2 is weak on wipes
+            conf = min(1.0, g)
+        else:
+            continue
+        if float(luma[:s].mean() if s else 0.0) < 0.08 or float(luma[e:].mean() if e < n else 0.0) < 0.08:
+            continue  # fade in from / out to black at the very edge of the video: not between shots
+        for b in touching:
+            out.remove(b)
+            s, e = min(s, b.frame), max(e, b.frame)
+        out.append(Boundary(kind, s, e, (s + e) // 2, conf, pr is not None))
+    return _dedupe(out, p.min_shot)
+
+
+def _dark_runs(luma: np.ndarray, level: float = 0.06) -> list[int]:
+    """Centre frame of every run of (near) black frames: the middle of a fade."""
+    dark = np.concatenate([[False], luma < level, [False]])
+    edges = np.flatnonzero(np.diff(dark.astype(np.int8)))
+    return [int((a + b - 1) // 2) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _side_distance(sig: ShotSignals, s: int, e: int) -> float:
+    """Histogram distance between the frames just before ``s`` and just after ``e``."""
+    n = sig.n
+    a = sig.hist[max(0, s - 3):max(1, s)].astype(np.float32).mean(0)
+    b = sig.hist[min(n - 1, e):min(n, e + 3)].astype(np.float32).mean(0)
+    return float(F.hist_distance(a, b))
+
+
+def _dedupe(bs: list[Boundary], min_gap: int) -> list[Boundary]:
+    bs = sorted(bs, key=lambda b: (b.start, b.end))
+    out: list[Boundary] = []
+    for b in bs:
+        if out:
+            last = out[-1]
+            if b.start <= last.end + min_gap and b.frame - last.frame < max(min_gap, b.end - last.start):
+                merged = _merge(last, b)
+                out[-1] = merged
+                continue
+        out.append(b)
+    return out
+
+
+def _merge(a: Boundary, b: Boundary) -> Boundary:
+    """Two boundaries that overlap or nearly touch: a fade-out then cut, or a double hit."""
+    if a.kind == CUT and b.kind == CUT:
+        return a if a.confidence >= b.confidence else b
+    grad = [x for x in (a, b) if x.kind != CUT]
+    keep = max(grad, key=lambda x: x.end - x.start)
+    s, e = min(a.start, b.start), max(a.end, b.end)
+    return Boundary(keep.kind, s, e, (s + e) // 2, max(a.confidence, b.confidence),
+                    a.refined or b.refined)
+
+
+def edge_fades(sig: ShotSignals) -> tuple[int, int]:
+    """Frames of fade-in at the start and fade-out at the end (0 if none), from luma."""
+    luma = sig.scalars[:, F.LUMA]
+    n = sig.n
+    if n == 0:
+        return 0, 0
+
+    def run(seq: np.ndarray) -> int:
+        if seq.size == 0 or seq[0] > 0.06:
+            return 0
+        i = 0
+        while i + 1 < seq.size and seq[i + 1] >= seq[i] - 0.005 and seq[i] < 0.9 * float(seq.max()):
+            i += 1
+        return i + 1 if i >= 2 else 0
+
+    return run(luma[: min(n, 120)]), run(luma[::-1][: min(n, 120)])

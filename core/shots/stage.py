@@ -1,0 +1,147 @@
+"""The "shots" pipeline stage: shot and transition segments from the cascade, signals cached.
+
+Writes track ``shot`` (segments tiling the whole video, ``attrs`` ``{"in": kind, "out": kind}``
+with ``None`` at the video's ends, or ``"fade"`` where it fades in from / out to black) and track
+``transition`` (one segment per boundary: label ``cut``/``dissolve``/``fade``/``wipe``; a cut is
+the zero-length span ``[f, f)`` at the first frame ``f`` of the new shot, a gradual transition
+spans every mixed frame ``[start, end)``; ``attrs["frame"]`` is where the new shot begins; the
+shot split of a gradual transition is its middle frame).
+
+The per-frame signals are cached in the project (``put_signal``) under the feature model's key
+and, for refiner probabilities, the refiner's key plus the gate's parameters; when they are
+there :meth:`ShotStage.sinks` returns ``[]`` and a new threshold needs no decode. The refiner is
+injected (``models.shots_stage`` binds TransNetV2); without one this is the fast pass alone.
+
+Runs on the pipeline's thread; its sink runs on a decode worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from core.pipeline import Stage, StageContext
+from core.segments import SHOT, TRANSITION, Segment
+from core.shots import features as F
+from core.shots.cascade import Refiner, ShotSink
+from core.shots.detect import CUT, Boundary, DetectParams, detect_boundaries, edge_fades
+from core.shots.features import ShotSignals
+from core.store.project import Project
+
+SIG_SCALARS, SIG_HIST, SIG_PROBS = "shots.scalars", "shots.hist", "shots.probs"
+GATE_VERSION = "1"
+_GATE_FIELDS = ("cut_strong", "cut_weak", "min_pixdiff", "grad_min")
+
+
+def feature_key() -> str:
+    return f"{F.FEATURE_MODEL}@{F.FEATURE_VERSION}"
+
+
+def probs_key(refiner_key: str, params: DetectParams, refine_all: bool) -> str:
+    gate = {k: getattr(params, k) for k in _GATE_FIELDS}
+    digest = hashlib.sha1(json.dumps(gate, sort_keys=True).encode()).hexdigest()[:8]
+    return f"{refiner_key}|gate@{GATE_VERSION}:{'all' if refine_all else digest}"
+
+
+def load_signals(project: Project, video_id: int, refiner_key: str | None = None,
+                 params: DetectParams | None = None, refine_all: bool = False) -> ShotSignals | None:
+    """Cached signals of a video (``None`` if the features, or the wanted probabilities, are missing)."""
+    fk = feature_key()
+    sc = project.get_signal(video_id, SIG_SCALARS, fk)
+    hi = project.get_signal(video_id, SIG_HIST, fk)
+    if sc is None or hi is None:
+        return None
+    if refiner_key is None:
+        probs = np.full(sc.shape[0], np.nan, np.float32)
+    else:
+        pr = project.get_signal(video_id, SIG_PROBS, probs_key(refiner_key, params or DetectParams(),
+                                                               refine_all))
+        if pr is None:
+            return None
+        probs = pr
+    return ShotSignals(sc.astype(np.float32), hi.astype(np.float16), probs.astype(np.float32))
+
+
+def boundaries_to_segments(bounds: list[Boundary], frame_count: int, source: str,
+                           edges: tuple[int, int] = (0, 0)) -> tuple[list[Segment], list[Segment]]:
+    """(shot segments tiling ``[0, frame_count)``, transition segments)."""
+    trans: list[Segment] = []
+    shots: list[Segment] = []
+    start, in_kind, in_conf = 0, ("fade" if edges[0] else None), 1.0
+    for b in bounds:
+        split = b.frame
+        if split <= start or split >= frame_count:
+            continue
+        trans.append(Segment(TRANSITION, b.start, b.end, b.kind, round(b.confidence, 4),
+                             {"frame": split, "refined": b.refined}, source=source))
+        shots.append(Segment(SHOT, start, split, None, round(min(in_conf, b.confidence), 4),
+                             {"in": in_kind, "out": b.kind}, source=source))
+        start, in_kind, in_conf = split, b.kind, b.confidence
+    if frame_count > start:
+        shots.append(Segment(SHOT, start, frame_count, None, round(in_conf, 4),
+                             {"in": in_kind, "out": "fade" if edges[1] else None}, source=source))
+    return shots, trans
+
+
+class ShotStage(Stage):
+    name = "shots"
+    version = "1"
+    tracks = (SHOT, TRANSITION)
+
+    def __init__(self, refiner: Refiner | None = None, refiner_key: str | None = None,
+                 params: DetectParams | None = None, refine_all: bool = False) -> None:
+        if refiner is not None and not refiner_key:
+            refiner_key = str(getattr(refiner, "key", type(refiner).__name__))
+        self.refiner = refiner
+        self.refiner_key = refiner_key if refiner is not None else None
+        self.detect_params = params or DetectParams()
+        self.refine_all = refine_all and refiner is not None
+        self.model = "shotcascade" if refiner is not None else "shotfast"
+        self._sinks: dict[int, ShotSink] = {}
+        self.last_stats: dict[str, int] = {}  # frames and refined frames of the latest decode
+
+    def params(self) -> dict[str, Any]:
+        return {**self.detect_params.to_dict(), "refiner": self.refiner_key,
+                "refine_all": self.refine_all, "features": feature_key()}
+
+    def _cached(self, project: Project, video_id: int) -> ShotSignals | None:
+        return load_signals(project, video_id, self.refiner_key, self.detect_params, self.refine_all)
+
+    def sinks(self, ctx: StageContext) -> list[ShotSink]:  # type: ignore[override]
+        if self._cached(ctx.project, ctx.video.id) is not None:
+            return []
+        sink = ShotSink(self.refiner, self.detect_params, self.refine_all)
+        self._sinks[ctx.run_id] = sink
+        return [sink]
+
+    def finish(self, ctx: StageContext) -> None:
+        sink = self._sinks.pop(ctx.run_id, None)
+        vid = ctx.video.id
+        if sink is not None and sink.signals is not None:
+            sig = sink.signals
+            self.last_stats = {"frames": sig.n, "refined": sink.refined_frames}
+            fk = feature_key()
+            with ctx.project.transaction():
+                ctx.project.put_signal(vid, SIG_SCALARS, fk, sig.scalars)
+                ctx.project.put_signal(vid, SIG_HIST, fk, sig.hist)
+                if self.refiner_key is not None:
+                    ctx.project.put_signal(vid, SIG_PROBS, probs_key(
+                        self.refiner_key, self.detect_params, self.refine_all), sig.probs)
+        else:
+            cached = self._cached(ctx.project, vid)
+            if cached is None:
+                raise RuntimeError("shot signals missing after the decode pass")
+            sig = cached
+        ctx.progress(self.name, 0.5, "deciding boundaries")
+        bounds = detect_boundaries(sig, self.detect_params)
+        shots, trans = boundaries_to_segments(bounds, sig.n, self.source, edge_fades(sig))
+        with ctx.project.transaction():
+            ctx.project.replace_machine_segments(vid, SHOT, shots, ctx.run_id)
+            ctx.project.replace_machine_segments(vid, TRANSITION, trans, ctx.run_id)
+        ctx.shared["shots.signals"] = sig
+        ctx.shared["shots.boundaries"] = bounds
+        cuts = sum(1 for b in bounds if b.kind == CUT)
+        ctx.progress(self.name, 1.0, f"{len(shots)} shots, {cuts} cuts, {len(bounds) - cuts} gradual")
