@@ -1,0 +1,163 @@
+"""Hand-off of the reel: NLE cut lists of the highlights in reel order, and per-highlight media.
+
+:func:`export_reel` writes into one folder:
+
+- ``reel.otio``, ``reel.fcpxml`` (Resolve / FCP X), ``reel.xml`` (FCP 7 XML, Premiere),
+  ``reel.edl`` (CMX3600): one video track, the highlights back to back in reel order, built by
+  :func:`core.export.timeline.build_cut_list` restricted to the ``highlight`` track;
+- ``reel_chapters.txt``: YouTube chapters at the reel's own times (the reel video's timeline),
+  and ``source_chapters.txt``: the highlights as chapters of the source video;
+- per highlight ``NN_label.mp4`` (horizontal), ``NN_label_9x16.mp4`` (vertical, reframed along
+  the crop path through :mod:`core.clip_export`), ``NN_label.gif`` and ``NN_label.jpg`` (the cover);
+- ``reel.json``: what was written, with each highlight's why.
+
+Runs on the caller's thread (CLI or an app worker); takes a Task for progress and cancel.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+from core.errors import ClipDeskError
+from core.highlights.reel import reel_segments
+from core.progress import Task, ensure_task
+from core.segments import HIGHLIGHT, Segment
+from core.store.project import Project
+
+CUT_FORMATS = ("otio", "fcpxml", "fcp7", "edl", "chapters")
+MEDIA_KINDS = ("horizontal", "vertical", "gif", "still")
+_SUFFIX = {"otio": ".otio", "fcpxml": ".fcpxml", "fcp7": ".xml", "edl": ".edl"}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:40] or "highlight"
+
+
+def _yt(seconds: float, hours: bool) -> str:
+    t = int(seconds)
+    h, rem = divmod(t, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if hours else f"{m}:{s:02d}"
+
+
+def reel_chapters(project: Project, video_id: int, reel: Sequence[Segment]) -> str:
+    """Chapter lines at the reel's own times (each highlight starts where the previous ends)."""
+    clk = project.clock(video_id)
+    pos = 0.0
+    total = sum(clk.time(s.end_frame) - clk.time(s.start_frame) for s in reel)
+    lines: list[str] = []
+    last = -1
+    for i, s in enumerate(reel):
+        t = int(pos)
+        if t > last:
+            title = (s.label or "highlight").replace("_", " ")
+            lines.append(f"{_yt(pos, total >= 3600)} {i + 1}. {title}")
+            last = t
+        pos += clk.time(s.end_frame) - clk.time(s.start_frame)
+    return "\n".join(lines) + "\n"
+
+
+def write_cut_lists(project: Project, video_id: int, reel: Sequence[Segment], out_dir: Path,
+                    formats: Sequence[str] = CUT_FORMATS) -> list[Path]:
+    """The reel as NLE cut lists (see module docstring)."""
+    import opentimelineio as otio
+
+    from core.export import FORMATS
+    from core.export.data import ExportData, write_text_atomic
+    from core.export.timeline import build_cut_list
+
+    bad = [f for f in formats if f not in CUT_FORMATS]
+    if bad:
+        raise ClipDeskError(f"unknown reel format '{bad[0]}' (choose from {', '.join(CUT_FORMATS)})")
+    data = ExportData(project.video(video_id), project.clock(video_id), {HIGHLIGHT: list(reel)})
+    written: list[Path] = []
+    for f in formats:
+        if f == "chapters":
+            written.append(write_text_atomic(out_dir / "reel_chapters.txt",
+                                             reel_chapters(project, video_id, reel)))
+            chrono = ExportData(data.video, data.clock,
+                                {HIGHLIGHT: sorted(reel, key=lambda s: s.start_frame)})
+            written.append(write_text_atomic(out_dir / "source_chapters.txt",
+                                             FORMATS["chapters"].write(chrono)))
+        elif f == "otio":
+            text = otio.adapters.write_to_string(build_cut_list(data), adapter_name="otio_json")
+            written.append(write_text_atomic(out_dir / "reel.otio", str(text)))
+        else:
+            written.append(write_text_atomic(out_dir / f"reel{_SUFFIX[f]}", FORMATS[f].write(data)))
+    return written
+
+
+def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_dir: Path,
+                kinds: Sequence[str] = MEDIA_KINDS, task: Task | None = None) -> list[dict[str, Any]]:
+    """Per-highlight clips, GIF and cover still (see module docstring)."""
+    from core import clip_export as ce
+
+    task = ensure_task(task)
+    v = project.video(video_id)
+    clk = project.clock(video_id)
+    rows: list[dict[str, Any]] = []
+    for i, s in enumerate(reel, 1):
+        task.check()
+        stem = f"{i:02d}_{_slug(s.label or 'highlight')}"
+        row: dict[str, Any] = {"id": s.id, "order": i, "label": s.label, "start_frame": s.start_frame,
+                               "end_frame": s.end_frame, "start": round(clk.time(s.start_frame), 3),
+                               "end": round(clk.time(s.end_frame), 3), "score": s.attrs.get("score"),
+                               "why": s.attrs.get("why", []), "files": {}}
+        if "horizontal" in kinds:
+            r = ce.export_clip(v.path, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.mp4",
+                               rotation=v.info.rotation, task=task)
+            row["files"]["horizontal"] = r.path.name
+        if "vertical" in kinds:
+            r = ce.export_project_clip(project, video_id, s.start_frame, s.end_frame,
+                                       out_dir / f"{stem}_9x16.mp4", aspect="9:16", task=task)
+            row["files"]["vertical"] = r.path.name
+        if "gif" in kinds:
+            r = ce.export_gif(v.path, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.gif",
+                              rotation=v.info.rotation, task=task)
+            row["files"]["gif"] = r.path.name
+        if "still" in kinds:
+            cover = s.attrs.get("cover_frame")
+            frame = int(cover) if isinstance(cover, (int, float)) and s.contains(int(cover)) else (
+                (s.start_frame + s.end_frame) // 2)
+            p = ce.export_still(v.path, clk, frame, out_dir / f"{stem}.jpg", rotation=v.info.rotation)
+            row["files"]["still"] = p.name
+            row["cover_frame"] = frame
+        rows.append(row)
+    return rows
+
+
+def export_reel(project: Project, video_id: int, out_dir: str | Path,
+                formats: Sequence[str] = CUT_FORMATS, media: Sequence[str] = MEDIA_KINDS,
+                task: Task | None = None) -> dict[str, Any]:
+    """Write the reel's hand-off files into ``out_dir`` (see module docstring); returns the manifest."""
+    task = ensure_task(task)
+    bad = [k for k in media if k not in MEDIA_KINDS]
+    if bad:
+        raise ClipDeskError(f"unknown media kind '{bad[0]}' (choose from {', '.join(MEDIA_KINDS)})")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ClipDeskError(f"{out}: exists and is not a folder")
+    reel, reviewed = reel_segments(project, video_id)
+    if not reel:
+        raise ClipDeskError(f"{project.video(video_id).name}: no highlights to export "
+                            "(run clipdesk highlights first, or every one was rejected)")
+    out.mkdir(parents=True, exist_ok=True)
+    cut_files = write_cut_lists(project, video_id, reel, out, formats) if formats else []
+    rows = write_media(project, video_id, reel, out, media, task) if media else []
+    clk = project.clock(video_id)
+    manifest = {
+        "schema": "clipdesk.reel/1", "video": project.video(video_id).path, "reviewed": reviewed,
+        "duration": round(sum(clk.time(s.end_frame) - clk.time(s.start_frame) for s in reel), 3),
+        "cut_lists": [p.name for p in cut_files],
+        "highlights": rows or [{"id": s.id, "order": i, "label": s.label, "start_frame": s.start_frame,
+                                "end_frame": s.end_frame, "why": s.attrs.get("why", [])}
+                               for i, s in enumerate(reel, 1)],
+    }
+    (out / "reel.json").write_text(json.dumps(manifest, indent=2, default=str))
+    return manifest
+
+
+__all__ = ["CUT_FORMATS", "MEDIA_KINDS", "export_reel", "reel_chapters", "write_cut_lists", "write_media"]

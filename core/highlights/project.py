@@ -1,0 +1,113 @@
+"""Highlights for a video in a project: propose, choose covers, store the ``highlight`` track.
+
+:func:`update_highlights` reads the material (:func:`~core.highlights.cues.material_from_project`),
+proposes highlights with the project's ``"highlights"`` setting, gives each an automatic cover
+and stores them with :meth:`Project.replace_machine_segments`, which keeps every highlight a
+person accepted, rejected or edited. New proposals never overlap those kept ones (a rejected
+moment is not proposed again) and are numbered after the reel order already set.
+
+Covers (:func:`choose_cover`): :func:`core.covers.cover_candidates` ranks sampled frames by
+sharpness (Laplacian variance), exposure and, when poses exist, a well-framed person; frames in
+or next to a transition (dissolves, fades and replay wipes) are left out.
+
+Runs on the caller's thread (CLI, stage or an app worker) with a :class:`~core.progress.Task`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+from core.highlights.cues import Material, material_from_project
+from core.highlights.reel import SETTING_KEY, HighlightSettings, propose, settings_from
+from core.media import MediaError
+from core.progress import Task, ensure_task
+from core.segments import HIGHLIGHT, SUGGESTED, Segment
+from core.store.project import Project
+from core.timebase import FrameClock
+
+log = logging.getLogger(__name__)
+SOURCE = "model:highlights@1"
+_TRANSITION_PAD = 2  # frames next to a transition still carry it (compression, motion blur)
+
+
+def choose_cover(path: str, clk: FrameClock, start: int, end: int,
+                 transitions: Sequence[tuple[int, int]], poses: Any = None,
+                 source_size: tuple[int, int] | None = None, rotation: int = 0,
+                 task: Task | None = None) -> dict[str, Any] | None:
+    """The best cover frame of ``[start, end)`` with its scores, or ``None`` if none could be read."""
+    from core.covers import cover_candidates
+
+    spans = [(max(0, a - _TRANSITION_PAD), b + _TRANSITION_PAD) for a, b in transitions]
+    cands = cover_candidates(path, clk, start, end, transitions=spans, poses=poses,
+                             source_size=source_size, count=1, samples=12, thumb_width=192,
+                             rotation=rotation, task=task)
+    if not cands:
+        return None
+    c = cands[0]
+    return {"frame": int(c.frame), "score": round(c.score, 3), "sharpness": round(c.sharpness, 3),
+            "exposure": round(c.exposure, 3), "subject": round(c.subject, 3)}
+
+
+def _is_untouched(project: Project, s: Segment) -> bool:
+    if s.status != SUGGESTED or not s.is_machine or s.id is None:
+        return False
+    return all(h["op"] == "create" for h in project.history(s.id))
+
+
+def add_covers(project: Project, video_id: int, segs: list[Segment], task: Task | None = None) -> list[Segment]:
+    """``segs`` with ``attrs["cover_frame"]`` (and ``attrs["cover"]`` scores) filled in."""
+    task = ensure_task(task)
+    v = project.video(video_id)
+    clk = project.clock(video_id)
+    from core.segments import TRANSITION
+
+    trans = [(t.start_frame, t.end_frame) for t in project.segments(video_id, TRANSITION)
+             if t.end_frame > t.start_frame]
+    try:
+        from core.poses import load_poses
+
+        poses = load_poses(project, video_id)
+    except Exception:  # noqa: BLE001 - no usable poses: the subject term stays neutral
+        poses = None
+    out: list[Segment] = []
+    for i, s in enumerate(segs):
+        task.check()
+        task.progress("highlights", 0.5 + 0.5 * i / max(1, len(segs)), f"cover {i + 1}/{len(segs)}")
+        try:
+            cover = choose_cover(v.path, clk, s.start_frame, s.end_frame, trans, poses,
+                                 v.info.display_size, v.info.rotation, task)
+        except MediaError as e:
+            log.warning("highlight cover: %s", e)
+            cover = None
+        if cover is None:
+            out.append(s)
+            continue
+        attrs = {**s.attrs, "cover_frame": cover.pop("frame"), "cover": cover}
+        out.append(s.with_(attrs=attrs))
+    return out
+
+
+def update_highlights(project: Project, video_id: int, settings: HighlightSettings | dict | str | None = None,
+                      task: Task | None = None, run_id: int | None = None, covers: bool = True,
+                      material: Material | None = None, source: str = SOURCE) -> list[Segment]:
+    """Propose and store the video's highlights (see module docstring); returns the new ones."""
+    task = ensure_task(task)
+    st = settings_from(settings if settings is not None else project.get_setting(SETTING_KEY))
+    task.progress("highlights", 0.0, "reading signals", force=True)
+    m = material or material_from_project(project, video_id)
+    existing = project.segments(video_id, HIGHLIGHT)
+    kept = [s for s in existing if not _is_untouched(project, s)]
+    task.progress("highlights", 0.2, "ranking moments")
+    new = propose(m, st, source=source, avoid=[(s.start_frame, s.end_frame) for s in kept])
+    orders = [int(o) for s in kept if isinstance(o := s.attrs.get("order"), (int, float))]
+    base = max(orders, default=0)
+    new = [s.with_(attrs={**s.attrs, "order": base + int(s.attrs["order"])}) for s in new]
+    if covers and new:
+        new = add_covers(project, video_id, new, task)
+    stored = project.replace_machine_segments(video_id, HIGHLIGHT, new, run_id)
+    task.progress("highlights", 1.0, f"{len(stored)} highlights", force=True)
+    return stored
+
+
+__all__ = ["SOURCE", "add_covers", "choose_cover", "update_highlights"]
