@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.help = HelpOverlay(self)
         self._build_menus()
         app = QApplication.instance()
+        self._focus_connected = isinstance(app, QApplication)
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._on_focus)
         self.statusBar().showMessage("Open a video or project: File \u25b8 Open, or drop it here")
@@ -424,8 +425,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
         app = QApplication.instance()
-        if isinstance(app, QApplication):
+        if isinstance(app, QApplication) and self._focus_connected:
             app.focusChanged.disconnect(self._on_focus)
+            self._focus_connected = False
         if self.worker.running:
             self.worker.cancel()
             self.worker.wait(10)

@@ -1,8 +1,8 @@
 """Per-frame loudness for the timeline's audio lane.
 
-Uses a loudness signal stored in the project when one exists (any signal whose name mentions
-loudness/rms/energy, e.g. written by the speech stage); otherwise computes RMS in dB per video
-frame from the audio on a background thread and caches it in the project as ``ui.loudness``.
+Uses the waveform envelope the ``audio`` stage stores (``core.audio_features``: min/max per
+10 ms) turned into peak dBFS per video frame; without it computes RMS in dB per video frame from
+the audio on a background thread and caches it in the project as ``ui.loudness``.
 ``LoudnessLoader`` is created and read on the GUI thread; the computation runs on its thread.
 """
 
@@ -22,17 +22,37 @@ log = logging.getLogger(__name__)
 
 SIGNAL = "ui.loudness"
 KEY = "rms_db@1"
-_HINTS = ("loud", "rms", "energy")
 
 
-def stored_loudness(project: Project, video_id: int) -> np.ndarray | None:
-    rows = project.conn.execute("SELECT name, key FROM signals WHERE video_id=?", (video_id,)).fetchall()
-    names = [(n, k) for n, k in rows if any(h in n.lower() for h in _HINTS)]
-    names.sort(key=lambda nk: nk[0] == SIGNAL)  # prefer an analysis stage's own signal
-    for name, key in names:
-        arr = project.get_signal(video_id, name, key)
-        if arr is not None and arr.ndim == 1 and arr.size:
-            return arr.astype(np.float32)
+def envelope_per_frame(envelope: np.ndarray, hop_s: float, clock: FrameClock) -> np.ndarray:
+    """Peak level in dBFS per video frame from a ``(n, 2)`` min/max envelope."""
+    n = clock.frame_count
+    out = np.full(n, -90.0, np.float32)
+    if envelope.size == 0 or n == 0:
+        return out
+    peak = np.abs(envelope.astype(np.float32)).max(axis=1)
+    idx = np.array([int(clock.time(i) / hop_s) for i in range(n + 1)])
+    idx = np.clip(idx, 0, peak.size)
+    for i in range(n):  # frames are few compared to hops; a plain loop over frames is fine
+        a, b = idx[i], max(idx[i + 1], idx[i] + 1)
+        seg = peak[a:min(b, peak.size)]
+        if seg.size:
+            out[i] = 20 * np.log10(max(float(seg.max()), 1e-5))
+    return np.maximum(out, -90.0)
+
+
+def stored_loudness(project: Project, video_id: int, clock: FrameClock) -> np.ndarray | None:
+    try:
+        from core.audio_features import load_audio_lanes
+
+        lanes = load_audio_lanes(project, video_id)
+    except ImportError:
+        lanes = None
+    if lanes is not None and lanes.envelope.size:
+        return envelope_per_frame(lanes.envelope, lanes.envelope_hop, clock)
+    arr = project.get_signal(video_id, SIGNAL, KEY)
+    if arr is not None and arr.ndim == 1 and arr.size == clock.frame_count:
+        return arr.astype(np.float32)
     return None
 
 
@@ -65,7 +85,7 @@ class LoudnessLoader(QObject):
              has_audio: bool) -> np.ndarray | None:
         """The stored curve now, or ``None`` and a computed one later through ``loaded``."""
         self._gen += 1
-        arr = stored_loudness(project, video_id)
+        arr = stored_loudness(project, video_id, clock)
         if arr is not None or not has_audio:
             return arr
         self._target = (project, video_id)
