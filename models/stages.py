@@ -37,6 +37,14 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
         import logging
 
         logging.getLogger(__name__).warning("persons stage unavailable: %s", e)
+    try:  # highlights (issue 8): last, so it sees every other stage's tracks and signals
+        from core.highlights.stage import HighlightStage
+
+        stages.append(HighlightStage.from_settings(settings))
+    except Exception as e:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).warning("highlights stage unavailable: %s", e)
     return stages
 
 
