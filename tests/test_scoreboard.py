@@ -107,11 +107,13 @@ def test_locate_prefers_name_number_rows_and_extends_rows():
 
 def test_running_periods_and_halves():
     # 1 read/s: first half runs 44:00 -> 45:00, clock stopped 60 s, board gone, 2nd half 45:00 on.
-    frames, times, clocks = [], [], []
+    frames: list[int] = []
+    times: list[float] = []
+    clocks: list[float] = []
     for i in range(240):
         t = float(i)
         if i <= 60:
-            c = 2640 + i
+            c: float = 2640 + i
         elif i < 120:
             c = 2700
         elif i < 150:

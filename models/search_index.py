@@ -1,0 +1,275 @@
+"""faiss vector indexes for image search: per project and across the library of projects.
+
+:class:`VectorIndex` is exact inner-product search (``IndexFlatIP``) for small collections and
+HNSW (M=32, efSearch 64) from ``HNSW_THRESHOLD`` vectors on. Single queries run with one OpenMP
+thread (two made single queries ~4x slower on the reference machine). Indexes are cached under
+the user data dir (``CLIPDESK_DATA_DIR`` overrides it) keyed by the project path and a
+signature of its vectors, so a stale cache is rebuilt, never used.
+
+:class:`ProjectSearch` loads a project's stored embeddings (``models.search_stage`` writes them),
+fuses the deep (YOLO backbone) and local (ORB+VLAD) scores and returns ranked moments.
+Use one instance per thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from core.errors import ClipDeskError
+from core.store.project import Project
+
+HNSW_THRESHOLD = 100_000
+FRAMES_SIGNAL = "search.frames"
+DEEP_SIGNAL = "search.deep"
+LOCAL_SIGNAL = "search.local"
+CODEBOOK_SETTING = "search.vlad_model"
+SIGNAL_KEY = "v1"
+
+
+def data_dir() -> Path:
+    env = os.environ.get("CLIPDESK_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("clipdesk"))
+
+
+class VectorIndex:
+    """Inner-product index over L2-normalised float32 vectors with int64 ids."""
+
+    def __init__(self, index: Any, kind: str) -> None:
+        self.index = index
+        self.kind = kind
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, ids: np.ndarray | None = None, kind: str = "auto",
+              hnsw_m: int = 32, ef_construction: int = 80, ef_search: int = 64) -> "VectorIndex":
+        import faiss
+
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        if x.ndim != 2:
+            raise ClipDeskError("search index needs a 2-D array of vectors")
+        n, d = x.shape
+        if kind == "auto":
+            kind = "hnsw" if n >= HNSW_THRESHOLD else "flat"
+        if kind == "flat":
+            base = faiss.IndexFlatIP(d)
+        elif kind == "hnsw":
+            base = faiss.IndexHNSWFlat(d, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            base.hnsw.efConstruction = ef_construction
+            base.hnsw.efSearch = ef_search
+        else:
+            raise ClipDeskError(f"unknown index kind {kind!r} (flat, hnsw, auto)")
+        index = faiss.IndexIDMap2(base)
+        ids = np.arange(n, dtype=np.int64) if ids is None else np.ascontiguousarray(ids, np.int64)
+        if n:
+            faiss.omp_set_num_threads(max(1, os.cpu_count() or 1))
+            index.add_with_ids(x, ids)
+        return cls(index, kind)
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    def set_ef(self, ef: int) -> None:
+        import faiss
+
+        if self.kind == "hnsw":
+            faiss.downcast_index(self.index.index).hnsw.efSearch = int(ef)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each (m, k); ids -1 where fewer than k vectors exist."""
+        import faiss
+
+        q = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        faiss.omp_set_num_threads(1 if len(q) == 1 else max(1, os.cpu_count() or 1))
+        if self.ntotal == 0:
+            return np.zeros((len(q), k), np.float32), -np.ones((len(q), k), np.int64)
+        s, i = self.index.search(q, int(k))
+        return s, i
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        import faiss
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = f"{path}.tmp"
+        faiss.write_index(self.index, tmp)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], kind: str) -> "VectorIndex":
+        import faiss
+
+        return cls(faiss.read_index(str(path)), kind)
+
+
+@dataclass(frozen=True)
+class Hit:
+    video_id: int
+    video: str
+    path: str
+    frame: int
+    time: float
+    score: float
+    project: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"video": self.video, "frame": self.frame, "time": round(self.time, 3),
+                "score": round(self.score, 4)}
+
+
+def _signature(parts: Iterable[Any]) -> str:
+    h = hashlib.sha1()
+    for p in parts:
+        h.update(repr(p).encode())
+    return h.hexdigest()[:16]
+
+
+def cached_index(name: str, vectors: np.ndarray, signature: str, kind: str = "auto") -> VectorIndex:
+    """Load ``name`` from the cache if its signature matches, else build and save it."""
+    d = data_dir() / "indexes"
+    path, meta = d / f"{name}.faiss", d / f"{name}.json"
+    try:
+        m = json.loads(meta.read_text())
+        if m.get("signature") == signature and path.exists():
+            return VectorIndex.load(path, m["kind"])
+    except (OSError, ValueError, KeyError, RuntimeError):
+        pass
+    idx = VectorIndex.build(vectors, kind=kind)
+    try:
+        idx.save(path)
+        meta.write_text(json.dumps({"signature": signature, "kind": idx.kind, "n": idx.ntotal}))
+    except (OSError, RuntimeError):
+        pass  # a read-only data dir only costs a rebuild next time
+    return idx
+
+
+class ProjectSearch:
+    """Find moments in a project's videos that look like a query image."""
+
+    def __init__(self, project: Project, deep_weight: float = 0.6) -> None:
+        self.project = project
+        self.deep_weight = float(deep_weight)
+        rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []
+        for v in project.videos():
+            fr = project.get_signal(v.id, FRAMES_SIGNAL, SIGNAL_KEY)
+            dp = project.get_signal(v.id, DEEP_SIGNAL, SIGNAL_KEY)
+            lc = project.get_signal(v.id, LOCAL_SIGNAL, SIGNAL_KEY)
+            if fr is None or dp is None or len(fr) == 0:
+                continue
+            rows.append((v.id, fr, dp, lc if lc is not None and len(lc) == len(fr) else None))
+        self.videos = {v.id: v for v in project.videos()}
+        self.video_ids = np.concatenate([np.full(len(r[1]), r[0], np.int64) for r in rows]) \
+            if rows else np.zeros(0, np.int64)
+        self.frames = np.concatenate([r[1] for r in rows]).astype(np.int64) if rows else np.zeros(0, np.int64)
+        self.deep = np.concatenate([r[2] for r in rows]).astype(np.float32) if rows \
+            else np.zeros((0, 256), np.float32)
+        self.local: np.ndarray | None = None
+        if rows and all(r[3] is not None for r in rows):
+            self.local = np.concatenate([r[3] for r in rows if r[3] is not None]).astype(np.float32)
+        from core.local_features import VladModel
+
+        stored = project.get_setting(CODEBOOK_SETTING)
+        self.vlad_model = VladModel.from_json(stored) if stored else None
+        sig = _signature([str(Path(project.path).resolve()), len(self.frames),
+                          self.frames[:8].tolist(), self.frames[-8:].tolist(), self.video_ids[-1:].tolist()])
+        name = hashlib.sha1(str(Path(project.path).resolve()).encode()).hexdigest()[:16]
+        self.index = cached_index(f"project-{name}-deep", self.deep, sig) if len(self.frames) else None
+
+    def __len__(self) -> int:
+        return int(len(self.frames))
+
+    def query_vectors(self, image_rgb: np.ndarray, embedder: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        from core.local_features import embed_local
+        from models.embeddings import DeepEmbedder
+
+        emb = embedder or DeepEmbedder()
+        q_deep = emb.embed([image_rgb])[0]
+        q_local = embed_local(image_rgb, self.vlad_model) if self.vlad_model is not None else None
+        return q_deep, q_local
+
+    def search(self, image_rgb: np.ndarray, top: int = 10, min_gap_s: float = 2.0,
+               video_id: int | None = None, embedder: Any = None) -> list[Hit]:
+        """Best moments first; hits closer than ``min_gap_s`` to a better one in the same video
+        are folded into it."""
+        if self.index is None or not len(self):
+            return []
+        q_deep, q_local = self.query_vectors(image_rgb, embedder)
+        k = min(len(self), max(top * 8, 64))
+        _, ids = self.index.search(q_deep[None], k)
+        cand = ids[0][ids[0] >= 0]
+        score = self.deep[cand] @ q_deep
+        if self.local is not None and q_local is not None:
+            score = self.deep_weight * score + (1 - self.deep_weight) * (self.local[cand] @ q_local)
+        order = np.argsort(-score)
+        hits: list[Hit] = []
+        clocks: dict[int, Any] = {}
+        for o in order:
+            i = int(cand[o])
+            vid = int(self.video_ids[i])
+            if video_id is not None and vid != video_id:
+                continue
+            if vid not in clocks:
+                clocks[vid] = self.project.clock(vid)
+            t = float(clocks[vid].time(int(self.frames[i])))
+            if any(h.video_id == vid and abs(h.time - t) < min_gap_s for h in hits):
+                continue
+            v = self.videos[vid]
+            hits.append(Hit(vid, v.name, v.path, int(self.frames[i]), t, float(score[o]),
+                            str(self.project.path)))
+            if len(hits) >= top:
+                break
+        return hits
+
+
+# -- library: every project this user searched or analyzed -----------------------------------
+def library_file() -> Path:
+    return data_dir() / "library.json"
+
+
+def library_projects() -> list[Path]:
+    try:
+        items = json.loads(library_file().read_text())
+    except (OSError, ValueError):
+        return []
+    return [Path(p) for p in items if Path(p).exists()]
+
+
+def register_project(path: str | os.PathLike[str]) -> None:
+    p = str(Path(path).resolve())
+    items = [str(x) for x in library_projects()]
+    if p not in items:
+        items.append(p)
+        f = library_file()
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(items, indent=1))
+
+
+def search_library(image_rgb: np.ndarray, top: int = 10,
+                   projects: Sequence[str | os.PathLike[str]] | None = None) -> list[Hit]:
+    """Search every library project (deep embedding and local features per project) and merge."""
+    from models.embeddings import DeepEmbedder
+
+    emb = DeepEmbedder()
+    hits: list[Hit] = []
+    for p in projects if projects is not None else library_projects():
+        try:
+            with Project(p, create=False) as proj:
+                hits.extend(ProjectSearch(proj).search(image_rgb, top, embedder=emb))
+        except ClipDeskError:
+            continue
+    hits.sort(key=lambda h: -h.score)
+    return hits[:top]
+
+
+__all__ = ["DEEP_SIGNAL", "FRAMES_SIGNAL", "HNSW_THRESHOLD", "LOCAL_SIGNAL", "Hit", "ProjectSearch",
+           "VectorIndex", "cached_index", "data_dir", "library_projects", "register_project",
+           "search_library"]
