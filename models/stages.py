@@ -37,6 +37,19 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
         import logging
 
         logging.getLogger(__name__).warning("persons stage unavailable: %s", e)
+    try:  # scoreboard reading, score events, match periods and image-search embeddings (issue 6)
+        from models.scoreboard_stage import ScoreboardStage
+        from models.search_stage import SearchStage
+
+        sb = settings.get("scoreboard") or {}
+        stages.append(ScoreboardStage(**{k: sb[k] for k in ("read_fps", "relocate_s", "min_period_s")
+                                         if k in sb}))
+        stages.append(SearchStage(float((settings.get("search") or {}).get("every_s", 1.0)),
+                                  device=device))
+    except Exception as e:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).warning("scoreboard/search stages unavailable: %s", e)
     try:  # highlights (issue 8): last, so it sees every other stage's tracks and signals
         from core.highlights.stage import HighlightStage
 
