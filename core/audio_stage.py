@@ -1,7 +1,8 @@
 """Audio in the one decode pass: a disk spool for the speech models and the ``audio`` lanes stage.
 
 :class:`AudioSpool` is a decode-pass sink that writes the 16 kHz mono float32 stream to a
-temporary file and hands it back as a read-only memmap, so hours of audio never sit in memory.
+temporary file and reads it back slice by slice (:class:`SpooledAudio`), so hours of audio
+never sit in memory.
 :class:`AudioLanesStage` (stage ``audio``) computes the waveform/loudness/excitement lanes of
 :mod:`core.audio_features` in the same pass. :func:`audio_warnings` turns what the probe and the
 decode learned about the audio (none, undecodable, 8 kHz, 5.1, very long) into clear messages.
@@ -58,13 +59,11 @@ class AudioSpool(Sink):
     def duration(self) -> float:
         return self.written / AUDIO_RATE
 
-    def array(self) -> np.ndarray:
-        """The audio as a read-only float32 memmap (empty array when nothing was decoded)."""
+    def array(self) -> "SpooledAudio":
+        """The audio, read from disk slice by slice (see :class:`SpooledAudio`)."""
         if not self._file.closed:
             self._file.flush()
-        if self.written == 0:
-            return np.zeros(0, np.float32)
-        return np.memmap(self.path, dtype=np.float32, mode="r", shape=(self.written,))
+        return SpooledAudio(self.path, self.written)
 
     def close(self) -> None:
         if not self._file.closed:
@@ -73,6 +72,34 @@ class AudioSpool(Sink):
             os.unlink(self.path)
         except OSError:
             pass
+
+
+class SpooledAudio:
+    """A float32 array on disk that reads only the slices asked for.
+
+    Unlike a memmap, pages read once do not stay mapped (and counted as resident) for the rest of
+    the analysis, so a two-hour match costs the same memory as a two-minute clip. Supports
+    ``len()``, ``shape``, ``size`` and ``audio[a:b]`` (step 1), which is all the speech models use.
+    """
+
+    def __init__(self, path: str, samples: int) -> None:
+        self.path = path
+        self.size = int(samples)
+        self.shape = (self.size,)
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("SpooledAudio supports contiguous slices only")
+        a, b, _ = key.indices(self.size)
+        if b <= a:
+            return np.zeros(0, np.float32)
+        with open(self.path, "rb") as f:
+            f.seek(a * 4)
+            return np.frombuffer(f.read((b - a) * 4), dtype=np.float32).copy()
 
 
 def audio_warnings(info: MediaInfo, decode: DecodeResult | None, samples: int) -> tuple[bool, list[str]]:
@@ -150,4 +177,4 @@ class AudioLanesStage(Stage):
         save_audio_lanes(ctx.project, ctx.video.id, sink.builder.finish())
 
 
-__all__ = ["LONG_AUDIO_S", "AudioLanesStage", "AudioSpool", "audio_warnings", "warn"]
+__all__ = ["LONG_AUDIO_S", "AudioLanesStage", "AudioSpool", "SpooledAudio", "audio_warnings", "warn"]

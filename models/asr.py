@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from core.audio_stage import SpooledAudio
 from core.errors import ClipDeskError
 from core.progress import Task, ensure_task
 from core.speech import Word
@@ -119,7 +120,7 @@ class _Window:
             pos += b - a
         self.length = pos
 
-    def audio(self, audio: np.ndarray) -> np.ndarray:
+    def audio(self, audio: np.ndarray | SpooledAudio) -> np.ndarray:
         return np.concatenate([np.asarray(audio[a:b], dtype=np.float32) for a, b in self.regions])
 
     def original(self, t: float, is_end: bool = False) -> float:
@@ -171,7 +172,7 @@ class Transcriber:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise SpeechSettingsError(f"cannot load speech model {path}: {msg}") from None
 
-    def transcribe(self, audio: np.ndarray, regions: Sequence[tuple[int, int]],
+    def transcribe(self, audio: np.ndarray | SpooledAudio, regions: Sequence[tuple[int, int]],
                    task: Task | None = None, stage: str = "speech",
                    progress_span: tuple[float, float] = (0.1, 1.0)) -> list[Transcript]:
         """Transcribe the voice-active ``regions`` (samples) of 16 kHz mono ``audio``."""

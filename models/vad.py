@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.audio_stage import SpooledAudio
 from core.errors import ClipDeskError
 from core.progress import Task, ensure_task
 from core.speech import VadParams, regions_from_probabilities
@@ -51,7 +52,7 @@ class SileroVAD:
         self._session: Any = onnxruntime.InferenceSession(
             model_path(), providers=["CPUExecutionProvider"], sess_options=opts)
 
-    def probabilities(self, audio: np.ndarray, task: Task | None = None,
+    def probabilities(self, audio: np.ndarray | SpooledAudio, task: Task | None = None,
                       stage: str = "speech") -> np.ndarray:
         """One probability per 512-sample window (the last window zero-padded)."""
         task = ensure_task(task)
@@ -78,7 +79,7 @@ class SileroVAD:
             task.progress(stage, 0.1 * w1 / max(1, n_win), "voice activity")
         return out
 
-    def regions(self, audio: np.ndarray, params: VadParams | None = None,
+    def regions(self, audio: np.ndarray | SpooledAudio, params: VadParams | None = None,
                 task: Task | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
         """Speech regions in samples, and the per-window probabilities they came from."""
         probs = self.probabilities(audio, task)

@@ -180,3 +180,26 @@ def test_shared_videos_with_speech(shared_media, project, name, words):
     text = " ".join(s.label or "" for s in speech).lower()
     for w in words:
         assert w in text
+
+
+def test_audio_spool_keeps_audio_on_disk_with_gaps_filled():
+    from core.audio_stage import AudioSpool
+    from core.decode import DecodeResult
+
+    spool = AudioSpool()
+    try:
+        spool.samples(0, np.ones(100, np.float32))
+        spool.samples(150, np.full(50, 2.0, np.float32))  # gap of 50 -> silence
+        spool.samples(190, np.full(20, 3.0, np.float32))  # overlaps by 10 -> only new samples kept
+        spool.end(DecodeResult())
+        a = spool.array()
+        assert a.shape == (210,) and len(a) == 210 and spool.duration == 210 / RATE
+        assert a[:100].sum() == 100 and a[100:150].sum() == 0 and a[150:200].sum() == 100
+        assert a[200:].tolist() == [3.0] * 10 and a[205:300].size == 5 and a[300:400].size == 0
+        with pytest.raises(TypeError):
+            a[::2]
+        path = Path(spool.path)
+        del a
+    finally:
+        spool.close()
+    assert not path.exists()
