@@ -55,42 +55,50 @@ def make_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
 
 
 _FIXED = False
+_PIN = 1 << 40  # references added to None/True/False: never reached by leaked decrefs
 
 
-def fix_signal_refcount() -> bool:
-    """Work around a PySide6 6.12 bug: ``SignalInstance.emit`` returns ``True`` without a new
-    reference, so every Python-side emit drops one reference to ``True`` and after a few hundred
-    emits the interpreter aborts (``bool_dealloc``). Detected by measuring, fixed by re-adding the
-    missing reference; a no-op on versions without the bug. Safe to call repeatedly."""
-    global _FIXED
-    if _FIXED:
-        return True
-    import ctypes
-
-    from PySide6.QtCore import QObject, Signal, SignalInstance
+def _leaks() -> tuple[int, int]:
+    """(None refs lost per 64 void Qt calls, True refs lost per 64 Python-side emits)."""
+    from PySide6.QtCore import QObject, QTimer, Signal
 
     class _Probe(QObject):
         sig = Signal()
 
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(4):
+    probe, timer = _Probe(), QTimer()
+    n0 = sys.getrefcount(None)
+    for _ in range(64):
+        timer.setInterval(5)
+    lost_none = n0 - sys.getrefcount(None)
+    t0 = sys.getrefcount(True)
+    for _ in range(64):
         probe.sig.emit()
-    lost = before - sys.getrefcount(True)
-    if lost <= 0:
+    return lost_none, t0 - sys.getrefcount(True)
+
+
+def fix_signal_refcount() -> bool:
+    """Work around PySide6 6.12 refcount bugs on CPython < 3.12: every void Qt method returns
+    ``None`` and every Python-side ``Signal.emit`` returns ``True`` without a new reference, so
+    each call drops one reference to ``None``/``True`` and after a few thousand calls (one paint
+    of a busy timeline) the interpreter aborts (``none_dealloc`` / ``bool_dealloc``).
+
+    Python 3.12 made these singletons immortal; here we do the same by adding 2**40 references
+    to ``None``, ``True`` and ``False`` (the refcount is the object's first field), so leaked
+    decrefs can never bring them to zero. Only when the bug is measured; safe to call again."""
+    global _FIXED
+    if _FIXED:
+        return True
+    if sys.version_info >= (3, 12):
         return False
-    incref = ctypes.pythonapi.Py_IncRef
-    incref.argtypes = [ctypes.py_object]
-    for _ in range(lost):
-        incref(True)
-    original = SignalInstance.emit
+    lost_none, lost_true = _leaks()
+    if lost_none <= 0 and lost_true <= 0:
+        return False
+    import ctypes
 
-    def emit(self: SignalInstance, *args: object) -> object:
-        result = original(self, *args)
-        if result is True or result is False:
-            incref(result)
-        return result
-
-    SignalInstance.emit = emit  # type: ignore[method-assign,assignment]
+    for obj in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(obj)).value += _PIN
     _FIXED = True
     return True
+
+
+fix_pyside_refcounts = fix_signal_refcount

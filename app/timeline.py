@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen,
-                           QPolygonF, QResizeEvent, QWheelEvent)
+from PySide6.QtGui import (QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent,
+                           QPen, QPolygonF, QResizeEvent, QStaticText, QWheelEvent)
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QScrollBar, QToolButton, QVBoxLayout,
                                QWidget)
 
@@ -75,6 +75,7 @@ class TimelineCanvas(QWidget):
         self._inside_speech: set[int] = set()
         self._drag: dict[str, Any] | None = None
         self._video_key: tuple[int, str] | None = None
+        self._labels: dict[tuple[str, int], QStaticText] = {}
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumHeight(RULER_H + THUMB_H + WAVE_H + 3 * TRACK_H)
@@ -315,19 +316,21 @@ class TimelineCanvas(QWidget):
             return
         n = arr.size
         cols = np.arange(HEADER_W, w, dtype=np.float64)
-        f = np.clip((self.x0 + (cols - HEADER_W) / self.ppf).astype(np.int64), 0, n - 1)
-        f_next = np.clip((self.x0 + (cols + 1 - HEADER_W) / self.ppf).astype(np.int64), 0, n - 1)
-        idx = np.maximum(f, 0)
-        vals = np.maximum.reduceat(arr, idx) if self.ppf < 1 else arr[idx]
-        if self.ppf < 1:  # several frames per pixel: take each column's loudest frame
-            vals = np.array([arr[a:max(b, a + 1)].max() for a, b in zip(f, f_next, strict=False)])
-        lvl = np.clip((vals + 60.0) / 60.0, 0.0, 1.0) * (WAVE_H - 4) / 2
-        mid = y + WAVE_H / 2
-        p.setPen(QPen(QColor(90, 190, 140), 1))
-        valid = (self.x0 + (cols - HEADER_W) / self.ppf) < n
-        for x, h, ok in zip(cols, lvl, valid, strict=False):
-            if ok and h > 0.5:
-                p.drawLine(QPointF(x, mid - h), QPointF(x, mid + h))
+        fa = self.x0 + (cols - HEADER_W) / self.ppf
+        f = np.clip(fa.astype(np.int64), 0, n - 1)
+        if self.ppf < 1:  # several frames per pixel: each column's loudest frame
+            vals = np.maximum.reduceat(arr, f) if f.size and np.all(np.diff(f) > 0) else arr[f]
+        else:
+            vals = arr[f]
+        vals = np.where((fa >= 0) & (fa < n), vals, -90.0)
+        half = (WAVE_H - 4) / 2
+        lvl = np.clip((vals + 60.0) / 60.0, 0.0, 1.0) * half
+        rows = np.abs(np.arange(WAVE_H - 4) - (WAVE_H - 4) / 2 + 0.5)[:, None]
+        mask = rows <= lvl[None, :]
+        rgba = np.zeros((WAVE_H - 4, cols.size, 4), np.uint8)
+        rgba[mask] = (140, 190, 90, 255)  # BGRA in memory for Format_ARGB32 on little endian
+        image = QImage(rgba.data, cols.size, WAVE_H - 4, cols.size * 4, QImage.Format.Format_ARGB32)
+        p.drawImage(QPointF(HEADER_W, y + 2), image)
 
     def _paint_track(self, p: QPainter, track: str, y: int) -> None:
         w = self.width()
@@ -363,67 +366,49 @@ class TimelineCanvas(QWidget):
         i, j = td.visible_range(f0, f1)
         if j <= i:
             return
+        # a long segment early on widens [i, j): keep only those that reach into view
+        idx = i + np.flatnonzero(td.ends[i:j] >= f0)
+        if not idx.size:
+            return
         r, g, b = track_color(td.name)
         top, h = y + 2, TRACK_H - 4
-        if (j - i) > self.track_width() / 3:  # dense: draw coverage runs, not segments
-            xs = np.floor(HEADER_W + (td.starts[i:j] - self.x0) * self.ppf)
-            xe = np.maximum(xs + 1, np.ceil(HEADER_W + (td.ends[i:j] - self.x0) * self.ppf))
-            w = self.width()
-            xs = np.clip(xs, HEADER_W, w).astype(np.int64)
-            xe = np.clip(xe, HEADER_W, w).astype(np.int64)
-            cov = np.zeros(w + 2, np.int32)
-            np.add.at(cov, xs, 1)
-            np.add.at(cov, xe, -1)
-            on = np.cumsum(cov) > 0
-            edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(r, g, b, 190))
-            for a, e in zip(edges[::2], edges[1::2], strict=False):
-                p.drawRect(QRectF(float(a), top, float(e - a), h))
-            # boundary ticks give a sense of density
-            p.setPen(QColor(0, 0, 0, 90))
-            for x in np.unique(xs):
-                p.drawLine(QPointF(float(x), top), QPointF(float(x), top + h))
+        if idx.size > self.track_width() / 12:  # dense: a coverage strip, not segments
+            self._paint_dense(p, td, int(idx[0]), j, top, h, (r, g, b))
             return
         sel = self.ctx.selection
         sel_id = sel.id if sel is not None else None
         drag = self._drag
-        for s in td.segs[i:j]:
-            if s.end_frame < f0 or s.start_frame > f1:
-                continue
+        fills = {sg.REJECTED: QColor(90, 90, 96, 150), sg.ACCEPTED: QColor(r, g, b, 235)}
+        suggested = QColor(r, g, b, 140)
+        dash = QPen(QColor(255, 255, 255, 150), 1)
+        blend = QPen(QColor(20, 20, 20, 200), 1.5)
+        label_dark = QColor(15, 15, 18)
+        edge = QColor(0, 0, 0, 140)
+        for k in idx:
+            s = td.segs[int(k)]
             sf, ef = s.start_frame, s.end_frame
             if drag is not None and drag["id"] == s.id:
                 sf, ef = drag["start"], drag["end"]
             x0, x1 = self.x_of(sf), self.x_of(ef)
             rect = QRectF(x0, top, max(1.0, x1 - x0 - 1), h)
-            if s.status == sg.REJECTED:
-                fill = QColor(90, 90, 96, 150)
-            elif s.status == sg.ACCEPTED:
-                fill = QColor(r, g, b, 235)
-            else:
-                fill = QColor(r, g, b, 140)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(fill)
-            p.drawRect(rect)
+            p.fillRect(rect, fills.get(s.status, suggested))
             if s.status == sg.SUGGESTED and rect.width() > 6:  # dashed top edge: "to review"
-                p.setPen(QPen(QColor(255, 255, 255, 120), 1, Qt.PenStyle.DashLine))
+                p.setPen(dash)
                 p.drawLine(rect.topLeft(), rect.topRight())
-            if s.track == sg.TRANSITION and rect.width() > 4:
-                p.setBrush(QBrush(QColor(0, 0, 0, 70), Qt.BrushStyle.BDiagPattern))
-                p.setPen(Qt.PenStyle.NoPen)
-                p.drawRect(rect)
-            p.setPen(QColor(0, 0, 0, 140))
+            if s.track == sg.TRANSITION and rect.width() > 4:  # a blend: diagonal across the span
+                p.setPen(blend)
+                p.drawLine(rect.bottomLeft(), rect.topRight())
+            p.setPen(edge)
             p.drawLine(QPointF(x0, top), QPointF(x0, top + h))
-            if rect.width() > 34:
+            if rect.width() > 40:
                 text = s.label if s.label else (f"{s.confidence:.2f}" if s.confidence is not None else "")
                 if s.status == sg.REJECTED:
                     text = "\u2717 " + text
                 elif s.status == sg.ACCEPTED:
                     text = "\u2713 " + text
-                p.setPen(QColor(15, 15, 18) if s.status != sg.REJECTED else TEXT)
-                p.drawText(rect.adjusted(4, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter,
-                           p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
-                                                      int(rect.width() - 6)))
+                p.setPen(label_dark if s.status != sg.REJECTED else TEXT)
+                st = self._label(p, text, int(rect.width() - 6) // 8 * 8)
+                p.drawStaticText(QPointF(x0 + 4, top + (h - st.size().height()) / 2), st)
             if s.id is not None and s.id == sel_id:
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.setPen(QPen(QColor(255, 255, 255), 2))
@@ -433,6 +418,40 @@ class TimelineCanvas(QWidget):
                 p.setBrush(INSIDE_SPEECH)
                 p.drawPolygon(QPolygonF([QPointF(x0 - 4, top), QPointF(x0 + 4, top),
                                          QPointF(x0, top + 6)]))
+
+    def _label(self, p: QPainter, text: str, width: int) -> QStaticText:
+        """Elided label as cached static text (text layout is the costliest part of a paint)."""
+        key = (text, width)
+        st = self._labels.get(key)
+        if st is None:
+            if len(self._labels) > 4000:
+                self._labels.clear()
+            st = QStaticText(p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width))
+            st.setTextFormat(Qt.TextFormat.PlainText)
+            st.prepare(font=self._font)
+            self._labels[key] = st
+        return st
+
+    def _paint_dense(self, p: QPainter, td: TrackData, i: int, j: int, top: float, h: float,
+                     rgb: tuple[int, int, int]) -> None:
+        """Level of detail: one image row (coverage, darker at segment starts) stretched to
+        the track height; a single draw call however many segments are visible."""
+        w = self.width()
+        xs = np.floor(HEADER_W + (td.starts[i:j] - self.x0) * self.ppf)
+        xe = np.maximum(xs + 1, np.ceil(HEADER_W + (td.ends[i:j] - self.x0) * self.ppf))
+        xs = np.clip(xs, HEADER_W, w).astype(np.int64)
+        xe = np.clip(xe, HEADER_W, w).astype(np.int64)
+        cov = np.bincount(xs, minlength=w + 1)[:w + 1] - np.bincount(xe, minlength=w + 1)[:w + 1]
+        on = np.cumsum(cov)[:w] > 0
+        row = np.zeros((1, w, 4), np.uint8)
+        r, g, b = rgb
+        row[0, on] = (b, g, r, 200)
+        starts = np.zeros(w, bool)
+        starts[np.clip(xs, 0, w - 1)] = True
+        row[0, starts & on, :3] = (row[0, starts & on, :3] * 0.55).astype(np.uint8)
+        image = QImage(row.data, w, 1, w * 4, QImage.Format.Format_ARGB32)
+        p.drawImage(QRectF(HEADER_W, top, w - HEADER_W, h), image,
+                    QRectF(HEADER_W, 0, w - HEADER_W, 1))
 
     def _paint_marks(self, p: QPainter) -> None:
         mi, mo = self.ctx.mark_in, self.ctx.mark_out
