@@ -1,9 +1,11 @@
 """Clip export: frame-exact MP4 (H.264 + AAC), GIF and still images, horizontal or reframed.
 
 The video is decoded once with PyAV from the keyframe before the in point; each frame is cropped
-to its crop-path rectangle and scaled *on the YUV 4:2:0 planes* (no colour conversion), an
-optional scoreboard box is re-placed inside the frame, and raw frames are piped to the ffmpeg
-binary for encoding, while ffmpeg trims the source audio to the same span. Output is written to a
+to its crop-path rectangle *on the YUV 4:2:0 planes* (no colour conversion), an optional
+scoreboard box is re-placed inside the frame, and raw frames are piped (from a decode thread,
+behind a small queue) to the ffmpeg binary, which scales them to the output size when the crop
+size is constant (else OpenCV scales the planes), encodes, and trims the source audio to the
+same span. Output is written to a
 temporary file and renamed when complete, so a cancelled or failed export leaves nothing behind.
 
 :func:`export_project_clip` is what ``clipdesk clip`` and the review UI's export dialog call.
@@ -14,12 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 import cv2
 import numpy as np
@@ -163,6 +167,48 @@ def _clean_box(box: Any, src: tuple[int, int]) -> tuple[int, int, int, int] | No
     return (x, y, w, h) if w >= 4 and h >= 4 else None
 
 
+def _pump(produce: Callable[[Callable[[bytes], bool]], None], stdin: IO[bytes], n: int, task: Task) -> None:
+    """Decode and render on a helper thread while this thread writes to ffmpeg (both release the
+    GIL in their heavy parts), behind a small bounded queue; errors and cancel reach the caller."""
+    q: queue.Queue[bytes | None] = queue.Queue(maxsize=6)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def put(item: bytes | None) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            produce(put)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+            errors.append(e)
+        finally:
+            put(None)
+
+    th = threading.Thread(target=run, name="export-decode", daemon=True)
+    th.start()
+    try:
+        for i in range(n):
+            task.check()
+            item = q.get()
+            if item is None:
+                break
+            stdin.write(item)
+            if i % 4 == 0:
+                task.progress(STAGE, i / max(1, n), f"frame {i + 1}/{n}")
+    finally:
+        stop.set()
+        th.join()
+    if errors:
+        raise errors[0]
+
+
 def _run_ffmpeg(cmd: list[str], feed: Any, task: Task, tmp: Path) -> None:
     """Start ffmpeg, call ``feed(stdin)``; on any failure or cancel, kill it and drop ``tmp``."""
     with tempfile.TemporaryFile() as errf:
@@ -209,30 +255,36 @@ def export_clip(path: str, clock: FrameClock, start: int, end: int, out: str | o
     osize = size or (w0 - w0 % 2, h0 - h0 % 2)
     planar = rotation == 0 and src_w % 2 == 0 and src_h % 2 == 0
     fmt = "yuv420p" if planar else "rgb24"
-    renderer = _FrameRenderer(src, osize, planar, overlay)
+    # A constant crop size (the usual case) is piped at crop size and scaled by ffmpeg: a third of
+    # the bytes through the pipe, and the scaler runs beside our decoder instead of after it.
+    same = bool((rects[:, 2] == w0).all() and (rects[:, 3] == h0).all())
+    pipe_size = (w0 - w0 % 2, h0 - h0 % 2) if same else osize
+    renderer = _FrameRenderer(src, pipe_size, planar, overlay)
     offset, has_audio = _audio_offset(path)
     has_audio = has_audio and audio
     t0, t1 = clock.time(start), clock.time(end)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.part{out.suffix or '.mp4'}")
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-           "-f", "rawvideo", "-pix_fmt", fmt, "-s", f"{osize[0]}x{osize[1]}",
+           "-f", "rawvideo", "-pix_fmt", fmt, "-s", f"{pipe_size[0]}x{pipe_size[1]}",
            "-r", _rate_arg(clock.rate), "-i", "pipe:0"]
     if has_audio:
         cmd += ["-ss", f"{offset + t0:.6f}", "-t", f"{t1 - t0:.6f}", "-i", str(path),
                 "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "160k"]
+    if pipe_size != osize:
+        cmd += ["-vf", f"scale={osize[0]}:{osize[1]}:flags=bicubic"]
     cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-movflags", "+faststart", "-f", "mp4", str(tmp)]
     n = end - start
 
-    def feed(stdin: IO[bytes]) -> None:
+    def produce(put: Callable[[bytes], bool]) -> None:
         with FrameReader(path, clock, fmt=fmt, rotation=rotation) as reader:
             for i in range(n):
-                task.check()
-                a = reader.read(start + i)
-                stdin.write(renderer.render(a, rects[i]))
-                if i % 4 == 0:
-                    task.progress(STAGE, i / n, f"frame {i + 1}/{n}")
+                if not put(renderer.render(reader.read(start + i), rects[i])):
+                    return
+
+    def feed(stdin: IO[bytes]) -> None:
+        _pump(produce, stdin, n, task)
 
     _run_ffmpeg(cmd, feed, task, tmp)
     os.replace(tmp, out)
@@ -267,12 +319,14 @@ def export_gif(path: str, clock: FrameClock, start: int, end: int, out: str | os
            "-loop", "0", "-f", "gif", str(tmp)]
     renderer = _FrameRenderer((src_w, src_h), (ow, oh), False, None)
 
-    def feed(stdin: IO[bytes]) -> None:
+    def produce(put: Callable[[bytes], bool]) -> None:
         with FrameReader(path, clock, fmt="rgb24", rotation=rotation) as reader:
-            for k, i in enumerate(picks):
-                task.check()
-                stdin.write(renderer.render(reader.read(start + i), rects[i]))
-                task.progress(STAGE, k / len(picks), f"frame {k + 1}/{len(picks)}")
+            for i in picks:
+                if not put(renderer.render(reader.read(start + i), rects[i])):
+                    return
+
+    def feed(stdin: IO[bytes]) -> None:
+        _pump(produce, stdin, len(picks), task)
 
     _run_ffmpeg(cmd, feed, task, tmp)
     os.replace(tmp, out)

@@ -1,0 +1,196 @@
+"""Reframing benchmark: pose pass RT factor, subject coverage and path jerk, export speed vs ffmpeg.
+
+    .venv/bin/python -m bench.reframe [--seconds 30] [--quick]
+
+1. Pose pass: the ``persons`` stage through ``core.pipeline.analyze`` (decode included) on a
+   1080p tennis broadcast looped to ``--seconds``; RT factor = time / media duration, given with
+   and without the one-off model load (measured separately in the same run).
+2. Subject coverage and jerk on clips with people (../shared/media): fraction of frames where the
+   followed person's box lies inside the 9:16 crop, and the path's RMS jerk (third difference of
+   the crop centre, px/frame^3) next to the jerk of following the subject without the solver.
+3. Export: a ``--seconds`` 1080x1920 9:16 clip by ClipDesk (``export_project_clip``) vs a plain
+   ``ffmpeg -vf crop,scale`` + x264 (same preset and CRF) + AAC encode of the same span with the
+   same binary, in the same run. Prints Markdown tables for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+
+MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", Path(__file__).resolve().parents[2] / "shared" / "media"))
+CLIPS = (  # (file, fps for the pose samples)
+    ("ai-basketball-analysis__one_score_one_miss.mp4", 3.0),
+    ("tennis-tracking__video_input1.mp4", 3.0),
+    ("tennis-tracking__video_input3.mp4", 3.0),
+    ("mmpose__demo.mp4", 5.0),
+)
+
+
+def _looped(src: Path, seconds: float, out: Path) -> Path:
+    from core.clip_export import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i", str(src), "-t", f"{seconds}",
+                    "-c", "copy", str(out)], check=True)
+    return out
+
+
+def bench_pose(video: Path, tmp: Path) -> dict[str, Any]:
+    from core.pipeline import analyze
+    from core.store import Project
+    from models.persons_stage import PersonsStage
+    from models.pose import PoseDetector
+
+    t = time.perf_counter()
+    det = PoseDetector()
+    det.detect(np.zeros((360, 640, 3), np.uint8))
+    load = time.perf_counter() - t
+    del det
+    with Project(tmp / "pose.clipdesk") as p:
+        t = time.perf_counter()
+        rep = analyze(p, video, [PersonsStage()], force=True)
+        total = time.perf_counter() - t
+        dur = rep.video.duration
+        from core.poses import load_poses
+
+        n = len(load_poses(p, rep.video.id).sampled_frames())
+    return {"duration": dur, "total": total, "load": load, "rt": total / dur,
+            "rt_steady": max(0.0, total - load) / dur, "samples": n}
+
+
+def bench_coverage(name: str, fps: float, tmp: Path) -> dict[str, Any] | None:
+    from core.pipeline import analyze
+    from core.poses import load_poses
+    from core.reframe.path import CropPath
+    from core.reframe.plan import plan_video, video_crop_path
+    from core.reframe.subject import subject_targets
+    from core.store import Project
+    from models.persons_stage import PersonsStage
+
+    video = MEDIA / "video" / name
+    if not video.exists():
+        return None
+    with Project(tmp / f"{video.stem}.clipdesk") as p:
+        rep = analyze(p, video, [PersonsStage(fps=fps, dense_fps=fps)])
+        v = rep.video
+        segs = plan_video(p, v.id, "9:16")
+        rects = video_crop_path(p, v.id, "9:16").rects(0, v.frame_count)
+        table = load_poses(p, v.id)
+        inside_all: list[np.ndarray] = []
+        jerk, raw_jerk = [], []
+        for s in segs:
+            tg = subject_targets(table, s.start_frame, s.end_frame, v.height, follow=s.attrs.get("subject"))
+            r = rects[s.start_frame:s.end_frame]
+            seen = np.isfinite(tg.cx)
+            ok = (tg.cx - tg.half_w >= r[:, 0] - 1) & (tg.cx + tg.half_w <= r[:, 0] + r[:, 2] + 1)
+            inside_all.append(ok[seen])
+            # jerk of the solved path itself (float keyframes), not of the even-pixel rounding
+            c = CropPath.from_attrs(s.start_frame, s.end_frame, s.attrs, v.info.display_size).centers(
+                np.arange(s.start_frame, s.end_frame))[:, 0]
+            if len(c) > 3:
+                jerk.append(np.diff(c.astype(float), 3))
+            raw = tg.cx[seen]
+            if len(raw) > 3:
+                raw_jerk.append(np.diff(raw, 3))
+        inside = np.concatenate(inside_all) if inside_all else np.zeros(0, bool)
+        rms = float(np.sqrt(np.mean(np.concatenate(jerk) ** 2))) if jerk else 0.0
+        raw_rms = float(np.sqrt(np.mean(np.concatenate(raw_jerk) ** 2))) if raw_jerk else 0.0
+        return {"frames": v.frame_count, "seen": float(inside.size / max(1, v.frame_count)),
+                "coverage": float(inside.mean()) if inside.size else float("nan"), "jerk": rms,
+                "raw_jerk": raw_rms, "modes": ",".join(s.attrs["mode"] for s in segs),
+                "tracks": len(table.track_ids())}
+
+
+def bench_export(video: Path, seconds: float, tmp: Path) -> dict[str, Any]:
+    from core.clip_export import export_project_clip, ffmpeg_exe
+    from core.media import probe
+    from core.reframe.plan import plan_video, video_crop_path
+    from core.store import Project
+
+    with Project(tmp / "export.clipdesk") as p:
+        v = p.add_video(probe(video))
+        v = p.video(v.id)
+        plan_video(p, v.id, "9:16")  # no persons: a static centred crop, the same window as ffmpeg's
+        n = min(v.frame_count, int(round(seconds * v.rate.fps)))
+        r = video_crop_path(p, v.id, "9:16").rects(0, n)[0]
+        t = time.perf_counter()
+        res = export_project_clip(p, v.id, 0, n, tmp / "ours.mp4", "9:16", (1080, 1920), overlay=False)
+        ours = time.perf_counter() - t
+    plain_out = tmp / "plain.mp4"
+    cmd = [ffmpeg_exe(), "-v", "error", "-y", "-i", str(video), "-frames:v", str(n), "-t", f"{n / v.rate.fps:.6f}",
+           "-vf", f"crop={r[2]}:{r[3]}:{r[0]}:{r[1]},scale=1080:1920", "-c:v", "libx264", "-preset", "veryfast",
+           "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart",
+           str(plain_out)]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    plain = time.perf_counter() - t
+    return {"frames": n, "ours": ours, "plain": plain, "ratio": ours / plain, "fps_ours": n / ours,
+            "fps_plain": n / plain, "size": f"{res.size[0]}x{res.size[1]}"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of the pose and export runs")
+    ap.add_argument("--quick", action="store_true", help="10 s runs, coverage on two clips")
+    ap.add_argument("--only", choices=("pose", "coverage", "export"), help="run one part")
+    args = ap.parse_args(argv)
+    seconds = 10.0 if args.quick else args.seconds
+    src = MEDIA / "video" / "tennis-tracking__video_input1.mp4"
+    if not src.exists():
+        print(f"shared media not found at {MEDIA}", file=sys.stderr)
+        return 2
+    print(f"# bench.reframe  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()} {os.cpu_count()} cores\n")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        long_clip = _looped(src, seconds, tmp / "tennis_loop.mp4")
+
+        if args.only in (None, "pose"):
+            _print_pose(bench_pose(long_clip, tmp))
+        if args.only in (None, "coverage"):
+            _print_coverage(CLIPS[:2] if args.quick else CLIPS, tmp)
+        if args.only in (None, "export"):
+            _print_export(bench_export(long_clip, seconds, tmp))
+    return 0
+
+
+def _print_pose(pose: dict[str, Any]) -> None:
+    print("| pose pass (persons stage, 1080p30 tennis) | value |\n|---|---|")
+    print(f"| media | {pose['duration']:.1f} s, {pose['samples']:.0f} sampled frames |")
+    print(f"| total time (decode + model load + pose + tracking) | {pose['total']:.1f} s |")
+    print(f"| model load + warm-up (measured separately) | {pose['load']:.1f} s |")
+    print(f"| RT factor, total | {pose['rt']:.3f}x |")
+    print(f"| RT factor, without the one-off model load | {pose['rt_steady']:.3f}x |\n")
+
+
+def _print_coverage(clips: tuple[tuple[str, float], ...], tmp: Path) -> None:
+    print("| clip (9:16) | frames | subject seen | coverage | path jerk RMS | raw subject jerk | modes |")
+    print("|---|---|---|---|---|---|---|")
+    for name, fps in clips:
+        c = bench_coverage(name, fps, tmp)
+        if c is None:
+            continue
+        print(f"| {name} | {c['frames']:.0f} | {c['seen']:.0%} | {c['coverage']:.1%} | {c['jerk']:.3f} | "
+              f"{c['raw_jerk']:.3f} | {c['modes']} |")
+    print()
+
+
+def _print_export(ex: dict[str, Any]) -> None:
+    print("| export 1080x1920 9:16, x264 veryfast CRF 20 + AAC | time | frames/s |\n|---|---|---|")
+    print(f"| plain ffmpeg crop+scale+encode | {ex['plain']:.1f} s | {ex['fps_plain']:.1f} |")
+    print(f"| ClipDesk export_project_clip | {ex['ours']:.1f} s | {ex['fps_ours']:.1f} |")
+    print(f"| ratio ClipDesk / ffmpeg ({ex['frames']:.0f} frames) | {ex['ratio']:.2f}x | |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
