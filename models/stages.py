@@ -50,6 +50,16 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
         import logging
 
         logging.getLogger(__name__).warning("scoreboard/search stages unavailable: %s", e)
+    try:  # actions from pose tracks (ST-GCN) and events fused from all evidence (issue 7)
+        from core.actions.events import EventsStage
+        from models.actions_stage import ActionsStage
+
+        stages.append(ActionsStage(settings, device=device))
+        stages.append(EventsStage())
+    except Exception as e:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).warning("actions/events stages unavailable: %s", e)
     try:  # highlights (issue 8): last, so it sees every other stage's tracks and signals
         from core.highlights.stage import HighlightStage
 
