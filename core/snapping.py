@@ -11,8 +11,9 @@ Thread: the thread that owns the project connection (the UI thread); pure data o
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
+
+import numpy as np
 
 from core.ops import ChangeSet
 from core.segments import SHOT, SPEECH
@@ -20,10 +21,10 @@ from core.store.project import Project
 
 # Preferred kind when two targets are equally near (lower wins).
 PRIORITY = {"shot": 0, "speech": 1, "playhead": 2, "mark": 3, "edge": 4}
+_KINDS = {p: k for k, p in PRIORITY.items()}
 
 
-@dataclass(frozen=True, order=True)
-class SnapTarget:
+class SnapTarget(NamedTuple):
     frame: int
     kind: str  # shot | speech | playhead | mark | edge
 
@@ -38,10 +39,12 @@ class SnapIndex:
     def __init__(self, project: Project, video_id: int) -> None:
         self.project = project
         self.video_id = video_id
-        self._edges: dict[str, list[tuple[int, int]]] | None = None  # track -> [(frame, seg id)]
+        self._edges: dict[str, np.ndarray] | None = None
+        self._memo: tuple[Any, list[SnapTarget]] | None = None
 
     def invalidate(self, changes: ChangeSet | None = None) -> None:
         """Forget cached edges: all of them, or only the tracks ``changes`` touched."""
+        self._memo = None
         if changes is None or self._edges is None:
             self._edges = None
             return
@@ -51,42 +54,55 @@ class SnapIndex:
             self._edges.pop(t, None)
         self._load(changes.tracks)
 
-    def _load(self, tracks: Iterable[str] | None = None) -> dict[str, list[tuple[int, int]]]:
+    def _load(self, tracks: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         if self._edges is None:
             self._edges = {}
             tracks = None
         wanted = set(tracks) if tracks is not None else None
-        fresh: dict[str, list[tuple[int, int]]] = {}
-        for seg in self.project.segments(self.video_id):
-            if wanted is not None and seg.track not in wanted:
-                continue
-            lst = fresh.setdefault(seg.track, [])
-            lst.append((seg.start_frame, seg.id or 0))
-            lst.append((seg.end_frame, seg.id or 0))
+        rows = self.project._q(  # plain columns only: no JSON decoding for thousands of rows
+            "SELECT id, track, start_frame, end_frame FROM segments WHERE video_id=? AND deleted=0",
+            (self.video_id,))
+        fresh: dict[str, list[tuple[int, int, int]]] = {}
+        for r in rows:
+            if wanted is None or r["track"] in wanted:
+                fresh.setdefault(r["track"], []).append((r["start_frame"], r["end_frame"], r["id"]))
         for t, lst in fresh.items():
-            lst.sort()
-            self._edges[t] = lst
+            a = np.asarray(lst, dtype=np.int64).reshape(-1, 3)
+            # rows of (frame, segment id): both edges of every segment
+            self._edges[t] = np.concatenate([a[:, [0, 2]], a[:, [1, 2]]])
         return self._edges
 
-    def edges(self) -> dict[str, list[tuple[int, int]]]:
+    def edges(self) -> dict[str, np.ndarray]:
+        """Track -> int64 array of rows ``(frame, segment id)``."""
         return self._edges if self._edges is not None else self._load()
 
     def targets(self, *, playhead: int | None, exclude_ids: Iterable[int] = (),
                 tracks: Sequence[str] | None = None, marks: Iterable[int] = ()) -> list[SnapTarget]:
         """All targets sorted by frame (then by priority); edges of ``exclude_ids`` are left out
         (the segment being dragged must not snap to itself)."""
-        excl = set(exclude_ids)
+        excl = frozenset(int(i) for i in exclude_ids)
+        mark_set = frozenset(int(m) for m in marks)
+        key = (None if playhead is None else int(playhead), excl,
+               None if tracks is None else tuple(tracks), mark_set)
+        if self._memo is not None and self._memo[0] == key:
+            return self._memo[1]  # a drag asks again and again with the same arguments
         wanted = set(tracks) if tracks is not None else None
-        found: set[SnapTarget] = set()
-        for track, lst in self.edges().items():
+        parts: list[np.ndarray] = []
+        for track, arr in self.edges().items():
             if wanted is not None and track not in wanted:
                 continue
-            kind = _kind_for(track)
-            found.update(SnapTarget(f, kind) for f, sid in lst if sid not in excl)
+            if excl:
+                arr = arr[~np.isin(arr[:, 1], np.fromiter(excl, dtype=np.int64))]
+            parts.append(arr[:, 0] * 8 + PRIORITY[_kind_for(track)])  # frame and kind in one key
+        extra = [f * 8 + PRIORITY["mark"] for f in mark_set]
         if playhead is not None:
-            found.add(SnapTarget(int(playhead), "playhead"))
-        found.update(SnapTarget(int(m), "mark") for m in marks)
-        return sorted(found, key=lambda t: (t.frame, PRIORITY.get(t.kind, 99)))
+            extra.append(int(playhead) * 8 + PRIORITY["playhead"])
+        parts.append(np.asarray(extra, dtype=np.int64))
+        keys = np.unique(np.concatenate(parts))  # sorted by frame, then priority
+        out = [SnapTarget(f, _KINDS[p]) for f, p in zip((keys >> 3).tolist(), (keys & 7).tolist(),
+                                                         strict=True)]
+        self._memo = (key, out)
+        return out
 
 
 def snap_targets(project: Project, video_id: int, *, playhead: int | None,

@@ -140,17 +140,33 @@ def to_fcp7(d: ExportData) -> str:
     return str(otio.adapters.write_to_string(build_cut_list(d), adapter_name="fcp_xml"))
 
 
+def _fcp_format_name(d: ExportData, rate: float) -> str:
+    """FCP's format name (``FFVideoFormat1080p2997``) from what the project already knows."""
+    size = {(1920, 1080): "1080", (1280, 720): "720", (3840, 2160): "2160"}.get(
+        (d.video.width, d.video.height), f"{d.video.width}x{d.video.height}")
+    code = f"{rate:.2f}".replace(".", "").rstrip("0") if rate != int(rate) else str(int(rate))
+    return f"FFVideoFormat{size}p{code}"
+
+
 def to_fcpxml(d: ExportData) -> str:
-    """FCPXML through otio-fcpx-xml-adapter. The adapter only knows a fixed table of rates keyed
-    by float; the exact ``frameDuration`` of this video's rate is added to that table first."""
+    """FCPXML through otio-fcpx-xml-adapter. Two adapter limits are worked around on the module
+    instance OTIO loaded (it does not live in sys.modules): its rate table only knows a few
+    float keys, so this video's exact ``frameDuration`` is added; and it runs ffprobe once per
+    clip to name the format, so the name is given from the project's own record instead."""
     tl = build_cut_list(d)
     rate = _tl_rate(tl)
-    # OTIO loads adapter modules itself (not through sys.modules): patch the instance it uses.
-    table: dict[Any, str] = otio.adapters.from_name("fcpx_xml").module().FRAMERATE_FRAMEDURATION
+    module = otio.adapters.from_name("fcpx_xml").module()
+    table: dict[Any, str] = module.FRAMERATE_FRAMEDURATION
     f = Fraction(rate).limit_denominator(1001000)
     exact = f"{f.denominator}/{f.numerator}s"
     if int(rate) in table and int(rate) != rate:
         raise ExportError(f"FCPXML cannot express {rate:.3f} fps (the adapter would use {int(rate)})")
     if int(rate) not in table:
         table.setdefault(rate, exact)
-    return str(otio.adapters.write_to_string(tl, adapter_name="fcpx_xml"))
+    name = _fcp_format_name(d, rate)
+    original = module.format_name
+    module.format_name = lambda frame_rate, path: name
+    try:
+        return str(otio.adapters.write_to_string(tl, adapter_name="fcpx_xml"))
+    finally:
+        module.format_name = original
