@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QLis
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from app.pose_overlay import PoseOverlay
+from core.clip_export import Overlay
 from core.errors import ClipDeskError
 from core.reframe.aspect import Rect
 from core.reframe.path import CropPath
@@ -46,12 +47,15 @@ class PreviewWidget(QWidget):
         super().__init__(parent)
         self.image: QImage | None = None
         self.source_rect = QRectF()
+        self.board_rect = QRectF()  # scoreboard box in image pixels, re-placed at the top
         self.aspect = 9 / 16
         self.setMinimumSize(120, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def show_crop(self, image: QImage | None, source_rect: QRectF, aspect: float) -> None:
+    def show_crop(self, image: QImage | None, source_rect: QRectF, aspect: float,
+                  board_rect: QRectF | None = None) -> None:
         self.image, self.source_rect, self.aspect = image, source_rect, aspect
+        self.board_rect = board_rect or QRectF()
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
@@ -69,6 +73,11 @@ class PreviewWidget(QWidget):
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         p.drawImage(box, self.image, self.source_rect)
+        b = self.board_rect
+        if not b.isEmpty():  # the same placement the export uses
+            x, y, w, h = Overlay((0, 0, max(1, int(b.width())), max(1, int(b.height())))).placement(
+                int(box.width()), int(box.height()))
+            p.drawImage(QRectF(box.x() + x, box.y() + y, w, h), self.image, b)
         p.setPen(QPen(QColor(255, 200, 60), 1))
         p.drawRect(box.adjusted(0, 0, -1, -1))
 
@@ -87,6 +96,8 @@ class CropOverlay(QObject):
         self._press: QPointF | None = None
         self._grab: tuple[float, float] | None = None  # source offset of the press inside the window
         self.drag_center: tuple[float, float] | None = None
+        self.drawing_box = False  # the next drag draws the scoreboard box instead of moving the window
+        self.box_drag: tuple[int, int, int, int] | None = None
 
     # -- drawing -----------------------------------------------------------------------------
     def paint(self, painter: QPainter, frame: int, target: QRectF, source_size: tuple[int, int]) -> None:
@@ -116,8 +127,14 @@ class CropOverlay(QObject):
                 if int(p[0]) == frame:
                     c = self._point(p[1], p[2])
                     painter.drawEllipse(c, 6, 6)
+        box = self.box_drag or self.panel.board_box_at(frame)
+        if box is not None:
+            pen = QPen(QColor(80, 220, 255), 2)
+            pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawRect(self._to_screen(box))
         image = getattr(dev, "image", None)
-        self.panel.update_preview(image if isinstance(image, QImage) else None, rect, source_size)
+        self.panel.update_preview(image if isinstance(image, QImage) else None, rect, source_size, box)
 
     def _point(self, x: float, y: float) -> QPointF:
         sw, sh = self._source
@@ -149,6 +166,8 @@ class CropOverlay(QObject):
             return False
         pos = event.position()
         frame = self.panel.ctx.playhead
+        if self.drawing_box:
+            return self._draw_box(obj, et, pos)
         if et == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
             rect = self.panel.rect_at(frame)
             if rect is None or not self._target.contains(pos):
@@ -174,6 +193,31 @@ class CropOverlay(QObject):
         else:
             sx, sy = self._to_source(press)
             self.panel.follow_at(frame, sx, sy)
+        if isinstance(obj, QWidget):
+            obj.update()
+        return True
+
+
+    def _draw_box(self, obj: QObject, et: QEvent.Type, pos: QPointF) -> bool:
+        if et == QEvent.Type.MouseButtonPress:
+            if not self._target.contains(pos):
+                return False
+            self._press = QPointF(pos)
+            return True
+        if self._press is None:
+            return False
+        x0, y0 = self._to_source(self._press)
+        x1, y1 = self._to_source(pos)
+        sw, sh = self._source
+        lx, ly = max(0.0, min(x0, x1)), max(0.0, min(y0, y1))
+        hx, hy = min(float(sw), max(x0, x1)), min(float(sh), max(y0, y1))
+        self.box_drag = (int(lx), int(ly), int(hx - lx), int(hy - ly))
+        if et == QEvent.Type.MouseButtonRelease:
+            box, self.box_drag, self._press = self.box_drag, None, None
+            self.drawing_box = False
+            if box[2] >= 8 and box[3] >= 8:
+                self.panel.set_scoreboard_box(list(box))
+            self.panel.board_btn.setChecked(False)
         if isinstance(obj, QWidget):
             obj.update()
         return True
@@ -222,6 +266,14 @@ class ReframePanel(QWidget):
         self.person_box = QComboBox()
         self.person_box.setToolTip("Person the camera follows in this shot (or click a box on the video)")
         self.person_box.activated.connect(lambda _i: self.set_follow(self.person_box.currentData()))
+        self.board_btn = QPushButton("Scoreboard box")
+        self.board_btn.setCheckable(True)
+        self.board_btn.setToolTip("Drag on the video to mark the scoreboard: it is re-placed inside the"
+                                  " vertical frame instead of being cut off")
+        self.board_btn.toggled.connect(self._toggle_board)
+        self.board_off_btn = QPushButton("No overlay")
+        self.board_off_btn.setToolTip("Do not re-place the scoreboard in this aspect's clips")
+        self.board_off_btn.clicked.connect(lambda: self.set_scoreboard_box(None))
         self.preview = PreviewWidget()
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -230,6 +282,9 @@ class ReframePanel(QWidget):
         top.addWidget(QLabel("Aspect"))
         top.addWidget(self.aspect_box)
         top.addWidget(self.plan_btn)
+        board = QHBoxLayout()
+        board.addWidget(self.board_btn)
+        board.addWidget(self.board_off_btn)
         row = QHBoxLayout()
         row.addWidget(QLabel("Mode"))
         row.addWidget(self.mode_box, 1)
@@ -244,6 +299,7 @@ class ReframePanel(QWidget):
         lay.addWidget(self.preview, 3)
         lay.addLayout(row)
         lay.addLayout(buttons)
+        lay.addLayout(board)
         lay.addWidget(self.shot_list, 2)
         lay.addWidget(self.status)
 
@@ -296,14 +352,24 @@ class ReframePanel(QWidget):
         r = path.rects(np.array([frame]))[0]
         return int(r[0]), int(r[1]), int(r[2]), int(r[3])
 
+    def board_box_at(self, frame: int) -> tuple[int, int, int, int] | None:
+        """The scoreboard box re-placed in the shot at ``frame`` (None if off or unknown)."""
+        seg = self.segment_at(frame)
+        o = seg.attrs.get("overlay") if seg is not None else None
+        if isinstance(o, dict) and o.get("box"):
+            x, y, w, h = (int(v) for v in o["box"])
+            return x, y, w, h
+        return None
+
     def update_preview(self, image: QImage | None, rect: tuple[int, int, int, int],
-                       source_size: tuple[int, int]) -> None:
+                       source_size: tuple[int, int], board: tuple[int, int, int, int] | None = None) -> None:
         if image is None:
             self.preview.show_crop(None, QRectF(), rect[2] / max(1, rect[3]))
             return
         s = image.width() / max(1, source_size[0])
+        b = QRectF(board[0] * s, board[1] * s, board[2] * s, board[3] * s) if board else None
         self.preview.show_crop(image, QRectF(rect[0] * s, rect[1] * s, rect[2] * s, rect[3] * s),
-                               rect[2] / max(1, rect[3]))
+                               rect[2] / max(1, rect[3]), b)
 
     # -- view sync ---------------------------------------------------------------------------
     def _on_playhead(self, frame: int) -> None:
@@ -392,6 +458,30 @@ class ReframePanel(QWidget):
         track = self.poses.person_at(frame, x, y)
         if track is not None:
             self.set_follow(track)
+
+    def _toggle_board(self, on: bool) -> None:
+        self.overlay.drawing_box = on
+        if on:
+            self.status.setText("Drag a box around the scoreboard on the video.")
+
+    def set_scoreboard_box(self, box: list[int] | None) -> None:
+        """Re-place ``box`` (source pixels) in every shot of this aspect; ``None`` turns it off.
+        One undoable step; the box also becomes the default for shots planned later."""
+        from core.ops import Batch, SetAttrs
+
+        p = self.ctx.project
+        if p is None or not self._segs:
+            return
+        value: Any = {"box": [int(v) for v in box], "place": "top"} if box else False
+        if box:
+            settings = dict(p.get_setting("reframe", {}) or {})
+            settings["scoreboard_box"] = value["box"]
+            p.set_setting("reframe", settings)
+        edits = [SetAttrs(s.id or 0, {"overlay": value}) for s in self._segs]
+        try:
+            self.ctx.apply(Batch("Scoreboard overlay" if box else "No scoreboard overlay", edits))
+        except ClipDeskError as e:
+            self.status.setText(str(e))
 
     def set_approved(self, ok: bool) -> None:
         seg = self.segment_at(self.ctx.playhead)

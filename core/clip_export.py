@@ -364,6 +364,21 @@ def clip_range(clock: FrameClock, start_s: float, end_s: float) -> tuple[int, in
     return s, e
 
 
+def _overlay_for(project: Any, video_id: int, label: str, start: int, end: int,
+                 src: tuple[int, int]) -> Overlay | None:
+    """The scoreboard box to re-place: the crop segment's own choice (``overlay: false`` turns it
+    off), else the scoreboard track or the user-drawn box (the board may be read after planning)."""
+    from core.reframe.plan import crop_segments, scoreboard_box
+
+    for s in crop_segments(project, video_id, label):
+        if s.start_frame < end and s.end_frame > start and "overlay" in s.attrs:
+            o = s.attrs["overlay"]
+            box = _clean_box(o.get("box"), src) if isinstance(o, dict) else None
+            return Overlay(box) if box else None
+    box = _clean_box(scoreboard_box(project, video_id, start, end), src)
+    return Overlay(box) if box else None
+
+
 def export_project_clip(project: Any, video_id: int, start: int, end: int, out: str | os.PathLike[str],
                         aspect: str = "9:16", size: tuple[int, int] | None = None,
                         crop_json: str | os.PathLike[str] | None = None, overlay: bool = True,
@@ -373,7 +388,7 @@ def export_project_clip(project: Any, video_id: int, start: int, end: int, out: 
     ``aspect`` ``"source"`` keeps the horizontal frame (scaled to ``size`` if given). With
     ``crop_json`` the crop actually used is written as JSON (INTERFACES.md).
     """
-    from core.reframe.plan import crop_segments, video_crop_path  # keeps the import light for GIF/still users
+    from core.reframe.plan import video_crop_path  # keeps the import light for GIF/still users
 
     task = ensure_task(task)
     v = project.video(video_id)
@@ -390,11 +405,7 @@ def export_project_clip(project: Any, video_id: int, start: int, end: int, out: 
     else:
         rects = video_crop_path(project, video_id, label, task).rects(start, end)
         if overlay:
-            for s in crop_segments(project, video_id, label):
-                box = _clean_box((s.attrs.get("overlay") or {}).get("box"), src)
-                if box and s.start_frame < end and s.end_frame > start:
-                    ov = Overlay(box)
-                    break
+            ov = _overlay_for(project, video_id, label, start, end, src)
     w0, h0 = int(rects[0][2]), int(rects[0][3])
     if size is not None and asp is not None and abs(size[0] / size[1] - float(asp)) > 0.02:
         raise ClipDeskError(f"--size {size[0]}x{size[1]} does not have the aspect {label}")

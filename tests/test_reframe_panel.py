@@ -119,3 +119,26 @@ def test_aspect_switch_and_empty_state(qtbot, ctx):
     assert r is not None and r[2] == r[3] == 360
     panel.update_preview(QImage(320, 180, QImage.Format.Format_RGB32), r, (W, H))
     assert panel.preview.source_rect.width() == pytest.approx(180)
+
+
+def test_scoreboard_box_drawn_on_video_is_replaced_and_undoable(qtbot, ctx, project, tmp_path: Path):
+    from core.clip_export import _overlay_for
+
+    panel = ReframePanel(ctx)
+    qtbot.addWidget(panel)
+    _plan(panel, qtbot)
+    panel.overlay._target, panel.overlay._source = QRectF(0, 0, W, H), (W, H)
+    panel.board_btn.setChecked(True)
+    ov = panel.overlay
+    ov.eventFilter(panel, _mouse(QEvent.Type.MouseButtonPress, 20, 300))
+    ov.eventFilter(panel, _mouse(QEvent.Type.MouseMove, 200, 340))
+    ov.eventFilter(panel, _mouse(QEvent.Type.MouseButtonRelease, 200, 340))
+    assert not panel.board_btn.isChecked() and not ov.drawing_box
+    seg = panel.segment_at(0)
+    assert seg is not None and seg.attrs["overlay"] == {"box": [20, 300, 180, 40], "place": "top"}
+    assert panel.board_box_at(0) == (20, 300, 180, 40)
+    assert _overlay_for(project, ctx.video.id, "9:16", 0, 10, (W, H)).box == (20, 300, 180, 40)
+    panel.set_scoreboard_box(None)
+    assert panel.board_box_at(0) is None and _overlay_for(project, ctx.video.id, "9:16", 0, 10, (W, H)) is None
+    ctx.undo()
+    assert panel.board_box_at(0) == (20, 300, 180, 40)

@@ -128,8 +128,11 @@ def load_ball(project: Project, video_id: int) -> np.ndarray | None:
     return None if a is None else np.asarray(a, np.float32).reshape(-1, BALL_COLS)
 
 
-def _scoreboard_box(project: Project, video_id: int, start: int, end: int,
-                    settings: ReframeSettings) -> list[int] | None:
+def scoreboard_box(project: Project, video_id: int, start: int, end: int,
+                   settings: ReframeSettings | None = None) -> list[int] | None:
+    """The scoreboard's box ``[x, y, w, h]`` during ``[start, end)``: from the scoreboard track,
+    else the user-drawn box in the reframe settings."""
+    settings = settings or ReframeSettings.from_project(project)
     for s in project.segments(video_id, SCOREBOARD):
         if s.start_frame < end and s.end_frame > start and s.attrs.get("box"):
             return [int(v) for v in s.attrs["box"]]
@@ -168,7 +171,7 @@ def plan_video(project: Project, video_id: int, aspect: str = "9:16",
         if any(k.start_frame == s and k.end_frame == e for k in kept):
             continue
         attrs = plan_shot(poses, s, e, content, asp, v.rate.fps, settings, ball=ball)
-        box = _scoreboard_box(project, video_id, s, e, settings) if settings.scoreboard_overlay else None
+        box = scoreboard_box(project, video_id, s, e, settings) if settings.scoreboard_overlay else None
         if box and asp is not None:
             attrs["overlay"] = {"box": box, "place": "top"}
         new.append(Segment(CROP, s, e, label=attrs["mode"], confidence=None, attrs=attrs, source=SOURCE))
@@ -209,6 +212,21 @@ def add_pin(pins: Sequence[Sequence[float]], frame: int, cx: float, cy: float) -
     out = [list(p) for p in pins if int(p[0]) != int(frame)]
     out.append([int(frame), round(float(cx), 1), round(float(cy), 1)])
     return sorted(out, key=lambda p: p[0])
+
+
+def crop_track_json(project: Project, video_id: int, aspect: str = "9:16") -> dict[str, Any]:
+    """The crop path as data for one aspect: per shot its mode, keyframes, pins and review state."""
+    v = project.video(video_id)
+    label = aspect_label(parse_aspect(aspect))
+    return {
+        "schema": "clipdesk.crop/1", "video": v.path, "aspect": label,
+        "fps_num": v.rate.num, "fps_den": v.rate.den,
+        "source": {"width": v.info.display_size[0], "height": v.info.display_size[1]},
+        "shots": [{"start_frame": s.start_frame, "end_frame": s.end_frame, "status": s.status,
+                   **{k: s.attrs.get(k) for k in ("mode", "keyframes", "pins", "approved", "subject",
+                                                  "follow", "content", "overlay")}}
+                  for s in crop_segments(project, video_id, label)],
+    }
 
 
 def video_crop_path(project: Project, video_id: int, aspect: str = "9:16",
