@@ -23,7 +23,7 @@ from core.speech import VadParams, regions_from_probabilities
 RATE = 16000
 WINDOW = 512  # samples per probability (Silero v5/v6 at 16 kHz)
 CONTEXT = 64  # samples of the previous window the model sees
-_BLOCK_WINDOWS = 2048  # ~65 s of audio per model call: bounded memory, frequent cancel checks
+_BLOCK_WINDOWS = 1024  # ~33 s of audio per model call: bounded memory, frequent cancel checks
 
 
 def model_path() -> str:
