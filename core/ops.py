@@ -177,6 +177,13 @@ class AddSegment(Edit):
     def _do(self, project: Project, who: str, batch: str) -> None:
         s = self.segment
         _check_range(project, self.video_id, s.start_frame, s.end_frame)
+        if s.track in TILING_TRACKS:
+            hit = project._q(
+                "SELECT id FROM segments WHERE video_id=? AND track=? AND deleted=0 AND start_frame<?"
+                " AND end_frame>? LIMIT 1", (self.video_id, s.track, s.end_frame, s.start_frame))
+            if hit:
+                raise EditError(f"the new {s.track} would overlap {s.track} {hit[0]['id']}"
+                                f" ({s.track}s tile the video: split one instead)")
         self._video_id = self.video_id
         new = project.insert_segment(self.video_id, s.with_(source=who, status=ACCEPTED, id=None),
                                      who=who, batch=batch)
@@ -186,6 +193,8 @@ class AddSegment(Edit):
 
 
 class DeleteSegments(Edit):
+    """Soft-delete segments. On tiling tracks (shot, scene) a neighbour takes the frames."""
+
     text = "Delete segments"
 
     def __init__(self, ids: Sequence[int]) -> None:
@@ -200,6 +209,16 @@ class DeleteSegments(Edit):
         for sid in self.ids:
             seg = _load(project, sid)
             self._video_id = seg.video_id
+            if seg.track in TILING_TRACKS:
+                # Shots/scenes keep tiling: deleting one removes the cut at its start (the previous
+                # segment takes its frames), or at its end for the first one.
+                prev, nxt = _track_neighbours(project, seg)
+                if prev is not None and prev.end_frame == seg.start_frame:
+                    self._update(project, prev, who, batch, end_frame=seg.end_frame,
+                                 status=_accept_status(prev))
+                elif nxt is not None and nxt.start_frame == seg.end_frame:
+                    self._update(project, nxt, who, batch, start_frame=seg.start_frame,
+                                 status=_accept_status(nxt))
             self._remember(project, sid)
             project.delete_segment(sid, who=who, batch=batch)
 

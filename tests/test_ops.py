@@ -109,6 +109,23 @@ def test_delete_round_trip_is_soft(project: Project, vid: int) -> None:
     assert len(project.segments(vid, "speech", include_deleted=True)) == 2
 
 
+def test_delete_shot_keeps_tiling(project: Project, vid: int) -> None:
+    a, b, c = ids(project, vid, "shot")
+    _, _, cs = round_trip(project, vid, DeleteSegments([b]))
+    assert [(s.id, s.start_frame, s.end_frame) for s in project.segments(vid, "shot")] == [
+        (a, 0, 180), (c, 180, 300)]
+    assert cs.segment_ids == {a, b}
+    round_trip(project, vid, DeleteSegments([a]))  # the first shot: the next one takes its frames
+    assert [(s.id, s.start_frame, s.end_frame) for s in project.segments(vid, "shot")] == [(c, 0, 300)]
+
+
+def test_add_overlapping_shot_is_refused(project: Project, vid: int) -> None:
+    s0 = state(project, vid)
+    with pytest.raises(EditError, match="split"):
+        EditStack(project, WHO).push(AddSegment(vid, Segment("shot", 50, 60)))
+    assert state(project, vid) == s0
+
+
 def test_set_bounds_ripples_on_shots(project: Project, vid: int) -> None:
     a, b, c = ids(project, vid, "shot")
     _, _, cs = round_trip(project, vid, SetBounds(b, 90, 190))
