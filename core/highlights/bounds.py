@@ -31,8 +31,11 @@ SHOT_CUT = "shot"
 EDGE = "edge"
 PAUSE = "pause"
 FREE = "free"
-_KIND_COST = {SHOT_CUT: 0.0, EDGE: 0.0, PAUSE: 0.35, FREE: 0.8}
+_KIND_COST = {SHOT_CUT: 0.0, EDGE: 0.0, PAUSE: 0.6, FREE: 1.2}
 _SPEECH_COST = 50.0
+# Weight of the build-up/reaction balance against the length error: a clip that starts too late
+# (no build-up) is worse than one a few seconds longer than the target.
+_BALANCE = 1.5
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def place(need_start: int, need_end: int, anchor: int, target_s: float, pre_shar
             length = clk.time(e) - ts
             cost = (s_cost + _KIND_COST[ke] + (_SPEECH_COST if speech.inside(e) else 0.0)
                     + abs(length - target) / target
-                    + 0.5 * abs((ta - ts) / max(length, 1e-3) - pre_share))
+                    + _BALANCE * abs((ta - ts) / max(length, 1e-3) - pre_share))
             if best is None or cost < best[0]:
                 best = (cost, s, e, ks, ke)
     assert best is not None  # need_start/need_end themselves are always options
