@@ -59,6 +59,7 @@ SEGMENTS = [
     Segment("shot", 900, 1850, confidence=0.9, source="model:shots@1"),
     Segment("shot", 1850, 2200, confidence=0.8, source="model:shots@1"),
     Segment("transition", 880, 900, label="dissolve", source="model:shots@1"),
+    Segment("transition", 1850, 1850, label="cut", source="model:shots@1"),
     Segment("scene", 0, 1850, label="First half", source="model:scenes@1"),
     Segment("scene", 1850, 2200, label="Second half", source="model:scenes@1"),
     Segment("speech", 30, 90, label="what a strike", source="model:asr@1"),
@@ -168,6 +169,10 @@ def test_otio_round_trip_keeps_frames_rate_and_labels(ntsc: tuple[Project, int],
     assert [round(c.range_in_parent().start_time.value) for c in clips] == [100, 1800]  # gaps kept
     assert clips[0].name == "goal" and clips[0].metadata["clipdesk"]["attrs"]["cover_frame"] == 212
     assert tl.metadata["clipdesk"]["video"]["fps_num"] == 30000
+    assert all(round(tr.duration().value) == 2200 for tr in tl.tracks)  # every track spans the video
+    trans = next(tr for tr in tl.tracks if tr.name == "transition")
+    assert _clips(trans) == [(880, 20)]
+    assert [(m.name, round(m.marked_range.start_time.value)) for m in trans.markers] == [("cut", 1850)]
 
 
 def test_edl_round_trip_drop_frame(ntsc: tuple[Project, int], tmp_path: Path) -> None:

@@ -44,10 +44,7 @@ def _clip(d: ExportData, s: Segment, ref: otio.schema.ExternalReference, name: s
     rate = _rate(d)
     clip = otio.schema.Clip(name=name, media_reference=ref,
                             source_range=TR(RT(s.start_frame, rate), RT(s.length, rate)))
-    clip.metadata["clipdesk"] = {
-        "id": s.id, "track": s.track, "start_frame": s.start_frame, "end_frame": s.end_frame,
-        "label": s.label, "confidence": s.confidence, "source": s.source, "status": s.status,
-        "attrs": s.attrs}
+    clip.metadata["clipdesk"] = _meta(s)
     return clip
 
 
@@ -68,24 +65,44 @@ def _name(s: Segment, i: int) -> str:
     return s.label if s.label else f"{s.track} {i + 1}"
 
 
+def _meta(s: Segment) -> dict[str, Any]:
+    return {"id": s.id, "track": s.track, "start_frame": s.start_frame, "end_frame": s.end_frame,
+            "label": s.label, "confidence": s.confidence, "source": s.source, "status": s.status,
+            "attrs": s.attrs}
+
+
 def build_timeline(d: ExportData) -> otio.schema.Timeline:
-    """Every track at its source position, ClipDesk fields in namespaced metadata."""
+    """Every track at its source position, ClipDesk fields in namespaced metadata. Each track
+    lasts the whole video (trailing gap); zero-length segments (e.g. hard cuts on the transition
+    track) become markers."""
     rate = _rate(d)
     tl = otio.schema.Timeline(name=Path(d.video.path).stem)
     tl.global_start_time = RT(0, rate)
     tl.metadata["clipdesk"] = {"schema": SCHEMA, "video": video_json(d)}
     ref = _reference(d)
+    total = d.video.frame_count
     for track, segs in d.segments.items():
-        for li, lane in enumerate(_lanes(segs)):
+        names = {id(s): _name(s, i) for i, s in enumerate(segs)}
+        lanes = _lanes([s for s in segs if s.length > 0]) or [[]]
+        for li, lane in enumerate(lanes):
             ot = otio.schema.Track(name=track if li == 0 else f"{track} {li + 1}",
                                    kind=otio.schema.TrackKind.Video)
             ot.metadata["clipdesk"] = {"track": track, "lane": li}
             pos = 0
-            for i, s in enumerate(lane):
+            for s in lane:
                 if s.start_frame > pos:
                     ot.append(otio.schema.Gap(source_range=TR(RT(0, rate), RT(s.start_frame - pos, rate))))
-                ot.append(_clip(d, s, ref, _name(s, i)))
+                ot.append(_clip(d, s, ref, names[id(s)]))
                 pos = s.end_frame
+            if total > pos:
+                ot.append(otio.schema.Gap(source_range=TR(RT(0, rate), RT(total - pos, rate))))
+            if li == 0:
+                for s in segs:
+                    if s.length == 0:
+                        m = otio.schema.Marker(name=names[id(s)],
+                                               marked_range=TR(RT(s.start_frame, rate), RT(0, rate)))
+                        m.metadata["clipdesk"] = _meta(s)
+                        ot.markers.append(m)
             tl.tracks.append(ot)
     return tl
 
