@@ -203,3 +203,42 @@ def test_audio_spool_keeps_audio_on_disk_with_gaps_filled():
     finally:
         spool.close()
     assert not path.exists()
+
+
+def _write_corrupt_audio(path: Path) -> None:
+    """A video whose MP2 audio packets are all random bytes (valid headers lost)."""
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("mpeg4", rate=Fraction(FPS))
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        ast = out.add_stream("mp2", rate=RATE)
+        ast.layout = "mono"
+        sig = (0.2 * 32767 * np.sin(2 * np.pi * 300 * np.arange(2 * RATE) / RATE)).astype(np.int16)
+        packets = []
+        for s in range(0, sig.size, 1152):
+            af = av.AudioFrame.from_ndarray(np.ascontiguousarray(sig[None, s:s + 1152]), format="s16",
+                                            layout="mono")
+            af.sample_rate, af.pts = RATE, s
+            packets += list(ast.encode(af))
+        packets += list(ast.encode())
+        for i in range(50):
+            vf = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 4, np.uint8), format="rgb24")
+            for pkt in vs.encode(vf.reformat(format="yuv420p")):
+                out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+        for p in packets:
+            q = av.Packet(rng.integers(0, 256, p.size, dtype=np.uint8).tobytes())
+            q.pts, q.dts, q.time_base, q.stream = p.pts, p.dts, p.time_base, ast
+            out.mux(q)
+
+
+def test_corrupt_audio_gives_a_message_and_video_analysis_goes_on(tmp_path, project):
+    path = tmp_path / "corrupt.mkv"
+    _write_corrupt_audio(path)
+    report = analyze(project, path, [SpeechStage(), AudioLanesStage()])
+    assert report.ran == ["speech", "audio"] and report.video.frame_count == 50
+    assert any("audio" in w and "speech analysis skipped" in w for w in report.warnings)
+    status = project.get_setting(f"speech.status.{report.video.id}")
+    assert status["audio"] is False and "could not be decoded" in status["messages"][0]
+    assert project.segments(report.video.id) == []
