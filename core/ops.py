@@ -111,8 +111,9 @@ class Edit:
         project.update_segment(seg.id, who=who, batch=batch, **fields)
 
     # -- public -----------------------------------------------------------------------------
-    def redo(self, project: Project, who: str) -> ChangeSet:
-        batch = new_batch()
+    def redo(self, project: Project, who: str, batch: str | None = None) -> ChangeSet:
+        """Do (or redo) the edit. ``batch`` groups the history rows of one user operation."""
+        batch = batch or new_batch()
         if self._after is None:
             try:
                 with project.transaction():
@@ -125,10 +126,10 @@ class Edit:
             return self._changes(project)
         return self._apply(project, who, batch, self._after)
 
-    def undo(self, project: Project, who: str) -> ChangeSet:
+    def undo(self, project: Project, who: str, batch: str | None = None) -> ChangeSet:
         if self._after is None:
             raise EditError(f"cannot undo '{self.text}': it was not done")
-        return self._apply(project, who, new_batch(), self._before)
+        return self._apply(project, who, batch or new_batch(), self._before)
 
     def _reset(self) -> None:
         self._before = {}
@@ -409,13 +410,14 @@ class Batch(Edit):
         self.text = text
         self.edits = list(edits)
 
-    def redo(self, project: Project, who: str) -> ChangeSet:
+    def redo(self, project: Project, who: str, batch: str | None = None) -> ChangeSet:
         if not self.edits:
             raise EditError("empty batch")
         first = self._after is None
         try:
             with project.transaction():
-                cs = [e.redo(project, who) for e in self.edits]
+                batch = batch or new_batch()  # one history batch for the whole step
+                cs = [e.redo(project, who, batch) for e in self.edits]
         except BaseException:
             if first:
                 for e in self.edits:
@@ -424,11 +426,12 @@ class Batch(Edit):
         self._after = {}
         return _union(cs)
 
-    def undo(self, project: Project, who: str) -> ChangeSet:
+    def undo(self, project: Project, who: str, batch: str | None = None) -> ChangeSet:
         if self._after is None:
             raise EditError(f"cannot undo '{self.text}': it was not done")
+        batch = batch or new_batch()
         with project.transaction():
-            cs = [e.undo(project, who) for e in reversed(self.edits)]
+            cs = [e.undo(project, who, batch) for e in reversed(self.edits)]
         return _union(cs)
 
 

@@ -223,6 +223,8 @@ def test_batch_is_one_step_and_all_or_nothing(project: Project, vid: int) -> Non
     assert state(project, vid) == s0 and stack.count == 0
     cs = stack.push(Batch("Tidy", [Relabel(sp, "x"), SetBounds(b, 95, 180), DeleteSegments([sp[1]])]))
     assert cs.tracks == {"shot", "speech"} and stack.count == 1 and stack.undo_text == "Tidy"
+    batches = {h["batch"] for sid in cs.segment_ids for h in project.history(sid) if h["op"] != "create"}
+    assert len(batches) == 1  # one user operation in the history
     s1 = state(project, vid)
     stack.undo()
     assert state(project, vid) == s0
