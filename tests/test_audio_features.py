@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.audio_features import (
-    ENVELOPE, EXCITEMENT, SIGNAL_KEY, AudioLaneBuilder, load_audio_lanes,
+    ENVELOPE, EXCITEMENT, SIGNAL_KEY, AudioLaneBuilder, AudioLanes, load_audio_lanes,
 )
 from core.audio_stage import AudioLanesStage
 from core.pipeline import analyze
@@ -15,7 +15,7 @@ from core.synth import make_clip, tone
 RATE = 16000
 
 
-def _build(x: np.ndarray, chunk: int) -> object:
+def _build(x: np.ndarray, chunk: int) -> AudioLanes:
     b = AudioLaneBuilder()
     for i in range(0, x.size, chunk):
         b.add(x[i:i + chunk])

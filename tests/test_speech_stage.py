@@ -41,7 +41,9 @@ def speak(text: str, tmp: Path) -> np.ndarray:
 def spoken(tmp_path_factory):
     """A video: 1 s silence, phrase 1, 2.5 s silence, phrase 2, 1 s silence; truth in seconds."""
     tmp = tmp_path_factory.mktemp("speech")
-    parts, truth, pos = [np.zeros(RATE, np.float32)], [], RATE
+    parts: list[np.ndarray] = [np.zeros(RATE, np.float32)]
+    truth: list[tuple[float, float]] = []
+    pos = RATE
     for i, text in enumerate(PHRASES):
         s = speak(text, tmp)
         nz = np.flatnonzero(np.abs(s) > 0.01)
