@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -144,3 +146,20 @@ def test_real_bikes_cut_list_round_trips(shared_media: Path, annotations: dict, 
                    for c in tl.tracks[0].find_clips()]
             assert got == expected, fmt
     assert Fraction(info.rate.num, info.rate.den) == 25
+
+
+def test_scene_list_loads_in_pyscenedetect(tmp_path: Path) -> None:
+    """``scenedetect load-scenes`` reads our scene list and writes back the identical file."""
+    pytest.importorskip("scenedetect")
+    video = _tiny(tmp_path / "v.mp4", 120)
+    with Project(tmp_path / "v.clipdesk") as p:
+        vid = p.add_video(probe(video)).id
+        for a, b in ((0, 20), (20, 77), (77, 120)):
+            p.insert_segment(vid, Segment("shot", a, b, source="model:shots@1"))
+    ours = tmp_path / "ours.csv"
+    assert main(["export", str(tmp_path / "v.clipdesk"), "-f", "scenes", "-o", str(ours)]) == 0
+    r = subprocess.run([sys.executable, "-m", "scenedetect", "-i", str(video), "-o", str(tmp_path / "sd"),
+                        "load-scenes", "-i", str(ours), "list-scenes", "-f", "theirs.csv", "-q"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-500:]
+    assert (tmp_path / "sd" / "theirs.csv").read_text() == ours.read_text()
