@@ -73,13 +73,15 @@ def is_inside_speech(frame: int, speech: Sequence[Segment]) -> bool:
 
 
 def speech_safe_boundary(frame: int, speech: Sequence[Segment], max_shift: int | None = None,
-                         prefer: str = "nearest") -> SafeBoundary:
+                         prefer: str = "nearest", words: Sequence[Segment] | None = None) -> SafeBoundary:
     """Check a boundary against speech and propose the nearest pause edge.
 
     ``prefer``: ``"nearest"`` edge, ``"earlier"`` (block start: an out point that drops the
     sentence) or ``"later"`` (block end: keeps the sentence whole). The preferred edge is used if
     it is within ``max_shift`` frames (``None`` = any distance), otherwise the other edge if that
-    one is; otherwise the frame is left where it is, still flagged.
+    one is; otherwise, when ``words`` (the ``word`` track) are given, the nearest edge between two
+    words within reach (the cut still goes through the sentence, so it stays flagged, but never
+    through a word); otherwise the frame is left where it is, still flagged.
     """
     if prefer not in PREFER:
         raise ValueError(f"prefer must be one of {PREFER}, not {prefer!r}")
@@ -100,8 +102,23 @@ def speech_safe_boundary(frame: int, speech: Sequence[Segment], max_shift: int |
         for cand in order:
             if max_shift is None or abs(cand - frame) <= max_shift:
                 return SafeBoundary(cand, True, frame, sid)
-        return SafeBoundary(frame, True, frame, sid)
+        gap = _word_gap(frame, a, b, words or (), max_shift)
+        return SafeBoundary(frame if gap is None else gap, True, frame, sid)
     return SafeBoundary(frame, False, frame, None)
+
+
+def _word_gap(frame: int, a: int, b: int, words: Sequence[Segment],
+              max_shift: int | None) -> int | None:
+    """The word edge inside ``(a, b)`` nearest to ``frame`` that no word straddles, if in reach."""
+    inside = [w for w in words if w.end_frame > a and w.start_frame < b]
+    edges = sorted({e for w in inside for e in (w.start_frame, w.end_frame) if a < e < b})
+    ok = [e for e in edges if not any(w.start_frame < e < w.end_frame for w in inside)]
+    if not ok:
+        return None
+    if frame in ok:
+        return frame
+    best = min(ok, key=lambda e: (abs(e - frame), e))
+    return None if max_shift is not None and abs(best - frame) > max_shift else best
 
 
 def pauses(speech: Sequence[Segment], frame_count: int, min_len: int = 1) -> list[tuple[int, int]]:

@@ -124,3 +124,22 @@ def test_wer_and_frame_f1():
     # Only the scored span counts.
     p, r, f = frame_f1([(0.0, 2.0)], [(0.0, 1.0)], 2.0, scored=[(0.0, 1.0)])
     assert f == 1.0
+
+
+def test_boundary_falls_back_to_a_word_edge_when_no_pause_is_in_reach():
+    from core.segments import WORD
+
+    words = [Segment(WORD, 80, 90, "ask"), Segment(WORD, 90, 104, "not"), Segment(WORD, 106, 118, "what"),
+             Segment(WORD, 118, 150, "your")]
+    b = speech_safe_boundary(100, SPEECH_SEGS, max_shift=5, words=words)
+    assert b.inside_speech and b.frame == 104 and b.original == 100  # end of "not", not mid-word
+    b = speech_safe_boundary(105, SPEECH_SEGS, max_shift=5, words=words)
+    assert b.frame in (104, 106)
+    # Already between words: stays put (still flagged: the sentence goes on).
+    b = speech_safe_boundary(90, SPEECH_SEGS, max_shift=5, words=words)
+    assert b.frame == 90 and b.inside_speech
+    # No word edge in reach either: unchanged.
+    b = speech_safe_boundary(130, SPEECH_SEGS, max_shift=5, words=words)
+    assert b.frame == 130 and b.inside_speech
+    # A pause edge in reach still wins over word edges.
+    assert speech_safe_boundary(84, SPEECH_SEGS, max_shift=5, words=words).frame == 80
