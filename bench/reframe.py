@@ -56,6 +56,11 @@ def bench_pose(video: Path, tmp: Path) -> dict[str, Any]:
     det = PoseDetector()
     det.detect(np.zeros((360, 640, 3), np.uint8))
     load = time.perf_counter() - t
+    frame = np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    t = time.perf_counter()
+    for _ in range(10):
+        det.detect(frame)
+    per_frame = (time.perf_counter() - t) / 10
     del det
     with Project(tmp / "pose.clipdesk") as p:
         t = time.perf_counter()
@@ -65,7 +70,7 @@ def bench_pose(video: Path, tmp: Path) -> dict[str, Any]:
         from core.poses import load_poses
 
         n = len(load_poses(p, rep.video.id).sampled_frames())
-    return {"duration": dur, "total": total, "load": load, "rt": total / dur,
+    return {"duration": dur, "total": total, "load": load, "rt": total / dur, "per_frame": per_frame,
             "rt_steady": max(0.0, total - load) / dur, "samples": n}
 
 
@@ -150,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if not src.exists():
         print(f"shared media not found at {MEDIA}", file=sys.stderr)
         return 2
-    print(f"# bench.reframe  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()} {os.cpu_count()} cores\n")
+    print(f"# bench.reframe  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()} {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start\n")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         long_clip = _looped(src, seconds, tmp / "tennis_loop.mp4")
@@ -161,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             _print_coverage(CLIPS[:2] if args.quick else CLIPS, tmp)
         if args.only in (None, "export"):
             _print_export(bench_export(long_clip, seconds, tmp))
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     return 0
 
 
@@ -169,6 +176,7 @@ def _print_pose(pose: dict[str, Any]) -> None:
     print(f"| media | {pose['duration']:.1f} s, {pose['samples']:.0f} sampled frames |")
     print(f"| total time (decode + model load + pose + tracking) | {pose['total']:.1f} s |")
     print(f"| model load + warm-up (measured separately) | {pose['load']:.1f} s |")
+    print(f"| YOLO11n-pose per sampled frame, 384x640 (measured separately) | {pose['per_frame'] * 1000:.0f} ms |")
     print(f"| RT factor, total | {pose['rt']:.3f}x |")
     print(f"| RT factor, without the one-off model load | {pose['rt_steady']:.3f}x |\n")
 

@@ -86,7 +86,7 @@ class PersonsStage(Stage):
     requires = ("shots",)
     tracks = (PERSON,)
 
-    def __init__(self, fps: float = 3.0, dense_fps: float = 6.0, width: int = 640,
+    def __init__(self, fps: float = 2.0, dense_fps: float = 4.0, width: int = 640,
                  imgsz: tuple[int, int] = (384, 640), conf: float = 0.25, tracker: str = "bytetrack",
                  weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
                  threads: int | None = None, fast_motion: float = 0.06) -> None:
@@ -106,7 +106,7 @@ class PersonsStage(Stage):
     @classmethod
     def from_settings(cls, settings: dict[str, Any], device: str = "cpu") -> "PersonsStage":
         s = dict(settings.get("persons", {}) or {})
-        return cls(fps=float(s.get("fps", 3.0)), dense_fps=float(s.get("dense_fps", 6.0)),
+        return cls(fps=float(s.get("fps", 2.0)), dense_fps=float(s.get("dense_fps", 4.0)),
                    width=int(s.get("width", 640)), conf=float(s.get("conf", 0.25)),
                    tracker=str(s.get("tracker", "bytetrack")), weights=s.get("weights"),
                    ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device)
