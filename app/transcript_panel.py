@@ -116,6 +116,15 @@ class SpeechSettingsDialog(QDialog):
         self.accept()
 
 
+def save_speech_settings(project: Any, values: dict[str, Any]) -> None:
+    """Store the speech settings as ``speech`` and inside ``analysis`` (what ``analyze`` passes to
+    ``available_stages``), so a changed model changes the stage's parameters and re-runs it."""
+    project.set_setting("speech", values)
+    analysis = dict(project.get_setting("analysis", {}) or {})
+    analysis["speech"] = values
+    project.set_setting("analysis", analysis)
+
+
 class TranscriptPanel(QWidget):
     """See the module docstring."""
 
@@ -399,7 +408,7 @@ class TranscriptPanel(QWidget):
             return
         dlg = SpeechSettingsDialog(project.get_setting("speech"), self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
-            project.set_setting("speech", dlg.values())
+            save_speech_settings(project, dlg.values())
             self.status.setText("Speech settings saved: re-run the speech analysis to apply them.")
 
 
@@ -426,4 +435,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["SpeechSettingsDialog", "TranscriptPanel"]
+__all__ = ["SpeechSettingsDialog", "TranscriptPanel", "save_speech_settings"]

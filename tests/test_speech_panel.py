@@ -9,7 +9,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QUrl  # noqa: E402
 
 from app.context import ReviewContext  # noqa: E402
-from app.transcript_panel import SpeechSettingsDialog, TranscriptPanel  # noqa: E402
+from app.transcript_panel import SpeechSettingsDialog, TranscriptPanel, save_speech_settings  # noqa: E402
 from core.media import probe  # noqa: E402
 from core.segments import SPEECH, WORD, Segment  # noqa: E402
 from core.synth import make_clip  # noqa: E402
@@ -127,3 +127,20 @@ def test_panel_without_speech_explains_why(qtbot, tmp_path, project):
     assert p.lines == [] and "no audio stream" in p.status.text()
     c.set_project(None)
     assert "No video" in p.status.text()
+
+
+def test_saved_settings_change_the_speech_stage_parameters(project):
+    from models.stages import available_stages
+
+    def speech_params():
+        stages = available_stages(project.get_setting("analysis", {}))
+        return next(s for s in stages if s.name == "speech").params()
+
+    project.set_setting("analysis", {"other": 1})
+    before = speech_params()
+    save_speech_settings(project, {"model_dir": None, "language": "en", "compute_type": "int8",
+                                   "device": "cpu", "beam_size": 2})
+    assert project.get_setting("speech")["beam_size"] == 2
+    assert project.get_setting("analysis")["other"] == 1
+    after = speech_params()
+    assert after != before and after["beam"] == 2
