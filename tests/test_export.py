@@ -201,7 +201,8 @@ def test_edl_non_drop_at_25(tmp_path: Path) -> None:
         assert _clips(back.tracks[0]) == [(0, 777), (777, 823)]
         fx = otio.adapters.read_from_file(str(export(p, vid, "fcpxml", tmp_path / "pal.fcpxml")),
                                           adapter_name="fcpx_xml")
-        assert _clips(fx.tracks[0]) == [(0, 777), (777, 823)]
+        timeline = next(iter(fx))  # library > event > project reads back as a collection
+        assert _clips(timeline.tracks[0]) == [(0, 777), (777, 823)]
 
 
 def test_fcp7_and_fcpxml_round_trip(ntsc: tuple[Project, int], tmp_path: Path) -> None:
@@ -214,7 +215,11 @@ def test_fcp7_and_fcpxml_round_trip(ntsc: tuple[Project, int], tmp_path: Path) -
     path = export(p, vid, "fcpxml", tmp_path / "o.fcpxml")
     assert 'frameDuration="1001/30000s"' in path.read_text()
     # The adapter's reader truncates 29.97 to 29 fps, so read the rational times from the XML itself.
-    spine = ElementTree.parse(path).getroot().find("./project/sequence/spine")
+    root = ElementTree.parse(path).getroot()
+    assert [c.tag for c in root] == ["resources", "library"]
+    fmt = root.find("./resources/format")
+    assert fmt is not None and (fmt.get("width"), fmt.get("height")) == ("64", "48")
+    spine = root.find("./library/event/project/sequence/spine")
     assert spine is not None
     clips = [(c.get("name"), _secs(c.get("offset")), _secs(c.get("start")), _secs(c.get("duration")))
              for c in spine.findall("clip")]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import opentimelineio as otio
 
@@ -184,6 +185,33 @@ def to_fcpxml(d: ExportData) -> str:
     original = module.format_name
     module.format_name = lambda frame_rate, path: name
     try:
-        return str(otio.adapters.write_to_string(tl, adapter_name="fcpx_xml"))
+        text = str(otio.adapters.write_to_string(tl, adapter_name="fcpx_xml"))
     finally:
         module.format_name = original
+    return _fcpxml_in_library(text, d, tl.name)
+
+
+def _fcpxml_in_library(text: str, d: ExportData, name: str) -> str:
+    """Final Cut's document model is ``fcpxml > resources, library > event > (clips, project)``;
+    the adapter leaves clips and project loose at the top (a mix the DTD forbids) and gives the
+    format no frame size. Put them in one event of a library and add width/height."""
+    root = ElementTree.fromstring(text)
+    for fmt in root.iter("format"):
+        fmt.set("width", str(d.video.width))
+        fmt.set("height", str(d.video.height))
+    for asset in root.iter("asset"):  # the adapter names it after the first clip, without audio
+        asset.set("name", Path(d.video.path).name)
+        if d.video.info.audio:
+            a = d.video.info.audio[0]
+            asset.set("hasAudio", "1")
+            asset.set("audioSources", "1")
+            asset.set("audioChannels", str(a.channels or 2))
+            asset.set("audioRate", str(a.sample_rate or 48000))
+    loose = [c for c in root if c.tag != "resources"]
+    for c in loose:
+        root.remove(c)
+    event = ElementTree.SubElement(ElementTree.SubElement(root, "library"), "event", {"name": name})
+    event.extend(loose)
+    ElementTree.indent(root, space="    ")
+    body = ElementTree.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n{body}\n'
