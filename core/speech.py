@@ -225,6 +225,7 @@ class Word:
 
 
 MIN_WORD_S = 0.04  # shortest time an interpolated word is given
+MAX_WORD_BASE_S, MAX_WORD_PER_CHAR_S = 0.15, 0.09  # longest plausible interpolated word
 COLLAPSED_S = 0.015  # a word aligned shorter than this has no usable time (Whisper's step is 20 ms)
 
 
@@ -245,8 +246,9 @@ def repair_word_times(words: Sequence[Word], seg_start: float, seg_end: float) -
 
     Words whose alignment is weak (collapsed, outside the segment, out of order, or a low
     confidence number) are re-timed by interpolation between their well-aligned neighbours,
-    sharing the gap in proportion to their length in characters. If the gap is too short, the
-    neighbours give up half of their own time.
+    sharing the gap in proportion to their length in characters. A gap longer than the words
+    plausibly take (a pause) is not stretched over: they get a plausible length around where the
+    model put them. If the gap is too short, the neighbours give up half of their own time.
     """
     ws = list(words)
     n = len(ws)
@@ -283,6 +285,15 @@ def repair_word_times(words: Sequence[Word], seg_start: float, seg_end: float) -
                 times[j] = (hi, max(ne, hi + MIN_WORD_S / 2))
             hi = max(hi, lo + need)
         lens = np.array([max(1, len(ws[k].text.strip())) for k in range(i, j)], dtype=np.float64)
+        longest = float(np.sum(MAX_WORD_BASE_S + MAX_WORD_PER_CHAR_S * lens))
+        if hi - lo > longest:
+            # A long gap (a pause): the words take a plausible length, placed around where the
+            # model put them when that lies in the gap, else right after the previous word.
+            mids = [(ws[k].start + ws[k].end) / 2 for k in range(i, j)]
+            mids = [m for m in mids if lo <= m <= hi]
+            centre = float(np.mean(mids)) if mids else lo + longest / 2
+            centre = min(max(centre, lo + longest / 2), hi - longest / 2)
+            lo, hi = centre - longest / 2, centre + longest / 2
         edges = lo + (hi - lo) * np.concatenate([[0.0], np.cumsum(lens) / lens.sum()])
         for k in range(i, j):
             times[k] = (float(edges[k - i]), float(edges[k - i + 1]))
