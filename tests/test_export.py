@@ -119,6 +119,11 @@ def test_unknown_format_and_track(ntsc: tuple[Project, int], tmp_path: Path) -> 
     with pytest.raises(ExportError, match="no track 'crowd'"):
         export(p, vid, "json", tmp_path / "x.json", ["crowd"])
     assert not (tmp_path / "x.json").exists()
+    for precious in (p.path, Path(p.video(vid).path)):
+        size = precious.stat().st_size
+        with pytest.raises(ExportError, match="refusing to overwrite"):
+            export(p, vid, "json", precious)
+        assert precious.stat().st_size == size
 
 
 def test_csv_rows_and_drop_frame_timecode(ntsc: tuple[Project, int]) -> None:

@@ -59,6 +59,9 @@ def export(project: Project, video_id: int, fmt: str, out_path: str | os.PathLik
     out = Path(out_path)
     if out.is_dir():
         raise ExportError(f"{out}: is a directory; give a file name for the export")
+    precious = {project.path.resolve(), Path(project.video(video_id).path).resolve()}
+    if out.resolve() in precious:
+        raise ExportError(f"{out}: refusing to overwrite the project or its video with an export")
     return write_text_atomic(out, render(project, video_id, fmt, tracks))
 
 
