@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--select", type=int, metavar="N",
                    help="with --screenshot: select the N-th shot first (shows inspector and covers)")
     p.add_argument("--help-overlay", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--while-analyzing", type=float, metavar="S", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=600.0, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
@@ -70,6 +71,18 @@ def _screenshot(app: object, win: object, out: Path, args: argparse.Namespace) -
 
     assert isinstance(win, MainWindow)
     deadline = time.monotonic() + args.timeout
+    if args.while_analyzing is not None and win.worker.running:
+        # document the analyzing state: grab mid-analysis, then cancel
+        _pump(app, args.while_analyzing)
+        _wait_rendered(app, win, time.monotonic() + 10)
+        _pump(app, 0.2)
+        img = win.grab().toImage()
+        img.save(str(out))
+        print(f"screenshot {img.width()}x{img.height()} -> {out} (while analyzing)")
+        win.worker.cancel()
+        win.worker.wait(30)
+        win.close()
+        return 0
     if win.worker.running:
         from app.progress_bar import TerminalProgress
 

@@ -14,9 +14,9 @@ from typing import Callable
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QFileDialog,
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QFileDialog, QFrame,
                                QLineEdit, QMainWindow, QMenu, QMessageBox, QPlainTextEdit,
-                               QSplitter, QTextEdit, QWidget)
+                               QScrollArea, QSplitter, QTextEdit, QWidget)
 
 from app import commands as cmd
 from app.analysis import AnalysisPanel, AnalysisWorker
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Covers"], self.docks["Analysis"])
         self.docks["Covers"].raise_()
         self.plugin_panels: list[QWidget] = []
+        self._area_first: dict[str, QDockWidget] = {}
         for spec in load_panels():
             try:
                 w = spec.cls(self.ctx)
@@ -86,7 +87,19 @@ class MainWindow(QMainWindow):
                 log.warning("panel %s failed: %s", spec.name, e)
                 continue
             self.plugin_panels.append(w)
-            self._add_dock(w, spec.title, spec.area)
+            # in a scroll area: a tall panel must not force the whole window taller
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(w)
+            dock = self._add_dock(scroll, spec.title, spec.area)
+            # one tab group per area keeps the window's minimum height sane
+            first = {"right": self.docks["Covers"]}.get(spec.area) or self._area_first.get(spec.area)
+            if first is None:
+                self._area_first[spec.area] = dock
+            else:
+                self.tabifyDockWidget(first, dock)
+        self.docks["Covers"].raise_()
 
         self.help = HelpOverlay(self)
         self._build_menus()

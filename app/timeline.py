@@ -347,13 +347,35 @@ class TimelineCanvas(QWidget):
         p.setPen(TEXT if view.visible else DIM)
         p.drawText(QRectF(10, y, HEADER_W - 54, TRACK_H), Qt.AlignmentFlag.AlignVCenter,
                    f"{track} ({len(td)})")
-        p.drawText(self._eye_rect(y), Qt.AlignmentFlag.AlignCenter,
-                   "\u25c9" if view.visible else "\u25cb")
-        p.setPen(QColor(240, 190, 90) if view.locked else DIM)
-        p.drawText(self._lock_rect(y), Qt.AlignmentFlag.AlignCenter,
-                   "\U0001f512" if view.locked else "\u2022")
+        self._paint_eye(p, self._eye_rect(y), view.visible)
+        self._paint_lock(p, self._lock_rect(y), view.locked)
         p.setPen(GRID)
         p.drawLine(QPointF(0, y + TRACK_H - 0.5), QPointF(HEADER_W, y + TRACK_H - 0.5))
+
+    @staticmethod
+    def _paint_eye(p: QPainter, r: QRectF, on: bool) -> None:
+        """An eye: open (track shown) or struck through (hidden)."""
+        c = r.center()
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(TEXT if on else DIM, 1.2))
+        p.drawEllipse(c, 6.5, 3.8)
+        if on:
+            p.setBrush(TEXT)
+            p.drawEllipse(c, 1.8, 1.8)
+        else:
+            p.drawLine(QPointF(c.x() - 6, c.y() + 5), QPointF(c.x() + 6, c.y() - 5))
+
+    @staticmethod
+    def _paint_lock(p: QPainter, r: QRectF, locked: bool) -> None:
+        """A padlock: closed and amber when locked, open and dim otherwise."""
+        c = r.center()
+        col = QColor(240, 190, 90) if locked else DIM
+        p.setPen(QPen(col, 1.2))
+        p.setBrush(col if locked else Qt.BrushStyle.NoBrush)
+        p.drawRect(QRectF(c.x() - 4.5, c.y() - 0.5, 9, 6.5))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        shift = 0.0 if locked else 3.0  # an open shackle swings up and to the side
+        p.drawArc(QRectF(c.x() - 3 + shift, c.y() - 7 - (1 if not locked else 0), 6, 9), 0, 180 * 16)
 
     def _eye_rect(self, y: int) -> QRectF:
         return QRectF(HEADER_W - 44, y, 20, TRACK_H)

@@ -92,6 +92,7 @@ def bench_timeline(project, repeats: int = 60) -> dict[str, tuple[float, float, 
     while c.loudness is None and time.monotonic() < deadline:
         QApplication.processEvents()
         time.sleep(0.01)
+    assert ctx.video is not None
     fps = ctx.video.rate.fps
     img = QImage(c.size(), QImage.Format.Format_RGB32)
     out: dict[str, tuple[float, float, float]] = {}
