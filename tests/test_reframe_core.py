@@ -168,3 +168,11 @@ def test_plan_shot_keeps_moving_subject_inside_and_respects_pins():
     static = plan_shot(poses, 0, n, content, Fraction(9, 16), 30.0, mode=STATIC)
     assert static["mode"] == STATIC and static["auto_mode"] == attrs["auto_mode"]
     assert len({k[1] for k in static["keyframes"]}) == 1
+
+
+def test_short_run_is_not_taken_for_a_sweep():
+    n = 100
+    t = np.full(n, np.nan)
+    t[10:30] = np.linspace(300, 1200, 20)
+    w = np.isfinite(t).astype(float)
+    assert choose_mode(t, w, 608, 80) != PANNING

@@ -167,7 +167,9 @@ def choose_mode(targets: np.ndarray, weights: np.ndarray, crop_w: float, subject
     idx = np.flatnonzero(ok).astype(np.float64)
     slope, icpt = np.polyfit(idx, v, 1)
     resid = v - (icpt + slope * idx)
-    if np.std(resid) < 0.08 * crop_w and abs(slope) * (idx[-1] - idx[0]) > 0.5 * crop_w:
+    # a sweep is only trusted over most of the shot: extrapolating a short run would pan off
+    steady = np.std(resid) < 0.08 * crop_w and (idx[-1] - idx[0]) >= 0.6 * len(t)
+    if steady and abs(slope) * (idx[-1] - idx[0]) > 0.5 * crop_w:
         return PANNING
     return TRACKING
 
