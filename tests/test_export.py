@@ -323,3 +323,34 @@ def test_word_track_becomes_readable_cues(tmp_path: Path) -> None:
         p.insert_segment(vid, Segment("speech", 0, 100, label="x " * 40 + "end", source="model:asr@1"))
         line = render(p, vid, "vtt", ["speech"]).split("\n\n")[1]
         assert line.count("\n") == 2 and line.endswith("end")
+
+
+def test_labels_keep_machine_values_and_corrections(ntsc: tuple[Project, int]) -> None:
+    from core.ops import AddSegment, DeleteSegments, EditStack, Relabel, SetBounds, SetStatus
+
+    p, vid = ntsc
+    segs = {(s.track, s.start_frame): s.id or 0 for s in p.segments(vid, include_deleted=True)}
+    stack = EditStack(p, "user:ann")
+    goal = segs[("highlight", 100)]
+    stack.push(SetBounds(goal, 120, 400))
+    stack.push(Relabel([goal], "own goal"))
+    stack.push(SetStatus([segs[("person", 200)]], REJECTED))
+    stack.push(DeleteSegments([segs[("speech", 30)]]))
+    stack.push(AddSegment(vid, Segment("action", 500, 520, label="foul")))
+    recs = {r["id"]: r for r in map(json.loads, render(p, vid, "labels").splitlines())}
+    assert len(recs) == len(SEGMENTS) + 1  # rejected and deleted ones too
+    g = recs[goal]
+    assert (g["start_frame"], g["label"], g["status"]) == (120, "own goal", ACCEPTED)
+    assert g["machine"]["start_frame"] == 100 and g["machine"]["label"] == "goal"
+    assert g["machine"]["status"] == "suggested"
+    assert {(e["field"], e["old"], e["new"], e["who"]) for e in g["edits"]} >= {
+        ("start_frame", 100, 120, "user:ann"), ("label", "goal", "own goal", "user:ann")}
+    assert recs[segs[("person", 200)]]["status"] == REJECTED
+    assert recs[segs[("speech", 30)]]["deleted"] is True
+    assert recs[segs[("action", 300)]]["status"] == REJECTED  # rejected before: still a label
+    user = [r for r in recs.values() if r["label"] == "foul"][0]
+    assert user["machine"] is None and user["source"] == "user:ann"
+    # the regular exports still show only the current timeline
+    live = json.loads(render(p, vid, "json"))["segments"]
+    assert segs[("speech", 30)] not in {s["id"] for s in live}
+    assert segs[("person", 200)] not in {s["id"] for s in live}

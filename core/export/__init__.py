@@ -3,7 +3,8 @@
 Formats (``FORMATS``): ``json`` (INTERFACES.md ``clipdesk.export/1``), ``csv``, ``scenes``
 (PySceneDetect scene-list CSV), ``otio``, ``fcpxml`` (Resolve/FCP X), ``fcp7`` (Premiere XML),
 ``edl`` (CMX3600), ``srt``, ``vtt``, ``chapters`` (YouTube text), ``ffmetadata`` (FFmpeg
-chapters). Rejected suggestions are never exported. Files are written atomically.
+chapters), ``labels`` (JSON Lines for training on corrections). Rejected suggestions appear only
+in ``labels``. Files are written atomically.
 
 Thread: any worker thread with its own project connection; no Qt.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from core.export.data import ExportData, ExportError, load, resolve_video, write_text_atomic
+from core.export.labels import to_labels
 from core.export.tabular import to_csv, to_json, to_scene_list
 from core.export.text import to_chapters, to_ffmetadata, to_srt, to_vtt
 from core.export.timeline import to_edl, to_fcp7, to_fcpxml, to_otio
@@ -28,6 +30,7 @@ class Format:
     suffix: str
     help: str
     write: Callable[[ExportData], str]
+    review: bool = False  # reads rejected/deleted segments and history too
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
@@ -42,6 +45,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("vtt", ".vtt", "WebVTT subtitles from the speech (or word) track", to_vtt),
     Format("chapters", ".txt", "YouTube chapters from scenes (or highlights)", to_chapters),
     Format("ffmetadata", ".txt", "FFmpeg chapter metadata from scenes (or highlights)", to_ffmetadata),
+    Format("labels", ".jsonl", "review labels for training: every segment (rejected and deleted too),"
+           " the machine's value and each correction", to_labels, review=True),
 )}
 
 
@@ -50,7 +55,7 @@ def render(project: Project, video_id: int, fmt: str, tracks: Sequence[str] | No
     f = FORMATS.get(fmt)
     if f is None:
         raise ExportError(f"unknown export format '{fmt}' (choose from {', '.join(FORMATS)})")
-    return f.write(load(project, video_id, tracks))
+    return f.write(load(project, video_id, tracks, review=f.review))
 
 
 def export(project: Project, video_id: int, fmt: str, out_path: str | os.PathLike[str],

@@ -1,7 +1,8 @@
 """What every export format reads: one video's record, its clock and its live segments.
 
 Rejected suggestions are left out of every export (they are negative training labels, not part
-of the timeline); accepted and still-suggested segments are written with their status.
+of the timeline) except the review export, which carries everything with its history; accepted
+and still-suggested segments are written with their status.
 
 Thread: any thread with its own project connection; no Qt.
 """
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from core.errors import ClipDeskError
 from core.segments import REJECTED, Segment
@@ -33,6 +34,9 @@ class ExportData:
     video: VideoRecord
     clock: FrameClock
     segments: dict[str, list[Segment]]  # track -> segments sorted by start, rejected left out
+    # Only for review exports (load(..., review=True)): soft-deleted ids and each segment's history.
+    deleted: frozenset[int] = frozenset()
+    history: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def tracks(self) -> list[str]:
@@ -65,9 +69,15 @@ def resolve_video(project: Project, ref: str | int | None) -> VideoRecord:
     raise ExportError(f"no video '{ref}' in {project.path} (videos: {names})")
 
 
-def load(project: Project, video_id: int, tracks: Sequence[str] | None = None) -> ExportData:
+def load(project: Project, video_id: int, tracks: Sequence[str] | None = None,
+         review: bool = False) -> ExportData:
+    """The live, not rejected segments; with ``review`` every segment ever made (rejected and
+    soft-deleted too) and the label history of each, for training on corrections."""
     video = project.video(video_id)
-    live = [s for s in project.segments(video_id) if s.status != REJECTED]
+    if review:
+        live = project.segments(video_id, include_deleted=True)
+    else:
+        live = [s for s in project.segments(video_id) if s.status != REJECTED]
     by_track: dict[str, list[Segment]] = {}
     for s in live:
         by_track.setdefault(s.track, []).append(s)
@@ -79,7 +89,12 @@ def load(project: Project, video_id: int, tracks: Sequence[str] | None = None) -
         by_track = {t: by_track[t] for t in tracks}
     ordered = {t: sorted(by_track[t], key=lambda s: (s.start_frame, s.end_frame, s.id or 0))
                for t in sorted(by_track, key=track_sort_key)}
-    return ExportData(video, project.clock(video_id), ordered)
+    if not review:
+        return ExportData(video, project.clock(video_id), ordered)
+    ids = [s.id for segs in ordered.values() for s in segs if s.id is not None]
+    return ExportData(video, project.clock(video_id), ordered,
+                      deleted=frozenset(i for i in ids if project.is_deleted(i)),
+                      history={i: project.history(i) for i in ids})
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
