@@ -43,6 +43,17 @@ def expand_inputs(items: list[str]) -> list[Path]:
     return out
 
 
+def analysis_settings(project: Project) -> dict:
+    """Stage settings: the project's ``analysis`` dict, plus per-capability settings saved alone
+    (e.g. ``speech`` written by a script) so they also enter the stages' cache keys."""
+    settings = dict(project.get_setting("analysis", {}) or {})
+    for key in ("speech", "persons", "scoreboard", "search", "highlights", "shots", "actions"):
+        value = project.get_setting(key)
+        if value is not None and key not in settings:
+            settings[key] = value
+    return settings
+
+
 def run(args: argparse.Namespace) -> int:
     from models.stages import available_stages
 
@@ -56,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     for v in videos:
         proj_path = Path(args.project) if args.project else project_path_for(v)
         with Project(proj_path) as project:
-            stages_all = available_stages(project.get_setting("analysis", {}), device=args.device)
+            stages_all = available_stages(analysis_settings(project), device=args.device)
             wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
             stages = order_stages(stages_all, wanted)
             bar = TerminalProgress(enabled=False if args.quiet else None)

@@ -173,8 +173,21 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
             elif audio_workers:
                 result.audio_error = "no audio stream"
             t0: float | None = None
-            a_t0: float | None = None
             audio_pos = 0
+            # Audio sample 0 must be the instant of video frame 0: pad or drop the difference
+            # between the streams' start times (e.g. AAC priming, late-starting commentary).
+            skip_audio = 0
+            if ast is not None:
+                v_start = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.0
+                a_start = float(ast.start_time * ast.time_base) if ast.start_time is not None else v_start
+                offset = int(round((a_start - v_start) * AUDIO_RATE))
+                if offset > 0:
+                    pad = np.zeros(min(offset, AUDIO_RATE * 3600), np.float32)
+                    for w in audio_workers:
+                        w.put(("a", 0, pad))
+                    audio_pos = pad.size
+                else:
+                    skip_audio = -offset
             total = max(1, info.frame_count)
             rot = info.rotation
             # Sizes are given in display orientation; decode-side size is pre-rotation.
@@ -197,8 +210,11 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
                             continue
                         for out in outs:
                             data = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-                            if a_t0 is None:
-                                a_t0 = float(af.time or 0.0)
+                            if skip_audio:
+                                cut = min(skip_audio, data.size)
+                                data, skip_audio = data[cut:], skip_audio - cut
+                                if not data.size:
+                                    continue
                             for w in audio_workers:
                                 w.put(("a", audio_pos, data))
                             audio_pos += data.size

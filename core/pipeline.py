@@ -146,6 +146,7 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
             ran.append(st.name)
             if on_stage_done:
                 on_stage_done(st.name)
+        warnings.extend(str(w) for w in shared.get("warnings", []))
     except Cancelled:
         for c in ctxs.values():
             _close_run(project, c.run_id, "cancelled", "cancelled by user")

@@ -157,11 +157,11 @@ class Project:
                 if self._depth == 0:
                     self.conn.execute("COMMIT")
 
-    def _q(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _q(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
             cur = self.conn.execute(sql, tuple(args))
             cols = [d[0] for d in cur.description] if cur.description else []
-            return [dict(zip(cols, row)) for row in cur.fetchall()]  # type: ignore[misc]
+            return [dict(zip(cols, row)) for row in cur.fetchall()]
 
     # -- videos ------------------------------------------------------------------------------
     def add_video(self, info: MediaInfo) -> VideoRecord:
@@ -223,7 +223,7 @@ class Project:
     def clock(self, video_id: int) -> FrameClock:
         v = self.video(video_id)
         times = self.frame_times(video_id)
-        return FrameClock(v.rate, v.frame_count, times if v.info.vfr else None)
+        return FrameClock(v.rate, v.frame_count, times.tolist() if times is not None and v.info.vfr else None)
 
     # -- runs --------------------------------------------------------------------------------
     def start_run(self, video_id: int, stage: str, model: str, version: str,
@@ -380,7 +380,7 @@ class Project:
         rows = self._q("SELECT * FROM label_history WHERE segment_id=? ORDER BY id", (segment_id,))
         for r in rows:
             for k in ("old_value", "new_value"):
-                r[k] = json.loads(r[k]) if r[k] is not None else None  # type: ignore[index]
+                r[k] = json.loads(r[k]) if r[k] is not None else None
         return rows
 
     def replace_machine_segments(self, video_id: int, track: str, segs: Sequence[Segment],
