@@ -156,9 +156,10 @@ def build(media: Path, out: Path, seed: int, seconds: float) -> dict:
             pos += n
         for pkt in vs.encode():
             c.mux(pkt)
-        a = np.clip(audio, -1, 1)
-        for s in range(0, a.size, 1024):
-            af = av.AudioFrame.from_ndarray(np.ascontiguousarray(a[None, s:s + 1024]), format="fltp", layout="mono")
+        pcm = np.clip(audio, -1, 1)
+        for s in range(0, pcm.size, 1024):
+            af = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[None, s:s + 1024]), format="fltp",
+                                            layout="mono")
             af.sample_rate = SR
             af.pts = s
             for pkt in ast.encode(af):
