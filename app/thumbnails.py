@@ -3,7 +3,8 @@
 ``ThumbnailCache.want(frames)`` replaces the pending request list with the frames the timeline
 shows now (nearest first, in decode order); finished thumbnails arrive through ``ready(frame)``
 on the GUI thread and are read with ``get(frame)``. Frames are decoded exactly (FrameReader,
-by PTS) at a small size; consecutive frames decode forward without seeking. GUI thread calls
+by PTS) at a small size, consecutive frames decoding forward without seeking; when the slots are
+more than 10 s apart (zoomed far out) the keyframe before each slot is shown instead. GUI thread calls
 ``want``/``get``/``close``; the decode thread owns its reader.
 """
 
@@ -37,6 +38,7 @@ class ThumbnailCache(QObject):
         self._cond = threading.Condition()
         self._closed = False
         self._args = (path, clock, size, rotation)
+        self._coarse = int(10 * clock.rate.fps)  # slots further apart than 10 s
         self._deliver.connect(self._store)
         self._thread = threading.Thread(target=self._run, name="clipdesk-thumbs", daemon=True)
         self._thread.start()
@@ -81,7 +83,10 @@ class ThumbnailCache(QObject):
                         return
                     frame = self._pending.pop(0)
                 try:
-                    img = to_qimage(reader.read(frame))
+                    # far apart (zoomed out): the keyframe before the slot is a fine overview
+                    # and costs one seek instead of decoding a whole long GOP
+                    coarse = bool(self._pending) and self._pending[0] - frame > self._coarse
+                    img = to_qimage(reader.read_keyframe(frame)[1] if coarse else reader.read(frame))
                 except Exception as e:  # noqa: BLE001
                     log.debug("thumbnail %d: %s", frame, e)
                     continue

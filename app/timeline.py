@@ -340,6 +340,8 @@ class TimelineCanvas(QWidget):
         p.drawLine(QPointF(HEADER_W, y + TRACK_H - 0.5), QPointF(w, y + TRACK_H - 0.5))
         if view.visible:
             self._paint_segments(p, td, y)
+            if track == sg.SHOT:
+                self._paint_transition_spans(p, y)
         # header: name, count, eye and lock toggles
         p.fillRect(QRectF(0, y, HEADER_W, TRACK_H), HEADER_BG)
         r, g, b = track_color(track)
@@ -440,6 +442,27 @@ class TimelineCanvas(QWidget):
                 p.setBrush(INSIDE_SPEECH)
                 p.drawPolygon(QPolygonF([QPointF(x0 - 4, top), QPointF(x0 + 4, top),
                                          QPointF(x0, top + 6)]))
+
+    def _paint_transition_spans(self, p: QPainter, y: int) -> None:
+        """Gradual transitions shaded on the shot row too, so a boundary reads as a span."""
+        td = self.model.tracks.get(sg.TRANSITION)
+        if td is None or not len(td):
+            return
+        f0, f1 = self.x0, self.frame_of(self.width())
+        i, j = td.visible_range(f0, f1)
+        if j - i > 400:
+            return
+        shade = QColor(0, 0, 0, 110)
+        p.setPen(QPen(QColor(240, 240, 240, 160), 1))
+        for s in td.segs[i:j]:
+            if s.length <= 0 or s.end_frame < f0:
+                continue
+            a, b = self.x_of(s.start_frame), self.x_of(s.end_frame)
+            if b - a < 2:
+                continue
+            r = QRectF(a, y + 2, b - a, TRACK_H - 4)
+            p.fillRect(r, shade)
+            p.drawLine(r.bottomLeft(), r.topRight())
 
     def _label(self, p: QPainter, text: str, width: int) -> QStaticText:
         """Elided label as cached static text (text layout is the costliest part of a paint)."""
