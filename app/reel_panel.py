@@ -45,6 +45,7 @@ class ReelPanel(QWidget):
         self._play_frame = 0
         self.busy = False
         self.list = QListWidget()
+        self.list.setWordWrap(True)
         self.list.currentRowChanged.connect(self._on_row)
         self.list.itemDoubleClicked.connect(lambda _it: self._seek_current())
         self.why = QLabel("")

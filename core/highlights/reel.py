@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from core.store.project import Project
 
 SETTING_KEY = "highlights"
+_WHERE = {"shot": "a shot cut", "edge": "the video's edge", "pause": "a speech pause", "free": "a free frame"}
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,8 @@ def propose(m: Material, settings: HighlightSettings | None = None, source: str 
     for i, p in enumerate(chosen, 1):
         c = p.cand
         why = c.why + p.extra_why
-        why.append(f"in at a {p.kinds[0]} boundary, out at a {p.kinds[1]} boundary; "
-                   f"{clk.time(p.end) - clk.time(p.start):.1f} s (target {target:.0f} s)")
+        why.append(f"in at {_WHERE[p.kinds[0]]}, out at {_WHERE[p.kinds[1]]}; "
+                   f"{clk.time(p.end) - clk.time(p.start):.1f} s (target {target:g} s)")
         why.extend(p.notes)
         attrs: dict[str, Any] = {
             "score": c.score, "why": why, "signals": c.signals, "order": i, "anchor": c.anchor,
