@@ -162,8 +162,8 @@ class CropOverlay(QObject):
         et = event.type()
         if et not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease):
             return False
-        if not isinstance(event, QMouseEvent) or not self.panel.active:
-            return False
+        if not isinstance(event, QMouseEvent) or self not in self.panel.ctx.overlays:
+            return False  # the panel is closed: leave the video's mouse alone
         pos = event.position()
         frame = self.panel.ctx.playhead
         if self.drawing_box:
@@ -232,7 +232,6 @@ class ReframePanel(QWidget):
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.active = True
         self.aspect = ASPECT_CHOICES[0]
         self._segs: list[Segment] = []
         self._paths: list[CropPath] = []
@@ -311,6 +310,17 @@ class ReframePanel(QWidget):
         ctx.segmentsChanged.connect(lambda _c: self.reload())
         ctx.playheadChanged.connect(self._on_playhead)
         self.reload()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        """Overlays and drag-to-pin are live only while the panel is open."""
+        self.ctx.add_overlay(self.poses)
+        self.ctx.add_overlay(self.overlay)
+        super().showEvent(event)
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.ctx.remove_overlay(self.poses.name)
+        self.ctx.remove_overlay(self.overlay.name)
+        super().hideEvent(event)
 
     # -- data --------------------------------------------------------------------------------
     def reload(self) -> None:

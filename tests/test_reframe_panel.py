@@ -142,3 +142,17 @@ def test_scoreboard_box_drawn_on_video_is_replaced_and_undoable(qtbot, ctx, proj
     assert panel.board_box_at(0) is None and _overlay_for(project, ctx.video.id, "9:16", 0, 10, (W, H)) is None
     ctx.undo()
     assert panel.board_box_at(0) == (20, 300, 180, 40)
+
+
+def test_closed_panel_leaves_the_video_alone(qtbot, ctx):
+    panel = ReframePanel(ctx)
+    qtbot.addWidget(panel)
+    _plan(panel, qtbot)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.hide()
+    assert not {"poses", "reframe"} & {o.name for o in ctx.overlays}
+    panel.overlay._target, panel.overlay._source = QRectF(0, 0, W, H), (W, H)
+    assert not panel.overlay.eventFilter(panel, _mouse(QEvent.Type.MouseButtonPress, 300, 100))
+    panel.show()
+    assert {"poses", "reframe"} <= {o.name for o in ctx.overlays}
