@@ -130,3 +130,17 @@ def test_reel_hand_off(edit: tuple[Path, Path], tmp_path: Path) -> None:
     assert {"horizontal", "gif", "still"} <= set(first)
     for f in first.values():
         assert (out / f).stat().st_size > 0
+
+
+def test_cover_avoids_a_replay_wipe(tmp_path: Path) -> None:
+    from core.highlights.project import choose_cover
+    from core.timebase import FrameClock
+
+    truth = make_edit(tmp_path / "w.mp4", [ShotSpec(20), ShotSpec(20)], transitions=[("wipe", 30)],
+                      size=(160, 96))
+    tr = truth.transitions[0]
+    clk = FrameClock(truth.rate, truth.frame_count)
+    cover = choose_cover(str(truth.path), clk, 0, truth.frame_count, [(tr.start, tr.end)])
+    assert cover is not None
+    assert not tr.start - 2 <= cover["frame"] < tr.end + 2
+    assert 0 < cover["sharpness"] <= 1 and 0 < cover["score"] <= 1

@@ -149,7 +149,7 @@ def propose(m: Material, settings: HighlightSettings | None = None, source: str 
         c = p.cand
         why = c.why + p.extra_why
         why.append(f"in at {_WHERE[p.kinds[0]]}, out at {_WHERE[p.kinds[1]]}; "
-                   f"{clk.time(p.end) - clk.time(p.start):.1f} s (target {target:g} s)")
+                   f"{clk.time(p.end) - clk.time(p.start):.1f} s (target {target:.1f} s)")
         why.extend(p.notes)
         attrs: dict[str, Any] = {
             "score": c.score, "why": why, "signals": c.signals, "order": i, "anchor": c.anchor,
