@@ -48,6 +48,7 @@ class ShotSpec:
     length: int = 40
     flashes: tuple[int, ...] = ()
     speed: float = 2.0  # pan speed in pixels per frame at 320 px width
+    look: int | None = None  # shots with the same look show the same scene (default: own look)
 
 
 @dataclass(frozen=True)
@@ -180,8 +181,9 @@ def _gain(a: np.ndarray, g: float) -> np.ndarray:
 
 def _frames(shots: Sequence[ShotSpec], trans: Sequence[TransitionSpec], size: tuple[int, int],
             seed: int, truth: EditTruth) -> Iterator[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    renderers = [_ShotRenderer(i, size, rng, s.speed) for i, s in enumerate(shots)]
+    looks = [s.look if s.look is not None else 1000 + i for i, s in enumerate(shots)]
+    renderers = [_ShotRenderer(lk, size, np.random.default_rng([seed, lk]), s.speed)
+                 for lk, s in zip(looks, shots)]
     w, h = size
     black = np.zeros((h, w, 3), np.uint8)
     pos = 0

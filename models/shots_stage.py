@@ -24,7 +24,8 @@ def make_shot_stage(settings: dict[str, Any] | None = None, device: str = "cpu")
         return ShotStage(None, params=params)
     from models.transnet import TransNetRefiner
 
-    refiner = TransNetRefiner(device=device)
+    # The cascade hands over windows with real context already: little padding needed.
+    refiner = TransNetRefiner(device=device, context=12)
     return ShotStage(refiner, refiner.key, params=params, refine_all=device.startswith("cuda"))
 
 

@@ -19,6 +19,17 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
     """Every stage this installation can run, configured from project/user ``settings``."""
     settings = settings or {}
     stages: list[Stage] = []
+    try:  # shots (cascade: classical fast pass + TransNetV2 where unsure) and scenes (issue 2)
+        from models.shots_stage import make_shot_stage
+
+        stages.append(make_shot_stage(settings, device=device))
+        from core.scenes import SceneStage
+
+        stages.append(SceneStage())
+    except Exception as e:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).warning("shot/scene stages unavailable: %s", e)
     try:  # speech and audio lanes (issue 4); one failing import must not hide other stages
         from core.audio_stage import AudioLanesStage
         from models.speech_stage import SpeechStage

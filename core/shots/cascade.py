@@ -26,12 +26,12 @@ from core.shots.features import FrameFeatures, GrowingArray, ShotSignals
 
 Refiner = Callable[[np.ndarray], np.ndarray]
 
-LAG = GRAD_K + 8  # the gate needs this many frames after the one it judges
+LAG = 2 * GRAD_K + 8  # the gate needs this many frames after the one it judges
 MERGE_GAP = 25  # unsure frames closer than this share one refiner window
-CONTEXT = 30  # real frames of context on each side of a region
+CONTEXT = 20  # real frames of context on each side of a region
 MAX_REGION = 300  # longer unsure stretches are refined in pieces
 RING = 512  # thumbnails kept (> MAX_REGION + 2 * CONTEXT + LAG + MERGE_GAP)
-_TRUST_EDGE = 10  # refiner outputs this close to a window's inner edge are not stored
+_TRUST_EDGE = 8  # refiner outputs this close to a window's inner edge are not stored
 
 
 class ShotSink(Sink):
@@ -86,9 +86,7 @@ class ShotSink(Sink):
         if self.refine_all:
             unsure = True
         else:
-            sig = self._view()
-            grad = float(sig.hist_dist(j - GRAD_K, j + GRAD_K))
-            unsure = uncertain(sig, j, grad, self.params)
+            unsure = uncertain(self._view(), j, self.params)
         r = self._region
         if unsure:
             if r is not None and j <= r[1] + MERGE_GAP and j - r[0] < MAX_REGION:

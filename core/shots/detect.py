@@ -39,12 +39,14 @@ class DetectParams:
     """Decision thresholds (changing them needs no decode: signals are cached)."""
 
     threshold: float = 0.5  # refiner probability for a boundary
-    cut_strong: float = 0.35  # D1 above which a clean jump is a cut without the refiner
+    cut_strong: float = 0.25  # D1 above which a clean jump is a cut without the refiner
     cut_weak: float = 0.08  # D1 above which a jump is worth a look
     cut_fast: float = 0.22  # D1 for a cut where the refiner did not look (fast pass alone)
     min_pixdiff: float = 0.06  # a cut changes pixels, not only histogram bins
     grad_min: float = 0.2  # dist(h[i-K], h[i+K]) worth a look for a gradual transition
-    grad_fast: float = 0.4  # ... accepted without the refiner
+    grad_fast: float = 0.4  # ... accepted without the refiner if also blended linearly:
+    mid_sure: float = 0.12  # MID_ERR (see features) at or below which a blend is certain
+    mid_unsure: float = 0.25  # MID_ERR above which a change is motion, not a blend
     min_shot: int = 6  # frames: boundaries closer than this merge (keep the stronger)
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,7 +85,7 @@ def _returns_to_earlier(sig: ShotSignals, i: int, d1: float, lookback: int = 90,
     if js.size == 0:
         return False
     back = np.asarray(F.hist_distance(sig.hist[js], sig.hist[after][None]))
-    return float(back.min()) < 0.6 * d1
+    return float(back.min()) < 0.45 * d1
 
 
 def grad_profile(sig: ShotSignals, k: int = GRAD_K) -> np.ndarray:
@@ -107,17 +109,40 @@ def strong_cut(sig: ShotSignals, i: int, p: DetectParams) -> bool:
                 and d1[i] >= 3.0 * _neighbour_max(d1, i) and not _returns_to_earlier(sig, i, float(d1[i])))
 
 
-def uncertain(sig: ShotSignals, i: int, grad: float, p: DetectParams) -> bool:
-    """The gate: should the refiner look at frame ``i``? (``grad`` = grad_profile value at i)."""
+def min_mid_err(sig: ShotSignals, i: int, radius: int = GRAD_K, min_span: float = 0.04) -> float:
+    """Lowest MID_ERR near ``i`` among frames whose window really changes (static ones say nothing)."""
+    sl = slice(max(0, i - radius), i + radius + 1)
+    seg = sig.scalars[sl, F.MID_ERR][sig.scalars[sl, F.SPAN_DIFF] >= min_span]
+    return float(seg.min()) if seg.size else 1.0
+
+
+def _grad_window(sig: ShotSignals, i: int, radius: int) -> np.ndarray:
+    """grad_profile values for frames ``i - radius .. i + radius`` (clamped)."""
+    n = sig.n
+    js = np.arange(max(0, i - radius), min(n, i + radius + 1))
+    return np.atleast_1d(np.asarray(sig.hist_dist(js - GRAD_K, js + GRAD_K)))
+
+
+def uncertain(sig: ShotSignals, i: int, p: DetectParams) -> bool:
+    """The gate: should the refiner look at frame ``i``? Needs signals up to ``i + 2 * GRAD_K + 6``.
+
+    Yes for a jump that stands out but is not a sure cut, and for a large change over
+    ``2 * GRAD_K`` frames that blends linearly (a dissolve or fade) but not surely so. Plain
+    motion (no jump, no linear blend) and sure cuts or blends are decided without it.
+    """
     d1 = float(sig.scalars[i, F.D1])
-    if d1 >= p.cut_weak and not strong_cut(sig, i, p):
+    if (d1 >= p.cut_weak and sig.scalars[i, F.PIXDIFF] >= 0.5 * p.min_pixdiff
+            and d1 >= 2.5 * _neighbour_max(sig.scalars[:, F.D1], i) and not strong_cut(sig, i, p)):
         return True
+    grad = float(sig.hist_dist(i - GRAD_K, i + GRAD_K))
     if grad >= p.grad_min:
-        # explained by a strong cut within the window: no need to look
-        lo, hi = max(1, i - GRAD_K), min(sig.n, i + GRAD_K + 1)
-        if not any(strong_cut(sig, j, p) for j in range(lo, hi) if d1_at(sig, j) >= p.cut_strong):
-            return True
-    return bool(sig.scalars[i, F.LUMA] < 0.08)
+        mid = min_mid_err(sig, i)
+        if mid < p.mid_unsure:
+            # a sure blend nearby (the transition this frame belongs to) settles it
+            sure = (min_mid_err(sig, i, 2 * GRAD_K) <= p.mid_sure
+                    and float(_grad_window(sig, i, GRAD_K).max()) >= p.grad_fast)
+            return not sure
+    return False
 
 
 def d1_at(sig: ShotSignals, i: int) -> float:
@@ -245,8 +270,13 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
         touching = [b for b in out if b.kind == CUT and s - 1 <= b.frame <= e + 1]
         if any(luma[b.frame - 1] >= 0.08 and luma[b.frame] >= 0.08 for b in touching):
             continue
-        if float(pix[s:e + 1].sum()) < 0.08 or _returns_to_earlier(sig, e, _side_distance(sig, s, e), before=s - 1):
+        side = _side_distance(sig, s, e)
+        if float(pix[s:e + 1].sum()) < 0.08 or _returns_to_earlier(sig, e, side, before=s - 1):
             continue  # too little real change (a counter, a caption), or back to earlier content
+        jumps = [i for i in range(max(1, s), min(n, e + 1))
+                 if d1[i] >= 0.5 * side and pix[i] >= 0.1 and luma[i - 1] >= 0.08 and luma[i] >= 0.08]
+        if jumps:
+            continue  # most of the change happens in one jump between visible frames: not gradual
         masked = probs.copy()
         for b in out:
             if b.kind == CUT and b not in touching:
@@ -256,7 +286,8 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
         kind = classify(sig, s, e)
         if pr is not None and pr >= p.threshold and g >= 0.5 * p.grad_min:
             conf = pr
-        elif g >= p.grad_fast and (pr is None or kind == WIPE):  # TransNetV2 is weak on wipes
+        elif g >= p.grad_fast and ((pr is None and min_mid_err(sig, (s + e) // 2) <= p.mid_unsure)
+                                   or kind == WIPE):  # TransNetV2 is weak on wipes
             conf = min(1.0, g)
         else:
             continue

@@ -1,7 +1,8 @@
 """Scoring shot boundaries against ground truth: precision, recall, F1 at a frame tolerance.
 
-A detected transition ``[s, e)`` matches a true one ``[ts, te)`` when the two spans, each widened
-by ``tolerance`` frames, overlap (a cut is the zero-length span at its first new frame); matching
+A detected transition ``[s, e)`` matches a true one ``[ts, te)`` when the detected span, widened
+by ``tolerance`` frames on each side, meets the true one (a cut is the zero-length span at its
+first new frame, so two cuts match when at most ``tolerance`` frames apart); matching
 is one-to-one, nearest centres first. This is the usual shot-boundary protocol (TransNetV2's
 evaluation) and works the same for cuts and gradual transitions. Pure functions; any thread.
 """
@@ -53,7 +54,7 @@ def match(pred: Iterable[int | Sequence[int]], truth: Iterable[int | Sequence[in
     pairs: list[tuple[float, int, int]] = []
     for i, (a, b) in enumerate(ps):
         for j, (c, d) in enumerate(ts):
-            if a - tolerance <= d + tolerance and c - tolerance <= b + tolerance:
+            if a - tolerance <= d and c <= b + tolerance:
                 pairs.append((abs((a + b) / 2 - (c + d) / 2), i, j))
     pairs.sort()
     used_p: set[int] = set()

@@ -29,11 +29,12 @@ from core.shots import features as F
 from core.shots.cascade import Refiner, ShotSink
 from core.shots.detect import CUT, Boundary, DetectParams, detect_boundaries, edge_fades
 from core.shots.features import ShotSignals
+from core.shots.types import classify_shots
 from core.store.project import Project
 
 SIG_SCALARS, SIG_HIST, SIG_PROBS = "shots.scalars", "shots.hist", "shots.probs"
 GATE_VERSION = "1"
-_GATE_FIELDS = ("cut_strong", "cut_weak", "min_pixdiff", "grad_min")
+_GATE_FIELDS = ("cut_strong", "cut_weak", "min_pixdiff", "grad_min", "grad_fast", "mid_sure", "mid_unsure")
 
 
 def feature_key() -> str:
@@ -138,6 +139,9 @@ class ShotStage(Stage):
         ctx.progress(self.name, 0.5, "deciding boundaries")
         bounds = detect_boundaries(sig, self.detect_params)
         shots, trans = boundaries_to_segments(bounds, sig.n, self.source, edge_fades(sig))
+        kinds = classify_shots(sig, [(x.start_frame, x.end_frame, x.attrs.get("in"), x.attrs.get("out"))
+                                     for x in shots], ctx.video.rate.fps)
+        shots = [x.with_(label=lab, attrs={**x.attrs, **extra}) for x, (lab, extra) in zip(shots, kinds)]
         with ctx.project.transaction():
             ctx.project.replace_machine_segments(vid, SHOT, shots, ctx.run_id)
             ctx.project.replace_machine_segments(vid, TRANSITION, trans, ctx.run_id)
