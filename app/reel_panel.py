@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QFileDialog, QGridLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from app.context import ReviewContext
 from core.segments import ACCEPTED, HIGHLIGHT, REJECTED, SPEECH, SUGGESTED, Segment
@@ -29,6 +29,9 @@ from core.timebase import clock
 log = logging.getLogger(__name__)
 TRIM_SPEECH_SHIFT_S = 2.0
 _MARK = {ACCEPTED: "\u2713", REJECTED: "\u2717", SUGGESTED: "\u2022"}
+# Target presets offered (core.highlights.reel.PRESETS), stored as the project setting "highlights".
+TARGETS = ((None, "default: 30 s clips, reel \u2264 3 min"), ("15s", "15 s clips"), ("30s", "30 s clips"),
+           ("60s", "60 s clips"), ("reel", "3-minute reel"))
 
 
 class ReelPanel(QWidget):
@@ -75,7 +78,16 @@ class ReelPanel(QWidget):
                 b.setToolTip(f"shortcut in the list: {tip}")
             grid.addWidget(b, i // 2, i % 2)
             self.buttons[key] = b
+        self.target = QComboBox()
+        for key, text in TARGETS:
+            self.target.addItem(text, key)
+        self.target.setToolTip("target durations used by Propose again (project setting 'highlights')")
+        self.target.activated.connect(self._on_target)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Target:"))
+        top.addWidget(self.target, 1)
         lay = QVBoxLayout(self)
+        lay.addLayout(top)
         lay.addWidget(self.list, 3)
         lay.addWidget(self.why, 1)
         lay.addLayout(grid)
@@ -93,9 +105,23 @@ class ReelPanel(QWidget):
         if change is None or tracks is None or HIGHLIGHT in tracks:
             self.refresh()
 
+    def _on_target(self, index: int) -> None:
+        if self.ctx.project is not None:
+            self.ctx.project.set_setting("highlights", self.target.itemData(index))
+            self.status.setText(f"target: {self.target.itemText(index)} \u2014 Propose again to apply")
+
+    def _sync_target(self) -> None:
+        value = self.ctx.project.get_setting("highlights") if self.ctx.project is not None else None
+        key = value if isinstance(value, str) else (value or {}).get("preset") if isinstance(value, dict) else None
+        i = self.target.findData(key) if key else 0
+        self.target.blockSignals(True)
+        self.target.setCurrentIndex(max(0, i))
+        self.target.blockSignals(False)
+
     def refresh(self) -> None:
         from core.highlights.reel import reel_order
 
+        self._sync_target()
         current = self.current()
         self.items = reel_order(self.ctx.segments(HIGHLIGHT))
         clk = self.ctx.clock

@@ -111,3 +111,16 @@ def test_export_and_report_from_the_panel(ctx_panel, qtbot, tmp_path: Path) -> N
     panel.report_to(str(tmp_path / "r.html"))
     qtbot.waitUntil(lambda: not panel.busy, timeout=60000)
     assert (tmp_path / "r.html").read_text().count("<section") == 8
+
+
+def test_target_preset_is_a_project_setting(ctx_panel) -> None:
+    from core.highlights.reel import settings_from
+
+    ctx, panel, p = ctx_panel
+    assert panel.target.currentIndex() == 0
+    i = panel.target.findData("15s")
+    panel.target.setCurrentIndex(i)
+    panel._on_target(i)
+    assert p.get_setting("highlights") == "15s" and settings_from(p.get_setting("highlights")).clip_s == 15.0
+    panel.refresh()
+    assert panel.target.currentData() == "15s"
