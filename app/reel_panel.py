@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 TRIM_SPEECH_SHIFT_S = 2.0
 _MARK = {ACCEPTED: "\u2713", REJECTED: "\u2717", SUGGESTED: "\u2022"}
 # Target presets offered (core.highlights.reel.PRESETS), stored as the project setting "highlights".
-TARGETS = ((None, "default: 30 s clips, reel \u2264 3 min"), ("15s", "15 s clips"), ("30s", "30 s clips"),
+TARGETS: tuple[tuple[str | None, str], ...] = ((None, "default: 30 s clips, reel \u2264 3 min"), ("15s", "15 s clips"), ("30s", "30 s clips"),
            ("60s", "60 s clips"), ("reel", "3-minute reel"))
 
 
@@ -79,8 +79,8 @@ class ReelPanel(QWidget):
             grid.addWidget(b, i // 2, i % 2)
             self.buttons[key] = b
         self.target = QComboBox()
-        for key, text in TARGETS:
-            self.target.addItem(text, key)
+        for preset, text in TARGETS:
+            self.target.addItem(text, preset)
         self.target.setToolTip("target durations used by Propose again (project setting 'highlights')")
         self.target.activated.connect(self._on_target)
         top = QHBoxLayout()
