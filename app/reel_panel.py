@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 TRIM_SPEECH_SHIFT_S = 2.0
 _MARK = {ACCEPTED: "\u2713", REJECTED: "\u2717", SUGGESTED: "\u2022"}
 # Target presets offered (core.highlights.reel.PRESETS), stored as the project setting "highlights".
-TARGETS: tuple[tuple[str | None, str], ...] = ((None, "default: 30 s clips, reel \u2264 3 min"), ("15s", "15 s clips"), ("30s", "30 s clips"),
-           ("60s", "60 s clips"), ("reel", "3-minute reel"))
+TARGETS: tuple[tuple[str | None, str], ...] = (
+    (None, "default: 30 s clips, reel \u2264 3 min"), ("15s", "15 s clips"), ("30s", "30 s clips"),
+    ("60s", "60 s clips"), ("reel", "3-minute reel"))
 
 
 class ReelPanel(QWidget):
