@@ -53,6 +53,7 @@ class FrameServer(QObject):
         self._cond = threading.Condition()
         self._pending: tuple[int, bool] | None = None
         self._closed = False
+        self._proxy: str | None = None
         self.last_latency = 0.0
         self._thread = threading.Thread(target=self._run, name="clipdesk-frames", daemon=True)
         self._thread.start()
@@ -61,6 +62,11 @@ class FrameServer(QObject):
         with self._cond:
             self._pending = (int(frame), exact)
             self._cond.notify()
+
+    def set_proxy(self, path: str | None) -> None:
+        """Scrub on this proxy's exact frames (same timing, smaller, short GOP)."""
+        with self._cond:
+            self._proxy = path
 
     def close(self) -> None:
         with self._cond:
@@ -80,6 +86,8 @@ class FrameServer(QObject):
             self.failed.emit(str(e))
             return
         last: int | None = None  # last frame decoded exactly (reader is positioned after it)
+        proxy_reader: FrameReader | None = None
+        proxy_for: str | None = None
         fps = max(1, round(self._clock.rate.fps))
         try:
             while True:
@@ -91,6 +99,7 @@ class FrameServer(QObject):
                     assert self._pending is not None
                     frame, exact = self._pending
                     self._pending = None
+                    proxy = self._proxy
                 t0 = time.perf_counter()
                 try:
                     if exact:
@@ -100,6 +109,16 @@ class FrameServer(QObject):
                         img = reader.read(frame)
                         shown = frame
                         last = frame
+                    elif proxy is not None:
+                        if proxy_for != proxy:
+                            if proxy_reader is not None:
+                                proxy_reader.close()
+                            proxy_reader = FrameReader(proxy, self._clock, size=self._size,
+                                                       rotation=self._rotation)
+                            proxy_for = proxy
+                        assert proxy_reader is not None
+                        img = proxy_reader.read(frame)  # exact frame, from the light copy
+                        shown = frame
                     else:
                         shown, img = reader.read_keyframe(frame)
                         last = None
@@ -108,6 +127,10 @@ class FrameServer(QObject):
                     last = None
                     continue
                 self.last_latency = time.perf_counter() - t0
-                self.frameReady.emit(frame, shown, to_qimage(img))
+                # a proxy frame is not the source frame: shown as a preview (requested != shown)
+                self.frameReady.emit(frame, shown if exact or proxy is None else -1 - shown,
+                                     to_qimage(img))
         finally:
             reader.close()
+            if proxy_reader is not None:
+                proxy_reader.close()

@@ -170,6 +170,8 @@ class MainWindow(QMainWindow):
                   self.open_dialog)
         self.recent_menu = f.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.videos_menu = f.addMenu("&Video in project")
+        self.videos_menu.aboutToShow.connect(self._fill_videos)
         self._act(f, "&Save project as\u2026", "Ctrl+Shift+S", self.save_as)
         self._act(f, "&Analyze current video", "Ctrl+R", self.analyze_current)
         f.addSeparator()
@@ -301,6 +303,18 @@ class MainWindow(QMainWindow):
                 lambda _=False, r=r: self._run(lambda: self.open_path(r)))
         if not self.settings.recent():
             self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _fill_videos(self) -> None:
+        """Projects may hold several videos (``clipdesk analyze a.mp4 b.mp4 --project P``)."""
+        self.videos_menu.clear()
+        current = self.ctx.video.id if self.ctx.video is not None else None
+        for v in self.project.videos() if self.project is not None else []:
+            a = self.videos_menu.addAction(v.name)
+            a.setCheckable(True)
+            a.setChecked(v.id == current)
+            a.triggered.connect(lambda _=False, vid=v.id: self.ctx.set_video(vid))
+        if self.videos_menu.isEmpty():
+            self.videos_menu.addAction("(no project open)").setEnabled(False)
 
     def open_path(self, path: str | Path, analyze: bool = True) -> None:
         """Open a project file, or a video (its project beside it; analysis starts if needed)."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBox
 
 from app.context import ReviewContext
 from app.frame_server import FrameServer, display_size
+from app.proxy import ProxyMaker
 from core.timebase import timecode
 
 log = logging.getLogger(__name__)
@@ -86,10 +87,10 @@ class VideoView(QWidget):
             except Exception as e:  # noqa: BLE001 - a broken overlay must not break the player
                 log.warning("overlay %s: %s", getattr(ov, "name", ov), e)
             p.restore()
-        if not self.is_exact:  # keyframe preview while scrubbing
+        if not self.is_exact:  # keyframe/proxy preview while scrubbing; exact on release
             p.setPen(QColor(255, 200, 80))
             p.drawText(target.adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignTop
-                       | Qt.AlignmentFlag.AlignRight, "keyframe")
+                       | Qt.AlignmentFlag.AlignRight, "scrub preview")
 
 
 class PlayerWidget(QWidget):
@@ -113,6 +114,8 @@ class PlayerWidget(QWidget):
         self._want_audio = (os.environ.get("CLIPDESK_NO_AUDIO") != "1") if audio is None else audio
         self._audio: Any = None
         self._audio_out: Any = None
+        self._proxies = ProxyMaker(self)
+        self._proxies.ready.connect(self._on_proxy)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
@@ -179,9 +182,14 @@ class PlayerWidget(QWidget):
         self.server = FrameServer(path, clock, (dw, dh), v.info.rotation, self)
         self.server.frameReady.connect(self._on_frame)
         self.server.failed.connect(lambda m: self.view.clear(m))
+        self._proxies.request(path, clock.duration)
         self._setup_audio(path if v.info.has_audio else None)
         self._request(self.ctx.playhead, True)
         self._update_label(self.ctx.playhead)
+
+    def _on_proxy(self, video: str, proxy: str) -> None:
+        if self.server is not None and video == getattr(self, "_path", None):
+            self.server.set_proxy(proxy)
 
     def _setup_audio(self, path: str | None) -> None:
         if self._audio is not None:
@@ -215,11 +223,12 @@ class PlayerWidget(QWidget):
             self.server.request(frame, exact)
 
     def _on_frame(self, requested: int, shown: int, image: QImage) -> None:
-        exact = requested == shown
+        exact = requested == shown  # else a keyframe or proxy preview while scrubbing
         self.view.show_image(shown if exact else requested, image, exact)
-        if self.playing:
-            self.ctx.set_playhead(shown)
-        self.frameShown.emit(shown)
+        if exact:
+            if self.playing:
+                self.ctx.set_playhead(shown)
+            self.frameShown.emit(shown)
 
     def _update_label(self, frame: int) -> None:
         v = self.ctx.video
