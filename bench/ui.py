@@ -118,7 +118,8 @@ def bench_timeline(project, repeats: int = 60) -> dict[str, tuple[float, float, 
     return out
 
 
-def bench_seek(video: Path, clock, seeks: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def bench_seek(video: Path, clock, seeks: int,  # type: ignore[no-untyped-def]
+               proxy: Path | None = None) -> dict[str, float]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -128,8 +129,11 @@ def bench_seek(video: Path, clock, seeks: int) -> dict[str, float]:  # type: ign
     rng = random.Random(5)
     frames = [rng.randrange(0, clock.frame_count) for _ in range(seeks)]
     res: dict[str, float] = {}
-    for exact in (True, False):
+    modes = [(True, None), (False, None)] + ([(False, proxy)] if proxy is not None else [])
+    for exact, prx in modes:
         server = FrameServer(str(video), clock, (1280, 720))
+        if prx is not None:
+            server.set_proxy(str(prx))
         lat: list[float] = []
         for f in frames:
             loop = QEventLoop()
@@ -150,7 +154,7 @@ def bench_seek(video: Path, clock, seeks: int) -> dict[str, float]:  # type: ign
                 assert got and got[0] == f, (got, f)
         server.close()
         lat.sort()
-        key = "exact" if exact else "keyframe"
+        key = "exact" if exact else ("scrub on proxy" if prx is not None else "keyframe")
         res[f"{key} median"] = statistics.median(lat)
         res[f"{key} p90"] = lat[int(0.9 * (len(lat) - 1))]
         QApplication.processEvents()
@@ -192,7 +196,14 @@ def main() -> int:
         print(f"  redraw, {name:12s} visible: median {med:6.2f} ms   p90 {p90:6.2f} ms   "
               f"median thread CPU {cpu:6.2f} ms")
     clock = project.clock(1)
-    seek = bench_seek(video, clock, args.seeks)
+    from app.proxy import gop_seconds, make_proxy
+
+    t0 = time.perf_counter()
+    proxy = make_proxy(video, tmp / "proxy.mp4")
+    took = time.perf_counter() - t0
+    print(f"proxy: keyframes every {gop_seconds(video):.1f} s -> {gop_seconds(proxy):.2f} s; "
+          f"encoded in {took:.1f} s ({took / clock.duration:.3f}x real time)")
+    seek = bench_seek(video, clock, args.seeks, proxy)
     print(f"seek ({args.seeks} random frames, 720p GOP 250):")
     for k, v in seek.items():
         print(f"  {k:24s} {v:7.1f} ms")
