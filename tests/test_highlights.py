@@ -203,3 +203,18 @@ def test_settings_presets_and_errors() -> None:
         settings_from("2min")
     with pytest.raises(ClipDeskError, match="unknown highlights setting"):
         settings_from({"clip": 10})
+
+
+def test_overlapping_weaker_moment_is_absorbed_whole() -> None:
+    total = 200.0
+    clk = _clock(total)
+    cuts = [float(t) for t in np.arange(5.0, 56.0, 5.0)] + [57.0, 57.8, 58.6, 59.4, 60.2] + \
+        [float(t) for t in np.arange(65.0, total, 5.0)]
+    shots = _shots(cuts, total)
+    ev = [Segment(EVENT, 50 * FPS, 50 * FPS + 1, "goal", 0.9)]
+    # gap_s=3: the burst (57-60.2 s) is its own moment, weaker than the goal, overlapping its clip
+    hs = propose(Material(clk, shots, events=ev), HighlightSettings(clip_s=24.0, reel_s=None, gap_s=3.0))
+    assert len(hs) == 1
+    h = hs[0]
+    assert h.contains(50 * FPS) and h.start_frame <= 57 * FPS and h.end_frame >= int(60.2 * FPS)
+    assert any(w.startswith("also: burst of") for w in h.attrs["why"])

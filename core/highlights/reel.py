@@ -26,6 +26,7 @@ from core.highlights.bounds import CutPoints, SpeechIndex, cut_points, place
 from core.highlights.candidates import Candidate, group_cues
 from core.highlights.cues import Material, all_cues
 from core.segments import ACCEPTED, HIGHLIGHT, REJECTED, Segment
+from core.timebase import FrameClock
 
 if TYPE_CHECKING:
     from core.store.project import Project
@@ -90,6 +91,27 @@ class _Placed:
     notes: list[str]
     cuts_speech: bool
     extra_why: list[str]
+    need_start: int
+    need_end: int
+
+
+def _absorb(host: _Placed, c: Candidate, taken: list[tuple[int, int]], target: float, points: CutPoints,
+            speech: SpeechIndex, clk: FrameClock, n: int) -> None:
+    """Merge a weaker overlapping moment into ``host``: its why is added and, when the moment is
+    not inside the host already, the host is placed again to hold both (if the room allows)."""
+    host.extra_why.extend(f"also: {w}" for w in c.why)
+    a, b = min(host.need_start, c.start), max(host.need_end, c.end)
+    if host.start <= c.start and c.end <= host.end:
+        return
+    others = [t for t in taken if t != (host.start, host.end)]
+    room = _limits(others, a, b, n)
+    if room is None:
+        return
+    pl = place(a, b, host.cand.anchor, target, host.cand.pre_share, points, speech, clk,
+               lo=room[0], hi=room[1])
+    taken[taken.index((host.start, host.end))] = (pl.start, pl.end)
+    host.start, host.end, host.need_start, host.need_end = pl.start, pl.end, a, b
+    host.kinds, host.notes, host.cuts_speech = (pl.start_kind, pl.end_kind), pl.notes, pl.cuts_speech
 
 
 def _limits(placed: Sequence[tuple[int, int]], a: int, b: int, n: int) -> tuple[int, int] | None:
@@ -123,15 +145,15 @@ def propose(m: Material, settings: HighlightSettings | None = None, source: str 
     placed: list[_Placed] = []
     for c in cands:
         room = _limits(taken, c.start, c.end, n)
-        if room is None:  # the moment is inside a highlight already placed: it adds to its why
+        if room is None:  # the moment overlaps a highlight already placed: that one grows to hold it
             host = next((p for p in placed if p.start < c.end and c.start < p.end), None)
             if host is not None:
-                host.extra_why.extend(f"also: {w}" for w in c.why)
+                _absorb(host, c, taken, target, points, speech, clk, n)
             continue
         pl = place(c.start, c.end, c.anchor, target, c.pre_share, points, speech, clk,
                    lo=room[0], hi=room[1])
         placed.append(_Placed(c, pl.start, pl.end, (pl.start_kind, pl.end_kind), pl.notes,
-                              pl.cuts_speech, []))
+                              pl.cuts_speech, [], c.start, c.end))
         taken.append((pl.start, pl.end))
     chosen: list[_Placed] = []
     total = 0.0
