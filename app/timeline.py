@@ -130,7 +130,8 @@ class TimelineCanvas(QWidget):
         else:
             for t in tracks:
                 self.model.reload_track(t, self.ctx.segments(t))
-        self._compute_speech_flags()
+        if tracks is None or {sg.SHOT, sg.SPEECH} & set(tracks):
+            self._compute_speech_flags()
         self.viewChanged.emit()
         self.update()
 
@@ -141,16 +142,21 @@ class TimelineCanvas(QWidget):
         shots = self.model.tracks.get(sg.SHOT)
         if speech is None or shots is None or not len(speech) or not len(shots):
             return
-        try:
-            from core.speech import speech_safe_boundary
+        try:  # the same blocks speech_safe_boundary uses: inside <=> a < frame < b
+            from core.speech import speech_blocks
         except ImportError:
             return
-        for f in shots.starts[1:]:
-            try:
-                if speech_safe_boundary(int(f), speech.segs, 0).inside_speech:
-                    self._inside_speech.add(int(f))
-            except Exception:  # noqa: BLE001 - a flag is a hint only
-                return
+        blocks = speech_blocks(speech.segs)
+        if not blocks:
+            return
+        a = np.array([b[0] for b in blocks], np.int64)
+        b = np.array([b[1] for b in blocks], np.int64)
+        f = shots.starts[1:]
+        k = np.searchsorted(a, f, side="left") - 1
+        ok = k >= 0
+        inside = np.zeros(f.size, bool)
+        inside[ok] = (f[ok] > a[k[ok]]) & (f[ok] < b[k[ok]])
+        self._inside_speech = {int(x) for x in f[inside]}
 
     # -- geometry ----------------------------------------------------------------------------
     @property

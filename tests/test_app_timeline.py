@@ -180,3 +180,21 @@ def test_many_segments_paint_with_level_of_detail(qtbot, tmp_path: Path) -> None
     if tl.canvas.thumbs is not None:
         tl.canvas.thumbs.close()
     project.close()
+
+
+def test_shot_boundaries_inside_speech_are_flagged_like_speech_safe_boundary(qtbot, session) -> None:
+    from core.speech import speech_safe_boundary
+
+    ctx, tl, project = session
+    speech = project.segments(ctx.video.id, "speech")
+    bounds = [s.start_frame for s in project.segments(ctx.video.id, "shot")][1:]
+    want = {f for f in bounds if speech_safe_boundary(f, speech, 0).inside_speech}
+    assert want  # the demo's speech bursts cross some cuts
+    assert tl.canvas._inside_speech == want
+    # moving a cut into a pause clears its flag (recomputed from the change set)
+    f = sorted(want)[0]
+    seg = next(s for s in project.segments(ctx.video.id, "shot") if s.start_frame == f)
+    pause = next(g for g in range(f + 1, seg.end_frame - 1)
+                 if not speech_safe_boundary(g, speech, 0).inside_speech)
+    ctx.apply(__import__("core.ops", fromlist=["SetBounds"]).SetBounds(seg.id, pause, seg.end_frame))
+    assert f not in tl.canvas._inside_speech and pause not in tl.canvas._inside_speech

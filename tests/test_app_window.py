@@ -199,3 +199,45 @@ def test_playback_advances_and_pauses(qtbot, win: MainWindow) -> None:
     assert win.player.playing and win.player.speed == 2.0
     key(qtbot, win, Qt.Key.Key_Space)
     assert not win.player.playing
+
+
+def test_label_picker_lists_numbered_labels(qtbot, win: MainWindow) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    ctx = win.ctx
+    ctx.select(ctx.segments("highlight")[0])
+    key(qtbot, win, Qt.Key.Key_R)
+    menu = next(m for m in win.findChildren(QMenu) if m.isVisible())
+    texts = [a.text() for a in menu.actions() if a.text()]
+    assert texts[0] == "&1  goal" and texts[-1] == "&0  no label"
+    menu.actions()[1].trigger()
+    assert win.project.segment(ctx.selection.id).label == texts[1].split("  ", 1)[1]
+    menu.close()
+
+
+def test_moved_video_is_relocated(qtbot, template: Path, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from core.store.project import Project
+
+    monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    work = tmp_path / "w"
+    work.mkdir()
+    proj = copy_project(template, work)
+    with Project(proj) as p:
+        old = Path(p.videos()[0].path)
+        moved = shutil.copy(old, work / "elsewhere.mp4")
+        p.conn.execute("UPDATE videos SET path=?", (str(work / "gone.mp4"),))
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(moved), ""))
+    w = MainWindow(interactive=True, audio=False)
+    qtbot.addWidget(w)
+    w.open_project(proj)
+    assert asked and "gone.mp4" in asked[0]
+    assert w.ctx.video is not None and Path(w.ctx.video.path) == Path(moved)
+    w.close()
