@@ -179,7 +179,7 @@ class AddSegment(Edit):
         s = self.segment
         _check_range(project, self.video_id, s.start_frame, s.end_frame)
         if s.track in TILING_TRACKS:
-            hit = project._q(
+            hit = project.query(
                 "SELECT id FROM segments WHERE video_id=? AND track=? AND deleted=0 AND start_frame<?"
                 " AND end_frame>? LIMIT 1", (self.video_id, s.track, s.end_frame, s.start_frame))
             if hit:
@@ -233,8 +233,8 @@ def _track_neighbours(project: Project, seg: Segment) -> tuple[Segment | None, S
     queries, so a drag on a track of thousands of shots stays instant)."""
     base = "SELECT id FROM segments WHERE video_id=? AND track=? AND deleted=0 AND id!=? AND start_frame"
     args = (seg.video_id, seg.track, seg.id, seg.start_frame)
-    prev = project._q(f"{base}<? ORDER BY start_frame DESC, end_frame DESC LIMIT 1", args)
-    nxt = project._q(f"{base}>? ORDER BY start_frame, end_frame LIMIT 1", args)
+    prev = project.query(f"{base}<? ORDER BY start_frame DESC, end_frame DESC LIMIT 1", args)
+    nxt = project.query(f"{base}>? ORDER BY start_frame, end_frame LIMIT 1", args)
     return _seg_or_none(project, prev), _seg_or_none(project, nxt)
 
 
@@ -514,7 +514,7 @@ def next_segment(project: Project, video_id: int, track: str, frame: int,
                  direction: int = 1) -> Segment | None:
     """The next (direction > 0) or previous segment of ``track`` by start frame, from ``frame``."""
     op, order = (">", "") if direction >= 0 else ("<", " DESC")
-    rows = project._q(
+    rows = project.query(
         f"SELECT id FROM segments WHERE video_id=? AND track=? AND deleted=0 AND start_frame{op}?"
         f" ORDER BY start_frame{order}, end_frame{order}, id{order} LIMIT 1", (video_id, track, frame))
     return _seg_or_none(project, rows)
@@ -532,4 +532,4 @@ def next_unreviewed(project: Project, video_id: int, frame: int, tracks: Sequenc
         sql += f" AND track IN ({','.join('?' * len(tracks))})"
         args.extend(tracks)
     sql += f" ORDER BY start_frame{order}, track, id LIMIT 1"
-    return _seg_or_none(project, project._q(sql, args))
+    return _seg_or_none(project, project.query(sql, args))

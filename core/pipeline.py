@@ -159,6 +159,6 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
 
 
 def _close_run(project: Project, run_id: int, status: str, message: str) -> None:
-    rows = project._q("SELECT status FROM runs WHERE id=?", (run_id,))
+    rows = project.query("SELECT status FROM runs WHERE id=?", (run_id,))
     if rows and rows[0]["status"] == "running":
         project.finish_run(run_id, status, message)

@@ -59,7 +59,7 @@ class SnapIndex:
             self._edges = {}
             tracks = None
         wanted = set(tracks) if tracks is not None else None
-        rows = self.project._q(  # plain columns only: no JSON decoding for thousands of rows
+        rows = self.project.query(  # plain columns only: no JSON decoding for thousands of rows
             "SELECT id, track, start_frame, end_frame FROM segments WHERE video_id=? AND deleted=0",
             (self.video_id,))
         fresh: dict[str, list[tuple[int, int, int]]] = {}

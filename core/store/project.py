@@ -157,6 +157,10 @@ class Project:
                 if self._depth == 0:
                     self.conn.execute("COMMIT")
 
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Read-only SQL for indexed look-ups other modules need (rows as dicts)."""
+        return self._q(sql, args)
+
     def _q(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
             cur = self.conn.execute(sql, tuple(args))
