@@ -112,12 +112,33 @@ class TimelineCanvas(QWidget):
                 self.loudness = self._loader.load(ctx.project, v.id, v.path, ctx.clock,
                                                   v.info.has_audio)
             self.model.views.clear()
+            self._load_views()
             self.x0 = 0.0
             self.fit()
         self.model.load(ctx.segments(), extra_tracks=(sg.SHOT,) if v is not None else ())
         self._compute_speech_flags()
         self.viewChanged.emit()
         self.update()
+
+    def _load_views(self) -> None:
+        """Track visibility and locks are part of the project (reopening shows the same)."""
+        from app.timeline_model import TrackView
+
+        p, v = self.ctx.project, self.ctx.video
+        if p is None or v is None:
+            return
+        stored = p.get_setting(f"ui.tracks.{v.id}", {})
+        if isinstance(stored, dict):
+            for t, st in stored.items():
+                if isinstance(st, dict):
+                    self.model.views[t] = TrackView(bool(st.get("visible", True)),
+                                                    bool(st.get("locked", False)))
+
+    def _save_views(self) -> None:
+        p, v = self.ctx.project, self.ctx.video
+        if p is not None and v is not None:
+            p.set_setting(f"ui.tracks.{v.id}", {t: {"visible": tv.visible, "locked": tv.locked}
+                                                 for t, tv in self.model.views.items()})
 
     def _on_loudness(self, arr: np.ndarray) -> None:
         self.loudness = arr
@@ -319,6 +340,9 @@ class TimelineCanvas(QWidget):
         p.drawText(QRectF(8, y, HEADER_W - 8, WAVE_H), Qt.AlignmentFlag.AlignVCenter, "Audio")
         arr = self.loudness
         if arr is None or not arr.size:
+            v = self.ctx.video
+            p.drawText(QRectF(HEADER_W + 8, y, 300, WAVE_H), Qt.AlignmentFlag.AlignVCenter,
+                       "no audio" if v is not None and not v.info.has_audio else "reading audio\u2026")
             return
         n = arr.size
         cols = np.arange(HEADER_W, w, dtype=np.float64)
@@ -578,6 +602,8 @@ class TimelineCanvas(QWidget):
                     view.visible = not view.visible
                 elif self._lock_rect(ty).contains(pos):
                     view.locked = not view.locked
+                self._save_views()
+                self.viewChanged.emit()
                 self.update()
             return
         if y < self.top_height():
@@ -609,12 +635,23 @@ class TimelineCanvas(QWidget):
         if seg is not None:
             self.ctx.seek(seg.start_frame)
 
+    def _tooltip(self, s: Segment) -> str:
+        v = self.ctx.video
+        if v is None:
+            return ""
+        conf = "" if s.confidence is None else f"  ({s.confidence:.2f})"
+        return (f"{s.track} #{s.id}: {s.label or '(no label)'}{conf}\n"
+                f"{timecode(s.start_frame, v.rate)} \u2192 {timecode(s.end_frame, v.rate)}"
+                f"  [{s.start_frame}, {s.end_frame})  {s.length} frames\n{s.status} \u00b7 {s.source}")
+
     def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         x, y = e.position().x(), e.position().y()
         d = self._drag
         if d is None:
             hit = self.edge_at(x, y) if x >= HEADER_W else None
             self.setCursor(Qt.CursorShape.SizeHorCursor if hit else Qt.CursorShape.ArrowCursor)
+            under = self.segment_at(x, y) if x >= HEADER_W else None
+            self.setToolTip(self._tooltip(under) if under is not None else "")
             return
         frame = int(round(self.frame_of(x)))
         if d["kind"] == "scrub":

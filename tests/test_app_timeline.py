@@ -198,3 +198,15 @@ def test_shot_boundaries_inside_speech_are_flagged_like_speech_safe_boundary(qtb
                  if not speech_safe_boundary(g, speech, 0).inside_speech)
     ctx.apply(__import__("core.ops", fromlist=["SetBounds"]).SetBounds(seg.id, pause, seg.end_frame))
     assert f not in tl.canvas._inside_speech and pause not in tl.canvas._inside_speech
+
+
+def test_track_visibility_and_lock_persist_in_the_project(qtbot, session) -> None:
+    ctx, tl, project = session
+    c = tl.canvas
+    y = dict(c.track_rows())["speech"]
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=c._lock_rect(y).center().toPoint())
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=c._eye_rect(y).center().toPoint())
+    ctx.set_project(None)
+    ctx.set_project(project)
+    assert not c.model.views["speech"].visible and c.model.views["speech"].locked
+    assert c.model.views["shot"].visible and not c.model.views["shot"].locked
