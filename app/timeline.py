@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent,
+from PySide6.QtGui import (QColor, QContextMenuEvent, QFont, QImage, QMouseEvent, QPainter, QPaintEvent,
                            QPen, QPolygonF, QResizeEvent, QStaticText, QWheelEvent)
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QScrollBar, QToolButton, QVBoxLayout,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QScrollBar, QToolButton, QVBoxLayout,
                                QWidget)
 
 from app.context import ReviewContext
@@ -629,6 +629,49 @@ class TimelineCanvas(QWidget):
         if under is None:
             self._drag = {"kind": "scrub", "id": None}
             self.ctx.scrub(int(self.frame_of(x)))
+
+    def contextMenuEvent(self, e: QContextMenuEvent) -> None:  # noqa: N802
+        """Right-click a track header: review the whole track at once, hide, lock."""
+        track = self.row_at(e.pos().y()) if e.pos().x() < HEADER_W else None
+        if track is None:
+            return
+        menu = QMenu(self)
+        n = sum(1 for s in self.model.tracks[track].segs if s.status == sg.SUGGESTED)
+        menu.addAction(f"Accept all {n} suggestions on \u2018{track}\u2019").triggered.connect(
+            lambda: self.review_track(track, sg.ACCEPTED))
+        menu.addAction(f"Reject all {n} suggestions on \u2018{track}\u2019").triggered.connect(
+            lambda: self.review_track(track, sg.REJECTED))
+        menu.addSeparator()
+        view = self.model.views[track]
+        menu.addAction("Show" if not view.visible else "Hide").triggered.connect(
+            lambda: self._toggle_view(track, "visible"))
+        menu.addAction("Unlock" if view.locked else "Lock").triggered.connect(
+            lambda: self._toggle_view(track, "locked"))
+        menu.popup(e.globalPos())
+
+    def _toggle_view(self, track: str, attr: str) -> None:
+        view = self.model.views[track]
+        setattr(view, attr, not getattr(view, attr))
+        self._save_views()
+        self.update()
+
+    def review_track(self, track: str, status: str) -> int:
+        """Accept or reject every still-suggested segment of a track as one undo step."""
+        from core.ops import SetStatus
+
+        ids = [s.id for s in self.model.tracks[track].segs
+               if s.status == sg.SUGGESTED and s.id is not None]
+        if not ids:
+            return 0
+        if self.model.views[track].locked:
+            self.message.emit(f"the {track} track is locked")
+            return 0
+        try:
+            self.ctx.apply(SetStatus(ids, status))
+        except Exception as ex:  # noqa: BLE001 - refused edits are reported, never raised
+            self.message.emit(str(ex))
+            return 0
+        return len(ids)
 
     def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         seg = self.segment_at(e.position().x(), e.position().y())

@@ -210,3 +210,12 @@ def test_track_visibility_and_lock_persist_in_the_project(qtbot, session) -> Non
     ctx.set_project(project)
     assert not c.model.views["speech"].visible and c.model.views["speech"].locked
     assert c.model.views["shot"].visible and not c.model.views["shot"].locked
+
+
+def test_review_whole_track_is_one_undo_step(qtbot, session) -> None:
+    ctx, tl, project = session
+    vid = ctx.video.id
+    assert tl.canvas.review_track("speech", ACCEPTED) == len(project.segments(vid, "speech"))
+    assert {s.status for s in project.segments(vid, "speech")} == {ACCEPTED}
+    ctx.undo()
+    assert {s.status for s in project.segments(vid, "speech")} == {"suggested"}
