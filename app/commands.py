@@ -54,10 +54,20 @@ def next_on_track(ctx: ReviewContext, seg: Segment) -> Segment | None:
     return min(after, key=lambda s: (s.start_frame, s.end_frame), default=None)
 
 
+def _selected_ids(ctx: ReviewContext) -> list[int]:
+    _need_selection(ctx)
+    return [s.id for s in ctx.selected() if s.id is not None]
+
+
 def merge_with_next(ctx: ReviewContext) -> str:
+    """Merge the selected segments (Shift+click), or the selected one with the next."""
     from core.ops import Merge
 
     seg = _need_selection(ctx)
+    ids = _selected_ids(ctx)
+    if len(ids) > 1:
+        ctx.apply(Merge(ids))
+        return f"Merged {len(ids)} {seg.track} segments"
     nxt = next_on_track(ctx, seg)
     if nxt is None or nxt.id is None:
         raise ClipDeskError("no next segment on this track to merge with")
@@ -70,9 +80,9 @@ def delete_selected(ctx: ReviewContext) -> str:
     from core.ops import DeleteSegments
 
     seg = _need_selection(ctx)
-    assert seg.id is not None
-    ctx.apply(DeleteSegments([seg.id]))
-    return f"Deleted {seg.track} #{seg.id}"
+    ids = _selected_ids(ctx)
+    ctx.apply(DeleteSegments(ids))
+    return f"Deleted {seg.track} #{seg.id}" if len(ids) == 1 else f"Deleted {len(ids)} segments"
 
 
 def add_from_marks(ctx: ReviewContext, track: str | None = None) -> Segment:
@@ -100,9 +110,10 @@ def set_status(ctx: ReviewContext, status: str, advance: bool = True) -> str:
     from core.ops import SetStatus
 
     seg = _need_selection(ctx)
-    assert seg.id is not None
-    ctx.apply(SetStatus([seg.id], status))
-    msg = f"{'Accepted' if status == sg.ACCEPTED else 'Rejected'} {seg.track} #{seg.id}"
+    ids = _selected_ids(ctx)
+    ctx.apply(SetStatus(ids, status))
+    what = f"{seg.track} #{seg.id}" if len(ids) == 1 else f"{len(ids)} {seg.track} segments"
+    msg = f"{'Accepted' if status == sg.ACCEPTED else 'Rejected'} {what}"
     if advance:
         jump_unreviewed(ctx, 1, tracks=[seg.track])
     return msg
@@ -112,9 +123,10 @@ def relabel(ctx: ReviewContext, label: str | None) -> str:
     from core.ops import Relabel
 
     seg = _need_selection(ctx)
-    assert seg.id is not None
-    ctx.apply(Relabel([seg.id], label))
-    return f"Labelled {seg.track} #{seg.id} \u2018{label}\u2019"
+    ids = _selected_ids(ctx)
+    ctx.apply(Relabel(ids, label))
+    what = f"{seg.track} #{seg.id}" if len(ids) == 1 else f"{len(ids)} {seg.track} segments"
+    return f"Labelled {what} \u2018{label}\u2019"
 
 
 def labels_for(ctx: ReviewContext, track: str) -> list[str]:

@@ -79,6 +79,7 @@ class ReviewContext(QObject):
         self.clock: FrameClock | None = None
         self.playhead: int = 0
         self.selection: Segment | None = None
+        self.extra_selection: list[Segment] = []  # more segments on the same track (Shift+click)
         self.mark_in: int | None = None
         self.mark_out: int | None = None
         self.edits: Any = None  # core.ops.EditStack
@@ -108,6 +109,7 @@ class ReviewContext(QObject):
         self.edits = None
         self.undo_stack.clear()
         self.selection = None
+        self.extra_selection = []
         self.mark_in = self.mark_out = None
         self.playhead = 0
         if video is not None and self.project is not None:
@@ -169,18 +171,39 @@ class ReviewContext(QObject):
         self.marksChanged.emit()
 
     # -- selection ---------------------------------------------------------------------------
-    def select(self, segment: "Segment | None") -> None:
+    def select(self, segment: "Segment | None", extend: bool = False) -> None:
+        """Select one segment; ``extend`` (Shift+click) adds/removes it to/from the selection
+        when it is on the primary selection's track. ``selectionChanged`` carries the primary."""
+        if extend and segment is not None and self.selection is not None \
+                and segment.track == self.selection.track and segment.id is not None:
+            if segment.id == self.selection.id:
+                return
+            ids = [s.id for s in self.extra_selection]
+            if segment.id in ids:
+                self.extra_selection = [s for s in self.extra_selection if s.id != segment.id]
+            else:
+                self.extra_selection = [*self.extra_selection, segment]
+            self.selectionChanged.emit(self.selection)
+            return
+        self.extra_selection = []
         self.selection = segment
         self.selectionChanged.emit(segment)
+
+    def selected(self) -> "list[Segment]":
+        """Every selected segment, primary first."""
+        return ([self.selection] if self.selection is not None else []) + list(self.extra_selection)
 
     def _refresh_selection(self) -> None:
         sel = self.selection
         if sel is None or sel.id is None or self.project is None:
             return
+        extra = [self.project.segment(s.id) for s in self.extra_selection
+                 if s.id is not None and not self.project.is_deleted(s.id)]
         if self.project.is_deleted(sel.id):
             self.select(None)
         else:
             self.select(self.project.segment(sel.id))
+            self.extra_selection = extra
 
     # -- edits -------------------------------------------------------------------------------
     def apply(self, edit: Any) -> Any:

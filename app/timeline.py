@@ -429,8 +429,7 @@ class TimelineCanvas(QWidget):
         if idx.size > self.track_width() / 12:  # dense: a coverage strip, not segments
             self._paint_dense(p, td, int(idx[0]), j, top, h, (r, g, b))
             return
-        sel = self.ctx.selection
-        sel_id = sel.id if sel is not None else None
+        sel_ids = {s.id for s in self.ctx.selected() if s.id is not None}
         drag = self._drag
         fills = {sg.REJECTED: QColor(90, 90, 96, 150), sg.ACCEPTED: QColor(r, g, b, 235)}
         suggested = QColor(r, g, b, 140)
@@ -463,7 +462,7 @@ class TimelineCanvas(QWidget):
                 p.setPen(label_dark if s.status != sg.REJECTED else TEXT)
                 st = self._label(p, text, int(rect.width() - 6) // 8 * 8)
                 p.drawStaticText(QPointF(x0 + 4, top + (h - st.size().height()) / 2), st)
-            if s.id is not None and s.id == sel_id:
+            if s.id is not None and s.id in sel_ids:
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.setPen(QPen(QColor(255, 255, 255), 2))
                 p.drawRect(rect.adjusted(1, 1, -1, -1))
@@ -625,7 +624,7 @@ class TimelineCanvas(QWidget):
             }
             return
         under = self.segment_at(x, y)
-        self.ctx.select(under)
+        self.ctx.select(under, extend=bool(e.modifiers() & Qt.KeyboardModifier.ShiftModifier))
         if under is None:
             self._drag = {"kind": "scrub", "id": None}
             self.ctx.scrub(int(self.frame_of(x)))

@@ -241,3 +241,29 @@ def test_moved_video_is_relocated(qtbot, template: Path, tmp_path: Path,
     assert asked and "gone.mp4" in asked[0]
     assert w.ctx.video is not None and Path(w.ctx.video.path) == Path(moved)
     w.close()
+
+
+def test_shift_click_selects_several_and_merge_joins_them(qtbot, win: MainWindow) -> None:
+    from PySide6.QtCore import QPoint
+
+    from app.timeline import TRACK_H
+
+    ctx, project = win.ctx, win.project
+    vid = ctx.video.id
+    c = win.timeline.canvas
+    shots = project.segments(vid, "shot")
+    before = [(s.start_frame, s.end_frame) for s in shots]
+    y = dict(c.track_rows())["shot"] + TRACK_H // 2
+
+    def mid(s):
+        return QPoint(int(c.x_of((s.start_frame + s.end_frame) / 2)), y)
+
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=mid(shots[2]))
+    for s in (shots[3], shots[4]):
+        qtbot.mouseClick(c, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, mid(s))
+    assert [s.id for s in ctx.selected()] == [shots[2].id, shots[3].id, shots[4].id]
+    key(qtbot, win, Qt.Key.Key_M)
+    after = [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")]
+    assert after == before[:2] + [(shots[2].start_frame, shots[4].end_frame)] + before[5:]
+    key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")] == before
