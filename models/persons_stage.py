@@ -12,6 +12,7 @@ worker thread; ``finish`` on the pipeline's thread.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,24 @@ from core.pipeline import Stage, StageContext
 from core.poses import POSE_SIGNAL, PoseTable
 from core.segments import PERSON, Segment
 from models.pose import MODEL_NAME, BallModel, PoseDetector, track_detections
+
+
+_DETECTORS: dict[tuple[Any, ...], PoseDetector] = {}
+_DETECTORS_LOCK = threading.Lock()
+
+
+def shared_detector(weights: str | None, imgsz: tuple[int, int], conf: float, device: str,
+                    threads: int | None) -> PoseDetector:
+    """One loaded model per configuration for the whole process: analysing a folder of videos (or
+    a second video in the app) does not pay the model load again. Detection itself is serialised
+    by the detector's lock."""
+    key = (weights, tuple(imgsz), conf, device, threads)
+    with _DETECTORS_LOCK:
+        det = _DETECTORS.get(key)
+        if det is None:
+            det = PoseDetector(weights, imgsz=imgsz, conf=conf, device=device, threads=threads)
+            _DETECTORS[key] = det
+        return det
 
 
 class _PoseSink(Sink):
@@ -43,8 +62,7 @@ class _PoseSink(Sink):
         dw, dh = info.display_size
         self._scale = dw / float(self.stage.width)
         self._frame_h = float(dh)
-        # the model loads on the sink's own thread, so decoding starts at once
-        self._detector = None
+        self._detector = None  # loaded on the sink's own thread at the first frame: decoding starts at once
 
     def _moving_fast(self, prev: np.ndarray, cur: np.ndarray) -> bool:
         if not len(prev) or not len(cur):
@@ -60,8 +78,7 @@ class _PoseSink(Sink):
             return
         self._next_t = max(self._next_t + 1.0 / st.fps, time + 0.5 / st.fps)
         if self._detector is None:
-            self._detector = PoseDetector(st.weights, imgsz=st.imgsz, conf=st.conf, device=st.device,
-                                          threads=st.threads)
+            self._detector = shared_detector(st.weights, st.imgsz, st.conf, st.device, st.threads)
             if st.ball_weights:
                 self._ball_model = BallModel(st.ball_weights, device=st.device, threads=st.threads)
         dets = self._detector.detect(image, self._scale)

@@ -10,6 +10,7 @@ ultralytics and torch are imported lazily. One detector per thread (the inferenc
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -37,9 +38,11 @@ def default_pose_weights() -> Path:
 
 
 def _limit_threads(threads: int | None) -> None:
+    """One torch thread by default: the decode pass and the other analyzers use the remaining
+    cores, and OpenMP workers spinning on an oversubscribed machine slow inference by 10x or more."""
     import torch
 
-    n = threads or min(2, os.cpu_count() or 1)
+    n = threads or 1
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
 
@@ -60,16 +63,20 @@ class PoseDetector:
     def __init__(self, weights: str | os.PathLike[str] | None = None, imgsz: tuple[int, int] = (384, 640),
                  conf: float = 0.25, device: str = "cpu", threads: int | None = None) -> None:
         _limit_threads(threads)
+        self.threads = threads
         self.model = _load_yolo(weights or default_pose_weights(), "pose")
         self.imgsz = imgsz
         self.conf = conf
         self.device = device
+        self._lock = threading.Lock()  # ultralytics predictors are not thread-safe
 
     def detect(self, rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
         """``(N, 56)`` float32 rows: box x1 y1 x2 y2, score, 17 × (x, y, conf)."""
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-        r = self.model.predict(bgr, imgsz=self.imgsz, conf=self.conf, classes=[0], device=self.device,
-                               verbose=False)[0]
+        with self._lock:
+            _limit_threads(self.threads)  # torch's thread count is per calling thread
+            r = self.model.predict(bgr, imgsz=self.imgsz, conf=self.conf, classes=[0], device=self.device,
+                                   verbose=False)[0]
         n = len(r.boxes)
         out = np.zeros((n, DET_COLS), np.float32)
         if n == 0:
