@@ -249,7 +249,7 @@ def _print(title: str, res: dict[str, tuple[Score | None, float, str]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="only the real-footage edit")
-    ap.add_argument("--keep", type=Path, help="directory to keep the generated edit in")
+    ap.add_argument("--keep", type=Path, help="directory to keep the generated edit in (reused if there)")
     args = ap.parse_args(argv)
     if not (MEDIA / "MANIFEST.md").exists():
         print(f"shared media not found at {MEDIA}")
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         edit_dir.mkdir(parents=True, exist_ok=True)
         edit = edit_dir / "real_edit_720p.mp4"
         t = time.perf_counter()
-        truth, n = build_real_edit(edit)
+        truth, n = build_real_edit(edit, dry_run=bool(args.keep and edit.exists()))
         kinds = len(truth)
         print(f"real edit: {n} frames ({n / 25:.1f} s) 1280x720 25 fps, {kinds} transitions "
               f"(cuts, dissolves, fades), built in {time.perf_counter() - t:.1f} s")

@@ -25,7 +25,7 @@ from core.shots.types import shot_descriptor
 
 
 def group_scenes(descs: Sequence[np.ndarray], spans: Sequence[tuple[int, int]], fps: float,
-                 threshold: float = 0.3, window_s: float = 20.0, max_ahead: int = 8) -> list[tuple[int, int]]:
+                 threshold: float = 0.2, window_s: float = 20.0, max_ahead: int = 8) -> list[tuple[int, int]]:
     """Scenes as ``[first_shot, last_shot + 1)`` index ranges covering all shots in order."""
     n = len(spans)
     if n == 0:
@@ -54,7 +54,7 @@ class SceneStage(Stage):
     requires = ("shots",)
     tracks = (SCENE,)
 
-    def __init__(self, threshold: float = 0.3, window_s: float = 20.0) -> None:
+    def __init__(self, threshold: float = 0.2, window_s: float = 20.0) -> None:
         self.threshold = threshold
         self.window_s = window_s
 

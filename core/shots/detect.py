@@ -75,13 +75,15 @@ def _neighbour_max(x: np.ndarray, i: int, radius: int = 5) -> float:
 
 
 def _returns_to_earlier(sig: ShotSignals, i: int, d1: float, lookback: int = 90,
-                        before: int | None = None) -> bool:
+                        before: int | None = None, since: int = 0) -> bool:
     """True if the content shortly after a change at ``i`` matches content from before it (before
-    frame ``before``, default ``i - 1``): a flash or a smear, not a new shot."""
+    frame ``before``, default ``i - 1``, but after the last accepted boundary ``since``): a flash,
+    a freeze or a smear, not a new shot. (Cutting back to a shot seen before a real cut, A-B-A,
+    is a new shot: ``since`` keeps that legal.)"""
     n = sig.n
     after = min(n - 1, i + 2)
     b = i - 1 if before is None else before
-    js = np.arange(max(0, b - lookback), max(0, b))
+    js = np.arange(max(0, since, b - lookback), max(0, b))
     if js.size == 0:
         return False
     back = np.asarray(F.hist_distance(sig.hist[js], sig.hist[after][None]))
@@ -96,17 +98,19 @@ def grad_profile(sig: ShotSignals, k: int = GRAD_K) -> np.ndarray:
                                       sig.hist[np.clip(idx + k, 0, n - 1)]), np.float32).reshape(n)
 
 
-def _cut_shape(sig: ShotSignals, i: int, p: DetectParams) -> bool:
+def _cut_shape(sig: ShotSignals, i: int, p: DetectParams, since: int = 0) -> bool:
     """A one-frame jump at ``i`` with real pixel change that stands out from its neighbours."""
     d1 = sig.scalars[:, F.D1]
     return (d1[i] >= p.cut_weak and sig.scalars[i, F.PIXDIFF] >= p.min_pixdiff
-            and d1[i] >= 2.5 * _neighbour_max(d1, i) and not _returns_to_earlier(sig, i, float(d1[i])))
+            and d1[i] >= 2.5 * _neighbour_max(d1, i)
+            and not _returns_to_earlier(sig, i, float(d1[i]), since=since))
 
 
-def strong_cut(sig: ShotSignals, i: int, p: DetectParams) -> bool:
+def strong_cut(sig: ShotSignals, i: int, p: DetectParams, since: int = 0) -> bool:
     d1 = sig.scalars[:, F.D1]
     return bool(d1[i] >= p.cut_strong and sig.scalars[i, F.PIXDIFF] >= 1.5 * p.min_pixdiff
-                and d1[i] >= 3.0 * _neighbour_max(d1, i) and not _returns_to_earlier(sig, i, float(d1[i])))
+                and d1[i] >= 3.0 * _neighbour_max(d1, i)
+                and not _returns_to_earlier(sig, i, float(d1[i]), since=since))
 
 
 def min_mid_err(sig: ShotSignals, i: int, radius: int = GRAD_K, min_span: float = 0.04) -> float:
@@ -237,11 +241,13 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
     out: list[Boundary] = []
 
     # 1. cuts
+    last = 0  # the latest accepted cut: what came before it may legally come back (A-B-A)
     for i in (int(x) for x in np.flatnonzero(d1 >= p.cut_weak)):
-        if i < 1 or not _cut_shape(sig, i, p):
+        if i < 1 or not _cut_shape(sig, i, p, since=last):
             continue
         pr = _prob_near(probs, i - 2, i + 1)  # TransNetV2 marks the last frame of the old shot
-        if strong_cut(sig, i, p):
+        n_before = len(out)
+        if strong_cut(sig, i, p, since=last):
             conf = max(float(d1[i]), pr or 0.0)
             out.append(Boundary(CUT, i, i, i, min(1.0, conf), pr is not None))
         elif pr is not None:
@@ -249,6 +255,8 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
                 out.append(Boundary(CUT, i, i, i, pr, True))
         elif d1[i] >= p.cut_fast:
             out.append(Boundary(CUT, i, i, i, float(d1[i]), False))
+        if len(out) > n_before:
+            last = i
 
     # 2. gradual transitions: peaks of the K-frame profile and of the refiner away from cuts
     grad = grad_profile(sig)
@@ -271,7 +279,8 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
         if any(luma[b.frame - 1] >= 0.08 and luma[b.frame] >= 0.08 for b in touching):
             continue
         side = _side_distance(sig, s, e)
-        if float(pix[s:e + 1].sum()) < 0.08 or _returns_to_earlier(sig, e, side, before=s - 1):
+        since = max([b.frame for b in out if b.frame < s], default=0)
+        if float(pix[s:e + 1].sum()) < 0.08 or _returns_to_earlier(sig, e, side, before=s - 1, since=since):
             continue  # too little real change (a counter, a caption), or back to earlier content
         jumps = [i for i in range(max(1, s), min(n, e + 1))
                  if d1[i] >= 0.5 * side and pix[i] >= 0.1 and luma[i - 1] >= 0.08 and luma[i] >= 0.08]
