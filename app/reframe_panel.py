@@ -303,9 +303,7 @@ class ReframePanel(QWidget):
         lay.addWidget(self.status)
 
         self.poses = PoseOverlay(ctx)
-        self.overlay = CropOverlay(self)
-        ctx.add_overlay(self.poses)
-        ctx.add_overlay(self.overlay)
+        self.overlay = CropOverlay(self)  # registered with the player while the panel is shown
         ctx.projectChanged.connect(self.reload)
         ctx.segmentsChanged.connect(lambda _c: self.reload())
         ctx.playheadChanged.connect(self._on_playhead)

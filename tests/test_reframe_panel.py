@@ -61,6 +61,8 @@ def test_plan_pin_undo_mode_approve_follow(qtbot, ctx, project):
     panel = ReframePanel(ctx)
     qtbot.addWidget(panel)
     assert panel.title == "Reframe" and panel.area == "right"
+    assert not {"poses", "reframe"} & {o.name for o in ctx.overlays}  # only while shown
+    panel.show()
     assert {o.name for o in ctx.overlays} >= {"poses", "reframe"}
     _plan(panel, qtbot)
     seg = panel.segment_at(10)
@@ -126,6 +128,7 @@ def test_scoreboard_box_drawn_on_video_is_replaced_and_undoable(qtbot, ctx, proj
 
     panel = ReframePanel(ctx)
     qtbot.addWidget(panel)
+    panel.show()
     _plan(panel, qtbot)
     panel.overlay._target, panel.overlay._source = QRectF(0, 0, W, H), (W, H)
     panel.board_btn.setChecked(True)
