@@ -462,6 +462,13 @@ class TimelineCanvas(QWidget):
                 p.setPen(label_dark if s.status != sg.REJECTED else TEXT)
                 st = self._label(p, text, int(rect.width() - 6) // 8 * 8)
                 p.drawStaticText(QPointF(x0 + 4, top + (h - st.size().height()) / 2), st)
+            cover = s.attrs.get("cover_frame") if s.attrs else None
+            if isinstance(cover, (int, float)) and sf <= cover < ef:  # the chosen cover frame
+                cx = self.x_of(cover + 0.5)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor(255, 255, 255, 230))
+                p.drawPolygon(QPolygonF([QPointF(cx, top + h - 8), QPointF(cx + 4, top + h - 4),
+                                         QPointF(cx, top + h), QPointF(cx - 4, top + h - 4)]))
             if s.id is not None and s.id in sel_ids:
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.setPen(QPen(QColor(255, 255, 255), 2))
