@@ -111,8 +111,10 @@ def place(need_start: int, need_end: int, anchor: int, target_s: float, pre_shar
         need_end = min(hi, need_start + 1)
     reach = reach_s if reach_s is not None else 2.0 * target_s
     ta = clk.time(anchor)
-    far_lo = max(lo, clk.frame_at(max(0.0, ta - reach)))
-    far_hi = min(hi, clk.nearest_frame(ta + reach))
+    # Look at least a target's length beyond the span the moment needs, so a long moment still
+    # finds a pause or a shot cut past its end instead of a forced cut.
+    far_lo = max(lo, clk.frame_at(max(0.0, min(ta - reach, clk.time(need_start) - target_s))))
+    far_hi = min(hi, clk.nearest_frame(max(ta + reach, clk.time(need_end) + target_s)))
     far_lo, far_hi = min(far_lo, need_start), max(far_hi, need_end)
     pauses = speech.edges()
 

@@ -92,14 +92,18 @@ def _label(cues: Sequence[Cue]) -> str:
 
 
 def group_cues(cues: Sequence[Cue], clk: FrameClock, gap_s: float = 8.0,
-               replay_after_s: float = 20.0) -> list[Candidate]:
-    """Moments from cues (see module docstring), in time order."""
+               replay_after_s: float = 20.0, max_span_s: float | None = None) -> list[Candidate]:
+    """Moments from cues (see module docstring), in time order. ``max_span_s`` stops a chain
+    of close cues from growing into one endless moment: a cue that would stretch its group
+    beyond it starts a new one."""
     main = sorted((c for c in cues if c.kind != REPLAY_KIND), key=lambda c: (c.start, c.end))
     replays = sorted((c for c in cues if c.kind == REPLAY_KIND), key=lambda c: c.start)
     groups: list[list[Cue]] = []
     reach = -1
     for c in main:
-        if groups and clk.time(c.start) - clk.time(reach) <= gap_s:
+        fits = max_span_s is None or (
+            bool(groups) and clk.time(max(reach, c.end)) - clk.time(groups[-1][0].start) <= max_span_s)
+        if groups and fits and clk.time(c.start) - clk.time(reach) <= gap_s:
             groups[-1].append(c)
             reach = max(reach, c.end)
         else:

@@ -137,7 +137,8 @@ def propose(m: Material, settings: HighlightSettings | None = None, source: str 
         return []
     clk = m.clock
     target = max(0.5, min(st.clip_s, 0.5 * clk.duration))
-    cands = [c for c in group_cues(all_cues(m), clk, gap_s=st.gap_s) if c.score >= st.min_score]
+    cands = [c for c in group_cues(all_cues(m), clk, gap_s=st.gap_s, max_span_s=target)
+             if c.score >= st.min_score]
     cands.sort(key=lambda c: (-c.score, c.start))
     points: CutPoints = cut_points(m.shots, m.transitions, n)
     speech = SpeechIndex(m.speech)
