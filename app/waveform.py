@@ -21,6 +21,7 @@ from core.timebase import FrameClock
 log = logging.getLogger(__name__)
 
 SIGNAL = "ui.loudness"
+MAX_FALLBACK_S = 1800.0  # computing the lane here holds the audio in memory: short videos only
 KEY = "rms_db@1"
 
 
@@ -31,13 +32,17 @@ def envelope_per_frame(envelope: np.ndarray, hop_s: float, clock: FrameClock) ->
     if envelope.size == 0 or n == 0:
         return out
     peak = np.abs(envelope.astype(np.float32)).max(axis=1)
-    idx = np.array([int(clock.time(i) / hop_s) for i in range(n + 1)])
-    idx = np.clip(idx, 0, peak.size)
-    for i in range(n):  # frames are few compared to hops; a plain loop over frames is fine
-        a, b = idx[i], max(idx[i + 1], idx[i] + 1)
-        seg = peak[a:min(b, peak.size)]
-        if seg.size:
-            out[i] = 20 * np.log10(max(float(seg.max()), 1e-5))
+    if clock.is_table:
+        times = np.array([clock.time(i) for i in range(n)])
+    else:
+        times = np.arange(n) * (clock.rate.den / clock.rate.num)
+    idx = (times / hop_s).astype(np.int64)
+    inside = idx < peak.size
+    if inside.any():
+        starts = idx[inside]
+        # each frame's loudest hop: reduceat over the hop ranges [idx[i], idx[i+1])
+        vals = np.maximum.reduceat(peak, starts)
+        out[inside] = 20 * np.log10(np.maximum(vals, 1e-5))
     return np.maximum(out, -90.0)
 
 
@@ -86,8 +91,8 @@ class LoudnessLoader(QObject):
         """The stored curve now, or ``None`` and a computed one later through ``loaded``."""
         self._gen += 1
         arr = stored_loudness(project, video_id, clock)
-        if arr is not None or not has_audio:
-            return arr
+        if arr is not None or not has_audio or clock.duration > MAX_FALLBACK_S:
+            return arr  # long videos: wait for the analysis' audio stage instead
         self._target = (project, video_id)
         gen = self._gen
         threading.Thread(target=self._compute, args=(gen, path, clock), daemon=True,
