@@ -123,7 +123,10 @@ class CoversPanel(QWidget):
             except Exception as e:  # noqa: BLE001
                 log.warning("covers: %s", e)
                 cands = []
-            self._found.emit((gen, cands))
+            try:
+                self._found.emit((gen, cands))
+            except RuntimeError:  # the panel was closed meanwhile
+                pass
 
         threading.Thread(target=work, daemon=True, name="clipdesk-covers").start()
 

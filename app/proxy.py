@@ -108,6 +108,9 @@ class ProxyMaker(QObject):
                     return
                 log.info("making a scrubbing proxy for %s (keyframes every %.1f s)", video, gop)
                 make_proxy(video, dst)
-            self.ready.emit(video, str(dst))
+            try:
+                self.ready.emit(video, str(dst))
+            except RuntimeError:  # the player was closed meanwhile
+                pass
         except Exception as e:  # noqa: BLE001 - scrubbing falls back to source keyframes
             log.warning("no proxy for %s: %s", video, e)

@@ -106,7 +106,10 @@ class LoudnessLoader(QObject):
         except Exception as e:  # noqa: BLE001 - no waveform lane, the rest works
             log.info("no loudness: %s", e)
             return
-        self._done.emit((gen, arr))
+        try:
+            self._done.emit((gen, arr))
+        except RuntimeError:  # the timeline was closed meanwhile
+            pass
 
     def _finish(self, result: tuple[int, np.ndarray]) -> None:
         gen, arr = result
