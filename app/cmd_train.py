@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("projects", nargs="*", metavar="P", help="project files (.clipdesk) with reviewed labels")
     p.add_argument("--out", help="model directory (default: the user models dir, named by model id)")
     p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--arch", default="small", help="network size: micro, tiny, small, base")
+    p.add_argument("--arch", default="tiny", help="network size: micro, tiny, small, base")
     p.add_argument("--streams", default="joint,bone,motion", help="input streams: joint,bone,motion")
     p.add_argument("--window", type=float, default=3.0, help="window length in seconds")
     p.add_argument("--seed", type=int, default=0)

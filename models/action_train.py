@@ -50,7 +50,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 5e-4
-    arch: str = "small"
+    arch: str = "tiny"  # ~90k parameters: fits the few hundred to few thousand windows people label
     streams: tuple[str, ...] = ("joint", "bone", "motion")
     window: WindowParams = field(default_factory=WindowParams)
     per_span: int = 8

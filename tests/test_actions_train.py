@@ -153,3 +153,37 @@ def test_cli_train_actions(project, tmp_path, capsys) -> None:
     assert main(["train", "actions", str(empty), "--quiet"]) == 2
     assert "no reviewed action labels" in capsys.readouterr().err
     assert np.isfinite(json.loads((out / "card.json").read_text())["training"]["final_loss"])
+
+
+@pytest.mark.shared_media
+def test_round_trip_on_shared_clip_with_real_poses(shared_media, project, tmp_path) -> None:
+    """Real poses (persons stage, YOLO11n-pose) on a shared clip -> human labels on one person ->
+    train -> the actions stage predicts on that clip with the new model, per tracked person."""
+    from models.action_train import TrainConfig, train_actions
+    from models.actions_stage import ActionsStage
+    from models.persons_stage import PersonsStage
+
+    clip = shared_media / "video" / "moviepy__chaplin.mp4"  # two men, full body, 9.6 s
+    analyze(project, clip, [PersonsStage(fps=5.0, dense_fps=5.0)])
+    vid = project.videos()[0].id
+    from core.actions.dataset import load_poses
+
+    table = load_poses(project, vid)
+    assert table is not None and len(table) > 20
+    tid = max(table.track_ids(), key=lambda t: len(table.track(t)))
+    rows = table.track(tid)
+    first, last = int(rows[0, 0]), int(rows[-1, 0])
+    mid = (first + last) // 2
+    # An annotator labels the first half of the person's track one way, the second another.
+    for a, b, lab in ((first, mid, "walk_in"), (mid, last + 1, "stand")):
+        project.insert_segment(vid, Segment(ACTION, a, b, lab, attrs={"person": tid}, source="user:annotator"))
+    res = train_actions([project], tmp_path / "chaplin-model", TrainConfig(**(FAST | {"epochs": 4, "per_span": 12})))
+    assert res.card["data"]["split"].startswith("by time") and res.card["data"]["labelled_spans"] == 2
+    assert res.card["validation"]["window_level"]["examples"] > 0
+    stage = ActionsStage({"action_model": str(res.path)})
+    analyze(project, clip, [stage])
+    segs = project.segments(vid, ACTION)
+    machine = [s for s in segs if s.source == "model:stgcn@1"]
+    assert all(s.attrs["model"] == res.model_id and s.attrs["person"] in table.track_ids() for s in machine)
+    assert all(s.label in ("walk_in", "stand") for s in machine)
+    assert len([s for s in segs if s.source == "user:annotator"]) == 2  # labels survive the re-run
