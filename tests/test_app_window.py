@@ -267,3 +267,38 @@ def test_shift_click_selects_several_and_merge_joins_them(qtbot, win: MainWindow
     assert after == before[:2] + [(shots[2].start_frame, shots[4].end_frame)] + before[5:]
     key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert [(s.start_frame, s.end_frame) for s in project.segments(vid, "shot")] == before
+
+
+def test_save_as_recent_files_and_drop(qtbot, win: MainWindow, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    ctx = win.ctx
+    seg = ctx.segments("action")[0]
+    ctx.select(seg)
+    key(qtbot, win, Qt.Key.Key_Return)  # an edit, saved at once
+    out = win.save_project_as(tmp_path / "copy")
+    assert out.suffix == ".clipdesk" and win.project.path == out
+    assert win.project.segment(seg.id).status == ACCEPTED  # the copy holds the edit
+    assert win.settings.recent()[0] == str(out.resolve())
+    # dropping a project file opens it
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(win.settings.recent()[1]))])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                    Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(ev)
+    assert win.project.path.resolve() == Path(win.settings.recent()[0])
+    assert win.project.path.name == "test.clipdesk"  # the original, not the copy
+
+
+def test_word_track_appears_when_zoomed_in(qtbot, win: MainWindow) -> None:
+    from core.ops import AddSegment
+    from core.segments import Segment
+
+    ctx = win.ctx
+    ctx.apply(AddSegment(ctx.video.id, Segment("word", 10, 14, "hello")))
+    c = win.timeline.canvas
+    c.fit()
+    assert "word" not in c.shown_tracks()
+    c.set_view(0, 4.0)  # 100 px per second at 25 fps
+    assert "word" in c.shown_tracks()
