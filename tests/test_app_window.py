@@ -288,7 +288,7 @@ def test_save_as_recent_files_and_drop(qtbot, win: MainWindow, tmp_path: Path) -
                     Qt.KeyboardModifier.NoModifier)
     win.dropEvent(ev)
     assert win.project.path.resolve() == Path(win.settings.recent()[0])
-    assert win.project.path.name == "test.clipdesk"  # the original, not the copy
+    assert win.project.path.name == "demo.clipdesk"  # the original, not the copy
 
 
 def test_word_track_appears_when_zoomed_in(qtbot, win: MainWindow) -> None:
