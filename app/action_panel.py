@@ -165,6 +165,16 @@ class ActionPanel(QWidget):
         bl.addLayout(row)
         lay.addWidget(box)
 
+        box = QGroupBox("Training data files")
+        bl = QHBoxLayout(box)
+        self.export_btn, self.import_btn = QPushButton("Export labels\u2026"), QPushButton("Import labels\u2026")
+        self.export_btn.setToolTip("PYSKL/MMAction2 skeleton pickle (.pkl), COCO keypoints or ActivityNet JSON")
+        self.export_btn.clicked.connect(self._export_dialog)
+        self.import_btn.clicked.connect(self._import_dialog)
+        bl.addWidget(self.export_btn)
+        bl.addWidget(self.import_btn)
+        lay.addWidget(box)
+
         box = QGroupBox("Model")
         bl = QVBoxLayout(box)
         self.model_label = QLabel("")
@@ -366,6 +376,58 @@ class ActionPanel(QWidget):
         self.ctx.apply(SetStatus([int(it.data(Qt.ItemDataRole.UserRole))], status))
         if self.queue.count():
             self.queue.setCurrentRow(min(row, self.queue.count() - 1))
+
+    # -- label files -------------------------------------------------------------------------
+    _FILTERS = {"PYSKL / MMAction2 skeleton pickle (*.pkl)": "pyskl",
+                "COCO keypoints JSON, this video (*.json)": "coco",
+                "ActivityNet JSON (*.json)": "activitynet"}
+
+    def export_to(self, path: str, fmt: str) -> str:
+        from core.action_formats import export_labels
+
+        p, v = self.ctx.project, self.ctx.video
+        if p is None:
+            return ""
+        counts = export_labels(p, path, fmt, v.id if v is not None else None)
+        msg = f"exported {fmt}: " + ", ".join(f"{k} {n}" for k, n in counts.items())
+        self.status.setText(msg)
+        return msg
+
+    def import_from(self, path: str) -> str:
+        from core.action_formats import import_labels
+
+        if self.ctx.project is None:
+            return ""
+        fmt, counts = import_labels(self.ctx.project, path)
+        msg = f"imported {fmt}: {counts['added']} span(s), {counts['skipped']} for other videos"
+        self.status.setText(msg)
+        self.ctx.segmentsChanged.emit(None)
+        return msg
+
+    def _export_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from core.errors import ClipDeskError
+
+        path, flt = QFileDialog.getSaveFileName(self, "Export action labels", "", ";;".join(self._FILTERS))
+        if path:
+            try:
+                self.export_to(path, self._FILTERS.get(flt, "pyskl"))
+            except (ClipDeskError, OSError) as e:
+                self.status.setText(str(e))
+
+    def _import_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from core.errors import ClipDeskError
+
+        path, _ = QFileDialog.getOpenFileName(self, "Import action labels", "",
+                                              "Label files (*.pkl *.pickle *.json)")
+        if path:
+            try:
+                self.import_from(path)
+            except (ClipDeskError, OSError) as e:
+                self.status.setText(str(e))
 
     # -- training ----------------------------------------------------------------------------
     def _show_model(self) -> None:

@@ -297,3 +297,47 @@ def import_activitynet(project: Project, path: str | os.PathLike[str]) -> dict[s
                  "activitynet", float(it.get("score", 0.0)) if is_results else None)
             added += 1
     return {"added": added, "skipped": skipped}
+
+
+# -- by file type ---------------------------------------------------------------------------------
+FORMATS = ("pyskl", "coco", "activitynet")
+
+
+def export_labels(project: Project, out: str | os.PathLike[str], fmt: str,
+                  video_id: int | None = None) -> dict[str, int]:
+    """Export in ``fmt`` (one of :data:`FORMATS`); COCO is per video (default: the first)."""
+    if fmt == "pyskl":
+        return export_pyskl(project, out, [video_id] if video_id is not None else None)
+    if fmt == "coco":
+        vids = project.videos()
+        if not vids:
+            raise FormatError("the project has no video")
+        return export_coco(project, video_id if video_id is not None else vids[0].id, out)
+    if fmt == "activitynet":
+        return export_activitynet(project, out)
+    raise FormatError(f"unknown label format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    p = Path(path)
+    if p.suffix.lower() in (".pkl", ".pickle"):
+        return "pyskl"
+    try:
+        head = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        raise FormatError(f"{p}: neither a skeleton pickle nor JSON ({e})") from None
+    if isinstance(head, dict) and "images" in head and "annotations" in head:
+        return "coco"
+    if isinstance(head, dict) and ("database" in head or "results" in head):
+        return "activitynet"
+    raise FormatError(f"{p}: not a PYSKL, COCO keypoints or ActivityNet file")
+
+
+def import_labels(project: Project, path: str | os.PathLike[str]) -> tuple[str, dict[str, int]]:
+    """Import action labels from any supported file (format detected); returns (format, counts)."""
+    fmt = detect_format(path)
+    if fmt == "pyskl":
+        return fmt, import_pyskl(project, path)
+    if fmt == "coco":
+        return fmt, import_coco(project, path)
+    return fmt, import_activitynet(project, path)

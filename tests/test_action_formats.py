@@ -127,3 +127,18 @@ def test_activitynet_ground_truth_and_results(labelled, tmp_path) -> None:
     with pytest.raises(FormatError):
         (tmp_path / "x.json").write_text("[1, 2]")
         import_activitynet(project, tmp_path / "x.json")
+
+
+def test_detect_and_dispatch(labelled, tmp_path) -> None:
+    from core.action_formats import detect_format, export_labels, import_labels
+
+    project, vid, truth, _ = labelled
+    for fmt, name in (("pyskl", "a.pkl"), ("coco", "b.json"), ("activitynet", "c.json")):
+        export_labels(project, tmp_path / name, fmt, vid)
+        assert detect_format(tmp_path / name) == fmt
+    other, ovid = _fresh(tmp_path, project)
+    fmt, counts = import_labels(other, tmp_path / "c.json")
+    assert fmt == "activitynet" and counts["added"] == len(truth)
+    other.close()
+    with pytest.raises(FormatError):
+        export_labels(project, tmp_path / "d.x", "yaml")

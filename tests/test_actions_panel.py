@@ -110,3 +110,17 @@ def test_train_button_runs_cancels_and_reports(panel, qtbot) -> None:
     assert ctx.project.get_setting("analysis")["action_model"] == str(blocker.args[2].path)
     assert "validation accuracy" in panel.status.text()
     assert blocker.args[2].model_id in panel.model_label.text()
+
+
+def test_export_and_import_label_files(panel, tmp_path) -> None:
+    ctx = panel.ctx
+    arr, truth = synth_video(4, n_frames=300, n_persons=1, sample_step=4, frame_size=(64, 48))
+    ctx.project.put_signal(ctx.video.id, POSE_SIGNAL, "yolo@1:{}", arr)
+    for s in truth:
+        ctx.project.insert_segment(ctx.video.id, Segment(ACTION, s.start_frame, s.end_frame, s.label,
+                                                         attrs={"person": s.track_id}, source="user:a"))
+    assert "annotations" in panel.export_to(str(tmp_path / "x.pkl"), "pyskl")
+    assert "images" in panel.export_to(str(tmp_path / "x.json"), "coco")
+    msg = panel.import_from(str(tmp_path / "x.pkl"))
+    assert msg.startswith(f"imported pyskl: {len(truth)} span")
+    assert len(ctx.project.segments(ctx.video.id, ACTION)) == 2 * len(truth)
