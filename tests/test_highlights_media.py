@@ -144,3 +144,18 @@ def test_cover_avoids_a_replay_wipe(tmp_path: Path) -> None:
     assert cover is not None
     assert not tr.start - 2 <= cover["frame"] < tr.end + 2
     assert 0 < cover["sharpness"] <= 1 and 0 < cover["score"] <= 1
+
+
+def test_vertical_clip_of_a_highlight_is_9_by_16(tmp_path: Path) -> None:
+    from core.highlights.export import write_media
+    from core.media import probe
+    from core.synth import make_clip
+
+    make_clip(tmp_path / "c.mp4", frames=75, size=(160, 96))
+    with Project(tmp_path / "p.clipdesk") as p:
+        vid = p.add_video(probe(tmp_path / "c.mp4")).id
+        s = p.insert_segment(vid, Segment(HIGHLIGHT, 10, 40, "goal", 0.9, {"order": 1}))
+        (row,) = write_media(p, vid, [s], tmp_path / "out", ["vertical"])
+    info = probe(tmp_path / "out" / row["files"]["vertical"])
+    assert info.frame_count == 30
+    assert abs(info.width / info.height - 9 / 16) < 0.03

@@ -124,3 +124,10 @@ def test_target_preset_is_a_project_setting(ctx_panel) -> None:
     assert p.get_setting("highlights") == "15s" and settings_from(p.get_setting("highlights")).clip_s == 15.0
     panel.refresh()
     assert panel.target.currentData() == "15s"
+
+
+def test_panel_loads_through_the_registry() -> None:
+    from app.panels import load_panels
+
+    (spec,) = load_panels([("app.reel_panel", "ReelPanel")])
+    assert (spec.title, spec.area) == ("Highlights", "right")
