@@ -52,6 +52,39 @@ class ReportData:
     period_kind: str  # "match periods" or "N-minute blocks"
     dead: list[tuple[float, float]]
     stages: list[str] = field(default_factory=list)
+    covers: dict[int, str] = field(default_factory=dict)  # highlight id -> base64 JPEG thumbnail
+
+
+MAX_COVERS = 40
+
+
+def cover_thumbnails(path: str, clk: Any, segs: Sequence[Segment], width: int = 160) -> dict[int, str]:
+    """Base64 JPEG thumbnails of the highlights' cover frames (unreadable video: none)."""
+    import base64
+
+    import cv2
+
+    from core.media import FrameReader, MediaError
+
+    out: dict[int, str] = {}
+    todo = [(s.id, int(f)) for s in segs[:MAX_COVERS]
+            if s.id is not None and isinstance(f := s.attrs.get("cover_frame"), (int, float))]
+    if not todo:
+        return out
+    try:
+        with FrameReader(path, clk, fmt="bgr24") as r:
+            for sid, f in sorted(todo, key=lambda x: x[1]):
+                img = r.read(f)
+                h = max(2, int(round(img.shape[0] * width / max(1, img.shape[1]))))
+                ok, buf = cv2.imencode(".jpg", cv2.resize(img, (width, h), interpolation=cv2.INTER_AREA),
+                                       [cv2.IMWRITE_JPEG_QUALITY, 80])
+                if ok:
+                    out[sid] = base64.b64encode(buf.tobytes()).decode("ascii")
+    except (MediaError, OSError) as e:
+        import logging
+
+        logging.getLogger(__name__).warning("report covers: %s", e)
+    return out
 
 
 def _spans(segs: Sequence[Segment], m: Material) -> list[tuple[float, float]]:
@@ -140,7 +173,8 @@ def report_data(project: Project, video_id: int, m: Material | None = None) -> R
         speech_share=(sum(b - a for a, b in speech) / dur if dur > 0 else 0.0) if has_speech else None,
         action_times=actions, event_times=events, excitement=exc, lane_hop=hop,
         highlights=hs, highlight_spans=_spans(hs, m), periods=periods, period_kind=kind,
-        dead=dead_time(dur, busy, exc, hop), stages=ran)
+        dead=dead_time(dur, busy, exc, hop), stages=ran,
+        covers=cover_thumbnails(v.path, m.clock, hs))
 
 
 # -- plots ------------------------------------------------------------------------------------
@@ -319,11 +353,15 @@ def render_report(d: ReportData) -> str:
             for a, b in sorted(d.dead, key=lambda ab: ab[0] - ab[1])[:10]) + "</table>"
     parts.append(_section("dead-time", "Dead time", dead))
     if d.highlights:
-        hl = "<table><tr><th>#</th><th>time</th><th>label</th><th>score</th><th>status</th><th>why</th></tr>"
+        hl = ("<table><tr><th>#</th><th>cover</th><th>time</th><th>label</th><th>score</th><th>status</th>"
+              "<th>why</th></tr>")
         for i, (s, (a, b)) in enumerate(zip(d.highlights, d.highlight_spans, strict=False), 1):
             why = "".join(f"<li>{html.escape(str(w))}</li>" for w in s.attrs.get("why", []))
             score = s.attrs.get("score", s.confidence)
-            hl += (f"<tr><td>{i}</td><td>{_fmt_span(a, b)} ({b - a:.1f} s)</td><td>{html.escape(s.label or '')}"
+            img = d.covers.get(s.id) if s.id is not None else None
+            cover = f'<img alt="cover" src="data:image/jpeg;base64,{img}">' if img else ""
+            hl += (f"<tr><td>{i}</td><td>{cover}</td><td>{_fmt_span(a, b)} ({b - a:.1f} s)</td>"
+                   f"<td>{html.escape(s.label or '')}"
                    f"</td><td>{'' if score is None else f'{float(score):.2f}'}</td><td>{s.status}</td>"
                    f'<td><ul class="why">{why}</ul></td></tr>')
         hl += "</table>"

@@ -37,7 +37,8 @@ def _fill(p: Project, vid: int) -> None:
     p.insert_segment(vid, Segment(SCENE, 0, 700, "first_half", source="model:t@1"))
     p.insert_segment(vid, Segment(SCENE, 700, 1500, "second_half", source="model:t@1"))
     p.insert_segment(vid, Segment(HIGHLIGHT, 380, 520, "goal", 0.9,
-                                  {"score": 0.9, "why": ["score changed <0-0> \u2192 1-0"], "order": 1},
+                                  {"score": 0.9, "why": ["score changed <0-0> \u2192 1-0"], "order": 1,
+                                   "cover_frame": 450},
                                   source="model:t@1"))
     p.insert_segment(vid, Segment(HIGHLIGHT, 1000, 1100, "moment", 0.4, {"order": 2},
                                   source="model:t@1", status=REJECTED))
@@ -65,7 +66,8 @@ def test_report_has_every_section_and_right_numbers(project: Project, video: Pat
     assert text.count("<svg") == 6  # shots, speech strip, actions, excitement, periods, dead strip
     assert "&lt;0-0&gt;" in text and "<0-0>" not in text  # the why is escaped
     assert "Not analysed" not in text
-    assert not re.search(r'(src|href)="(?!#)', text)  # self-contained: nothing loaded from outside
+    assert not re.search(r'(src|href)="(?!#|data:)', text)  # self-contained: nothing loaded from outside
+    assert text.count('src="data:image/jpeg;base64,') == 1  # the cover thumbnail, inline
 
 
 def test_report_without_optional_analyses(project: Project, video: Path, tmp_path: Path) -> None:
