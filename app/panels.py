@@ -21,6 +21,7 @@ PANELS: list[tuple[str, str]] = [
     ("app.reframe_panel", "ReframePanel"),
     ("app.search_panel", "SearchPanel"),
     ("app.action_panel", "ActionPanel"),
+    ("app.reel_panel", "ReelPanel"),
 ]
 
 AREAS = ("right", "bottom", "left")
