@@ -8,6 +8,7 @@ from the persons track if the project has none yet for that aspect). Runs on the
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from app.progress_bar import TerminalProgress
@@ -42,6 +43,12 @@ def _open_project(arg: str) -> Project:
     return Project(path, create=False)
 
 
+def _has_persons(project: Project, video_id: int) -> bool:
+    from core.poses import POSE_SIGNAL, latest_signal_key
+
+    return latest_signal_key(project, video_id, POSE_SIGNAL) is not None
+
+
 def run(args: argparse.Namespace) -> int:
     from core.clip_export import clip_range, export_gif, export_project_clip
     from core.reframe.aspect import aspect_label, parse_aspect, parse_size
@@ -65,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
         tag = "" if label == "source" else "_" + label.replace(":", "x")
         out = Path(args.out) if args.out else Path(video.path).with_name(
             f"{Path(video.path).stem}_{args.start:g}-{args.end:g}{tag}{suffix}")
+        if label != "source" and not args.quiet and not _has_persons(project, video.id):
+            print("clipdesk: note: no persons analysed for this video, so the crop is centred; run "
+                  "`clipdesk analyze VIDEO --stages persons` for a crop that follows the action",
+                  file=sys.stderr)
         bar = TerminalProgress(enabled=False if args.quiet else None)
         task = Task(on_progress=bar)
         try:

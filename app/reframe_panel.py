@@ -523,3 +523,34 @@ class ReframePanel(QWidget):
         self.ctx.segmentsChanged.emit(None)
         if error:
             self.status.setText(f"Planning failed: {error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m app.reframe_panel PROJECT``: the player and this panel side by side."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication, QSplitter
+
+    from app.context import ReviewContext
+    from app.player import PlayerWidget
+    from core.store.project import Project
+
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        print("usage: python -m app.reframe_panel PROJECT.clipdesk", file=sys.stderr)
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    ctx = ReviewContext()
+    split = QSplitter()
+    split.addWidget(PlayerWidget(ctx))
+    split.addWidget(ReframePanel(ctx))
+    split.resize(1400, 800)
+    split.show()
+    with Project(args[0], create=False) as project:
+        ctx.set_project(project)
+        ctx.seek(0)
+        return int(app.exec())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
