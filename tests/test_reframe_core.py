@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from core.reframe.solver import (PANNING, STATIC, TRACKING, Kinematics, choose_m
 from core.reframe.subject import subject_targets
 
 
-def _poses(tracks: dict[int, list[tuple[int, float, float, float, float]]]) -> PoseTable:
+def _poses(tracks: dict[int, Any]) -> PoseTable:
     """tracks: id -> [(frame, cx, cy, w, h)] as pose rows."""
     rows = []
     for tid, items in tracks.items():

@@ -57,6 +57,7 @@ def test_pin_resolve_is_undoable(tennis):
     seg = plan_video(p, v.id, "9:16")[0]
     stack = EditStack(p)
     pins = add_pin(seg.attrs["pins"], 60, 400.0, 540.0)
+    assert seg.id is not None
     stack.push(SetAttrs(seg.id, resolve(p, v.id, seg, pins=pins, mode="tracking")))
     pinned = p.segment(seg.id)
     r = CropPath.from_attrs(pinned.start_frame, pinned.end_frame, pinned.attrs, (1920, 1080)).rects(

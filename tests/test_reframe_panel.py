@@ -140,7 +140,8 @@ def test_scoreboard_box_drawn_on_video_is_replaced_and_undoable(qtbot, ctx, proj
     seg = panel.segment_at(0)
     assert seg is not None and seg.attrs["overlay"] == {"box": [20, 300, 180, 40], "place": "top"}
     assert panel.board_box_at(0) == (20, 300, 180, 40)
-    assert _overlay_for(project, ctx.video.id, "9:16", 0, 10, (W, H)).box == (20, 300, 180, 40)
+    placed = _overlay_for(project, ctx.video.id, "9:16", 0, 10, (W, H))
+    assert placed is not None and placed.box == (20, 300, 180, 40)
     panel.set_scoreboard_box(None)
     assert panel.board_box_at(0) is None and _overlay_for(project, ctx.video.id, "9:16", 0, 10, (W, H)) is None
     ctx.undo()
