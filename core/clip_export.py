@@ -87,6 +87,15 @@ def _audio_offset(path: str) -> tuple[float, bool]:
         return max(0.0, v0 - c0), bool(c.streams.audio)
 
 
+def _output_rate(clock: FrameClock, start: int, end: int) -> Rate:
+    """Constant output rate: the nominal one, or for VFR sources the span's mean rate, so the
+    clip lasts exactly as long as the span and stays in sync with its audio."""
+    t0, t1 = clock.time(start), clock.time(end)
+    if not clock.is_table or t1 <= t0:
+        return clock.rate
+    return Rate.from_fraction((end - start) / (t1 - t0), limit=100000)
+
+
 def _rate_arg(rate: Rate) -> str:
     return f"{rate.num}/{rate.den}"
 
@@ -267,7 +276,7 @@ def export_clip(path: str, clock: FrameClock, start: int, end: int, out: str | o
     tmp = out.with_name(f".{out.stem}.part{out.suffix or '.mp4'}")
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
            "-f", "rawvideo", "-pix_fmt", fmt, "-s", f"{pipe_size[0]}x{pipe_size[1]}",
-           "-r", _rate_arg(clock.rate), "-i", "pipe:0"]
+           "-r", _rate_arg(_output_rate(clock, start, end)), "-i", "pipe:0"]
     if has_audio:
         cmd += ["-ss", f"{offset + t0:.6f}", "-t", f"{t1 - t0:.6f}", "-i", str(path),
                 "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "160k"]

@@ -141,3 +141,21 @@ def test_cli_clip_writes_video_and_crop_path(index_video: Path, tmp_path: Path, 
     assert cli_main(["clip", str(proj), "--start", "0", "--end", "1", "--size", "101x50", "-q"]) == 2
     err = capsys.readouterr().err
     assert err.count("clipdesk: ") == 2 and "Traceback" not in err
+
+
+@pytest.mark.shared_media
+def test_vfr_export_keeps_the_span_duration(shared_media: Path, tmp_path: Path):
+    video = shared_media / "video" / "pyscenedetect__goldeneye-vfr-drop3.mp4"
+    with Project(tmp_path / "g.clipdesk") as p:
+        v = p.add_video(probe(video))
+        from core.decode import run_decode
+
+        p.set_frame_times(v.id, run_decode(probe(video), []).frame_times)  # the exact VFR table
+        clock = p.clock(v.id)
+        assert clock.is_table
+        res = export_clip(str(video), clock, 30, 90, tmp_path / "vfr.mp4")
+        frames, _, _ = _decode(res.path)
+        assert len(frames) == 60
+        with av.open(str(res.path)) as c:
+            dur = float(c.duration) / 1e6
+        assert dur == pytest.approx(clock.time(90) - clock.time(30), abs=0.08)
