@@ -316,11 +316,14 @@ class ReelPanel(QWidget):
 
             try:
                 with Project(path, create=False) as p:
-                    msg = work(p, vid)
-                self._done.emit((kind, msg, True))
+                    result = (kind, work(p, vid), True)
             except Exception as e:  # noqa: BLE001 - shown in the panel
                 log.warning("%s: %s", kind, e)
-                self._done.emit((kind, str(e), False))
+                result = (kind, str(e), False)
+            try:
+                self._done.emit(result)
+            except RuntimeError:  # the panel was closed meanwhile; the work itself is done
+                log.info("%s finished after its panel closed: %s", kind, result[1])
 
         threading.Thread(target=job, daemon=True, name=f"clipdesk-{kind}").start()
 
