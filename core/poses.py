@@ -13,7 +13,8 @@ col   meaning
 7-57  17 COCO keypoints as (x, y, confidence) triples, source pixels
 ====  =========================================================
 
-:class:`PoseTable` wraps such an array for lookups and interpolation between sampled frames.
+:class:`PoseTable` wraps such an array for lookups and interpolation between sampled frames;
+:func:`load_poses` reads a video's newest poses from a project (the ``persons`` stage writes them).
 """
 
 from __future__ import annotations

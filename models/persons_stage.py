@@ -1,12 +1,15 @@
 """The ``persons`` analysis stage: tracked persons with poses, and the ball, from the one decode pass.
 
-During the decode pass a sink runs YOLO11n-pose on frames sampled at ``fps`` (at about 384×640),
-denser (``dense_fps``) while people move fast, and the classical ball detector (or a user's COCO
+During the decode pass a sink runs YOLO11n-pose on frames sampled at ``fps`` (default 2, at about
+384×640), denser (``dense_fps``, default 4) while people move fast, and the classical ball detector (or a user's COCO
 ``sports ball`` model) on the same small frames. After the pass, when the ``shots`` stage has
 stored its shots, the detections are linked into tracks with ultralytics' ByteTrack, a fresh
 tracker per shot. Stored: the poses array (core/poses.py, signal ``poses``), the ball track
 (core/ball.py, signal ``ball``) and one ``person`` segment per track. Sinks run on their decode
-worker thread; ``finish`` on the pipeline's thread.
+worker thread; ``finish`` on the pipeline's thread. Project settings ``{"persons": {"fps",
+"dense_fps", "width", "conf", "tracker": "bytetrack"|"botsort", "weights", "ball_weights"}}``
+configure it (``ball_weights``: a COCO detector whose ``sports ball`` class replaces the classical
+ball finder).
 """
 
 from __future__ import annotations
