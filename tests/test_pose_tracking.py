@@ -123,3 +123,31 @@ def test_classical_ball_on_broadcast_soccer(shared_media: Path):
     c = detect_ball(img)
     # the yellow ball by the tackle at about (875, 430), read off the frame by eye
     assert any(abs(x - 875) < 15 and abs(y - 430) < 15 for x, y, _, _ in c[:3])
+
+
+def test_sampling_gets_denser_only_while_people_move_fast():
+    from types import SimpleNamespace
+
+    from models.persons_stage import PersonsStage, _PoseSink
+
+    class FakeDetector:
+        def __init__(self, speed: float) -> None:
+            self.speed = speed
+            self.calls = 0
+
+        def detect(self, image: np.ndarray, scale: float = 1.0) -> np.ndarray:
+            self.calls += 1
+            return np.stack([_det(100 + self.speed * self.calls, 200)])
+
+    def run(speed: float) -> int:
+        sink = _PoseSink(PersonsStage(fps=2.0, dense_fps=4.0))
+        sink.begin(SimpleNamespace(display_size=(1280, 720)))
+        sink._detector = FakeDetector(speed)  # type: ignore[assignment]
+        img = np.zeros((360, 640, 3), np.uint8)
+        for k in range(40):  # 10 s of frames delivered at the sink's 4 fps
+            sink.frame(k * 25 // 4, k / 4, img)
+        return len(sink.dets)
+
+    slow, fast = run(2.0), run(200.0)
+    assert 19 <= slow <= 21  # 2 fps
+    assert fast >= 35  # about 4 fps while the person jumps across the frame
