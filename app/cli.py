@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "app.cmd_clip",
     "app.cmd_search",
     "app.cmd_train",
+    "app.cmd_highlights",
 )
 
 
