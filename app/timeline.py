@@ -113,13 +113,13 @@ class TimelineCanvas(QWidget):
                                                   v.info.has_audio)
             self.model.views.clear()
             self._load_views()
+            self.x0 = 0.0
+            self.fit()
         elif self.loudness is None and v is not None and ctx.project is not None \
                 and ctx.clock is not None:  # analysis may have stored the audio lanes by now
             from app.waveform import stored_loudness
 
             self.loudness = stored_loudness(ctx.project, v.id, ctx.clock)
-            self.x0 = 0.0
-            self.fit()
         self.model.load(ctx.segments(), extra_tracks=(sg.SHOT,) if v is not None else ())
         self._compute_speech_flags()
         self.viewChanged.emit()

@@ -39,6 +39,8 @@ def key(qtbot, w: MainWindow, k: Qt.Key, mods: Qt.KeyboardModifier = Qt.Keyboard
 
 def test_frame_and_second_steps_home_end_and_shot_boundaries(qtbot, win: MainWindow) -> None:
     ctx = win.ctx
+    c = win.timeline.canvas  # opening a video fits it in the timeline
+    assert c.x0 == 0 and ctx.frame_count <= c.visible_frames() <= ctx.frame_count * 1.1
     key(qtbot, win, Qt.Key.Key_Right)
     key(qtbot, win, Qt.Key.Key_Right)
     assert ctx.playhead == 2
