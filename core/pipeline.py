@@ -92,7 +92,10 @@ def order_stages(available: Sequence[Stage], wanted: Iterable[str] | None) -> li
         seen.add(n)
         out.append(by_name[n])
 
-    for n in names:
+    # Pipeline order, not the order the user typed: later stages (highlights) read what earlier
+    # ones (speech, scoreboard) produced even when they do not formally require them.
+    rank = {s.name: i for i, s in enumerate(available)}
+    for n in sorted(dict.fromkeys(names), key=lambda n: rank[n]):
         visit(n, ())
     return out
 

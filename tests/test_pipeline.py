@@ -118,3 +118,11 @@ def test_resume_after_kill(tmp_path, make_video):
         statuses = [(r.stage, r.status) for r in p.runs()]
         assert ("second", "failed") in statuses and statuses[-1] == ("second", "done")
         assert [s.end_frame for s in p.segments(1, "second")] == [7]
+
+
+def test_order_follows_pipeline_not_typing():
+    class Late(Stage):
+        name = "late"
+
+    stages = [Counting(), After(), Late()]
+    assert [s.name for s in order_stages(stages, ["late", "after"])] == ["count", "after", "late"]
