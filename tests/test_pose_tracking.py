@@ -21,11 +21,13 @@ def _det(x: float, y: float, w: float = 60, h: float = 160, score: float = 0.9) 
     return d
 
 
-def test_tracks_are_stable_within_a_shot_and_reset_at_cuts():
+@pytest.mark.parametrize("tracker", ["bytetrack", "botsort"])
+def test_tracks_are_stable_within_a_shot_and_reset_at_cuts(tracker: str):
     samples = []
     for f in range(0, 120, 6):
         samples.append((f, np.stack([_det(100 + 2 * f, 200), _det(900 - 2 * f, 300)])))
-    poses = track_detections(samples, [(0, 60), (60, 120)], sample_fps=5)
+    poses = track_detections(samples, [(0, 60), (60, 120)], tracker=tracker, sample_fps=5)
+    assert len(poses) == 2 * len(samples)  # every detection kept, first samples of tracks included
     assert poses.shape[1] == COLS
     first = {int(t) for t in poses[poses[:, 0] < 60, 1]}
     second = {int(t) for t in poses[poses[:, 0] >= 60, 1]}
