@@ -115,6 +115,15 @@ def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
                    min(t.end_frame, s.end_frame) > max(t.start_frame, s.start_frame) for t in truth)
                for s in segs)
     assert hits / len(segs) >= 0.7
+    # a video without poses: nothing stored, and the stage says why
+    from core.media import probe
+    from models.actions_stage import NO_POSES
+    from tests.actions_helpers import write_tiny_video
+
+    bare = write_tiny_video(tmp_path / "bare.mp4", 77, frames=50)
+    msgs: list[str] = []
+    analyze(project, bare, [ActionsStage({})], task=Task(lambda s, f, m: msgs.append(m)))
+    assert NO_POSES in msgs and project.segments(project.add_video(probe(bare)).id, ACTION) == []
 
 
 def test_stage_without_model_stores_nothing_and_says_so(project, tmp_path, caplog) -> None:
@@ -144,6 +153,8 @@ def test_cli_train_actions(project, tmp_path, capsys) -> None:
     text = capsys.readouterr().out
     assert "validation accuracy" in text and str(out) in text
     assert (out / "card.json").exists()
+    assert main(["train", "actions", "--list"]) == 0  # --out models are not in the registry
+    assert "stgcn-" not in capsys.readouterr().out
     assert project.get_setting("analysis")["action_model"] == str(out)
     assert main(["train", "actions", str(tmp_path / "missing.clipdesk")]) == 2
     empty = tmp_path / "empty.clipdesk"
