@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
-
 from core.actions.dataset import load_poses
 from core.actions.localize import localise
 from core.actions.windows import track_windows
@@ -57,6 +55,20 @@ def predict_table(table: PoseTable, model: ActionModel, rate: Rate, task: Task |
     return sorted(segs, key=lambda s: (s.start_frame, s.attrs["person"]))
 
 
+def model_id(path: str | None) -> str | None:
+    """The id in a model directory's card (the cache key: retraining into the same directory
+    gives a new id, so the stage runs again)."""
+    if path is None:
+        return None
+    import json
+    from pathlib import Path
+
+    try:
+        return str(json.loads((Path(path) / "card.json").read_text())["id"])
+    except (OSError, ValueError, KeyError):
+        return Path(path).name
+
+
 class ActionsStage(Stage):
     name = "actions"
     model = "stgcn"
@@ -79,12 +91,7 @@ class ActionsStage(Stage):
         return self._model
 
     def params(self) -> dict[str, Any]:
-        mid = None
-        if self.model_path is not None:
-            from pathlib import Path
-
-            mid = Path(self.model_path).name
-        return {"model": mid, "high": float(self.settings.get("action_threshold", 0.5))}
+        return {"model": model_id(self.model_path), "high": float(self.settings.get("action_threshold", 0.5))}
 
     def finish(self, ctx: StageContext) -> None:
         model = self._load()
@@ -118,4 +125,4 @@ def evaluate_on_truth(table: PoseTable, model: ActionModel, rate: Rate,
     return match_segments(pred, truth, iou)
 
 
-__all__ = ["ActionsStage", "predict_table", "evaluate_on_truth", "NO_MODEL", "np"]
+__all__ = ["ActionsStage", "predict_table", "evaluate_on_truth", "model_id", "NO_MODEL", "NO_POSES"]

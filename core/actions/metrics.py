@@ -99,7 +99,7 @@ def plot_confusion(cm: np.ndarray | list[list[int]], classes: Sequence[str], pat
     m = np.asarray(cm, np.float64)
     norm = m / np.maximum(1, m.sum(axis=1, keepdims=True))
     n = len(classes)
-    fig = Figure(figsize=(1.2 + 0.7 * n, 1.0 + 0.6 * n), dpi=100)
+    fig = Figure(figsize=(2.6 + 0.8 * n, 2.2 + 0.7 * n), dpi=100)
     ax = fig.add_subplot(111)
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(n), list(classes), rotation=45, ha="right")
