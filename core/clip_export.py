@@ -262,7 +262,8 @@ def export_clip(path: str, clock: FrameClock, start: int, end: int, out: str | o
         raise ValueError(f"{len(rects)} crop rects for {end - start} frames")
     w0, h0 = int(rects[0][2]), int(rects[0][3])
     osize = size or (w0 - w0 % 2, h0 - h0 % 2)
-    planar = rotation == 0 and src_w % 2 == 0 and src_h % 2 == 0
+    # PyAV packs yuv420p chroma as h/4 full-width rows: only exact when the height divides by 4.
+    planar = rotation == 0 and src_w % 2 == 0 and src_h % 4 == 0
     fmt = "yuv420p" if planar else "rgb24"
     # A constant crop size (the usual case) is piped at crop size and scaled by ffmpeg: a third of
     # the bytes through the pipe, and the scaler runs beside our decoder instead of after it.

@@ -123,7 +123,7 @@ class PoseTable:
 def latest_signal_key(project: "Project", video_id: int, name: str) -> str | None:
     """Key of the newest stored signal ``name`` for a video (any model version/parameters)."""
     # Project has no public listing of signal keys; one read-only query through its helper.
-    rows = project._q("SELECT key FROM signals WHERE video_id=? AND name=? ORDER BY created_at DESC,"
+    rows = project.query("SELECT key FROM signals WHERE video_id=? AND name=? ORDER BY created_at DESC,"
                       " rowid DESC LIMIT 1", (video_id, name))
     return str(rows[0]["key"]) if rows else None
 

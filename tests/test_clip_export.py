@@ -159,3 +159,17 @@ def test_vfr_export_keeps_the_span_duration(shared_media: Path, tmp_path: Path):
         with av.open(str(res.path)) as c:
             dur = float(c.duration) / 1e6
         assert dur == pytest.approx(clock.time(90) - clock.time(30), abs=0.08)
+
+
+def test_height_not_divisible_by_four_exports(tmp_path, make_video):
+    """160x90 sources (chroma rows not a whole number of luma-width rows) take the RGB path."""
+    from core.clip_export import export_clip
+    from core.media import probe
+    from core.timebase import FrameClock
+
+    src = make_video("odd.mp4", frames=20, size=(160, 90))
+    info = probe(src)
+    out = tmp_path / "odd_out.mp4"
+    export_clip(str(src), FrameClock(info.rate, info.frame_count), 2, 12, out)
+    got = probe(out)
+    assert got.frame_count == 10 and (got.width, got.height) == (160, 90)
