@@ -61,16 +61,22 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
         import logging
 
         logging.getLogger(__name__).warning("scoreboard/search stages unavailable: %s", e)
-    try:  # actions from pose tracks (ST-GCN) and events fused from all evidence (issue 7)
-        from core.actions.events import EventsStage
+    try:  # actions from pose tracks (ST-GCN) (issue 7)
         from models.actions_stage import ActionsStage
 
         stages.append(ActionsStage(settings, device=device))
+    except Exception as e:  # noqa: BLE001 - e.g. a bad action_model setting
+        import logging
+
+        logging.getLogger(__name__).warning("actions stage unavailable: %s", e)
+    try:  # events fused from score changes, actions, excitement and replays (issue 7)
+        from core.actions.events import EventsStage
+
         stages.append(EventsStage())
     except Exception as e:  # noqa: BLE001
         import logging
 
-        logging.getLogger(__name__).warning("actions/events stages unavailable: %s", e)
+        logging.getLogger(__name__).warning("events stage unavailable: %s", e)
     try:  # highlights (issue 8): last, so it sees every other stage's tracks and signals
         from core.highlights.stage import HighlightStage
 
