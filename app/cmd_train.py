@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-activate", action="store_true",
                    help="do not make the new model the projects' action model")
     p.add_argument("--list", action="store_true", help="list trained models and exit")
+    p.add_argument("--evaluate", metavar="MODEL",
+                   help="evaluate this model (directory or id) on the projects' reviewed labels instead of "
+                        "training; --out then receives evaluation.json and a confusion-matrix PNG")
     p.add_argument("--json", action="store_true", help="print the model card as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -49,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.projects:
         raise ClipDeskError("train actions: give at least one project file")
+    if args.evaluate:
+        return _evaluate(args)
     if args.epochs < 1:
         raise ClipDeskError("--epochs must be at least 1")
     for p in args.projects:
@@ -93,4 +98,28 @@ def run(args: argparse.Namespace) -> int:
     print(f"training: {card['training']['seconds_per_epoch']} s/epoch, {card['training']['total_seconds']} s total")
     if not args.no_activate:
         print("the project(s) now use this model for the actions stage")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from models.action_train import evaluate_model, load_model
+
+    model = load_model(args.evaluate)
+    projects = [Project(p, create=False) for p in args.projects]
+    try:
+        rep = evaluate_model(projects, model, args.out)
+    finally:
+        for proj in projects:
+            proj.close()
+    if args.json:
+        print(json.dumps(rep, indent=2))
+        return 0
+    w, s = rep["window_level"], rep["segments"]
+    print(f"model {model.id} on {len(rep['videos'])} video(s): window accuracy {w['accuracy']:.3f}, "
+          f"macro F1 {w['macro_f1']:.3f}")
+    for cls, m in w["per_class"].items():
+        print(f"  {cls:<16} P {m['precision']:.2f}  R {m['recall']:.2f}  n={m['support']}")
+    print(f"segments (tIoU {s['iou']}): P {s['precision']:.2f} R {s['recall']:.2f} F1 {s['f1']:.2f}")
+    if args.out:
+        print(f"report: {Path(args.out) / 'evaluation.json'}")
     return 0

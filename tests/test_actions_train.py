@@ -155,6 +155,11 @@ def test_cli_train_actions(project, tmp_path, capsys) -> None:
     assert (out / "card.json").exists()
     assert main(["train", "actions", "--list"]) == 0  # --out models are not in the registry
     assert "stgcn-" not in capsys.readouterr().out
+    rep_dir = tmp_path / "eval"
+    assert main(["train", "actions", path, "--evaluate", str(out), "--out", str(rep_dir)]) == 0
+    assert "window accuracy" in capsys.readouterr().out
+    rep = json.loads((rep_dir / "evaluation.json").read_text())
+    assert rep["segments"]["truth"] > 0 and (rep_dir / "evaluation_confusion.png").exists()
     assert project.get_setting("analysis")["action_model"] == str(out)
     assert main(["train", "actions", str(tmp_path / "missing.clipdesk")]) == 2
     empty = tmp_path / "empty.clipdesk"
