@@ -18,7 +18,7 @@ import numpy as np
 from core.errors import ClipDeskError
 from core.scoreboard.locate import TextBox
 
-DET_MAX_SIDE = 1280  # frames are downscaled to this before detection (1080p costs ~2x more)
+DET_MAX_SIDE = 960  # frames are downscaled to this before detection (boards stay >= 15 px)
 REC_MIN_HEIGHT = 32  # line crops smaller than this are upscaled before recognition
 
 

@@ -1,17 +1,19 @@
 """The ``scoreboard`` pipeline stage: find the board rarely, read its crop at ~1 Hz.
 
 Fed by the one decode pass (source-size BGR frames at ``read_fps``). Full-frame text detection
-runs on the first frame, every ``relocate_s`` seconds, at shot changes while the board is lost,
-and with back-off while no board has been found; every other sample is read with
-recognition-only OCR on the board's line boxes. Readings are smoothed into ``scoreboard``
-segments, changes become ``event`` segments, the clock series is kept as a signal and, when the
-clock shows match periods, ``scene`` segments mark the halves (``core.match_structure``).
+runs on the first frame and then only while no board reads: after a few unreadable reads (a
+replay, a graphic, a moved board) at the next shot change or after a back-off that doubles from
+``retry_s`` to ``relocate_s``. Every other sample is read with recognition-only OCR on the
+board's line boxes. Readings are smoothed into ``scoreboard`` segments, changes become
+``event`` segments, the clock series is kept as a signal and, when the clock shows match
+periods, ``scene`` segments mark the halves (``core.match_structure``).
 
 The sink runs on its own decode worker thread; ``finish`` runs on the pipeline's thread.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -35,31 +37,52 @@ CLOCK_SIGNAL = "scoreboard.clock"
 @dataclass
 class BoardReader:
     """Stateful locate-then-read loop over sampled frames (one thread). Usable without the
-    decode pass: call :meth:`observe` with BGR frames in time order."""
+    decode pass: call :meth:`observe` with BGR frames in time order. ``cpu_detect`` and
+    ``cpu_read`` accumulate this thread's CPU seconds in detection and in reading."""
 
     ocr: Any
-    relocate_s: float = 20.0
+    relocate_s: float = 30.0
     retry_s: float = 4.0
     history: int = 4
     layout: BoardLayout | None = None
     observations: list[Observation] = field(default_factory=list)
     detections: int = 0
+    cpu_detect: float = 0.0
+    cpu_read: float = 0.0
     _dets: list[list[TextBox]] = field(default_factory=list)
     _last_det: float = -1e9
     _retry: float = 0.0
     _misses: int = 0
     _thumb: np.ndarray | None = None
+    reused: int = 0
+    _last_sig: list[np.ndarray] | None = None
+    _last_texts: list[str] = field(default_factory=list)
+    _last_layout: BoardLayout | None = None
+    lost_s: float = 6.0
+    _last_ok: float = -1e9
 
     def _read(self, image: np.ndarray, layout: BoardLayout) -> BoardReading | None:
         from models.ocr import crop
 
-        texts = [t for t, _ in self.ocr.recognize([crop(image, b) for b in layout.boxes])]
+        c0 = time.thread_time()
+        crops = [crop(image, b) for b in layout.boxes]
+        sig = [_signature(c) for c in crops]
+        if self._last_sig is not None and self._last_layout is layout and len(sig) == len(
+                self._last_sig) and all(_same(a, b) for a, b in zip(sig, self._last_sig, strict=True)):
+            texts = self._last_texts  # the board's pixels did not change: same reading
+            self.reused += 1
+        else:
+            texts = [t for t, _ in self.ocr.recognize(crops)]
+        self._last_sig, self._last_texts, self._last_layout = sig, texts, layout
+        self.cpu_read += time.thread_time() - c0
         return parse_board(layout.texts_to_lines(texts))
 
     def _locate(self, image: np.ndarray, t: float) -> BoardReading | None:
         self.detections += 1
         self._last_det = t
+        c0 = time.thread_time()
         boxes = self.ocr.detect(image)
+        self.cpu_detect += time.thread_time() - c0
         self._dets = (self._dets + [boxes])[-self.history:]
         h, w = image.shape[:2]
         for cand in locate_candidates(self._dets, (w, h)):
@@ -67,6 +90,7 @@ class BoardReader:
             if reading is not None:
                 self.layout = cand
                 self._retry = self.retry_s
+                self._last_ok = t
                 return reading
         self._retry = min(self.relocate_s, max(self.retry_s, self._retry * 2))
         return None
@@ -79,7 +103,7 @@ class BoardReader:
         reading: BoardReading | None = None
         since = t - self._last_det
         if self.layout is None:
-            if since >= self._retry or cut:
+            if since >= (self.retry_s if cut else self._retry):
                 reading = self._locate(image, t)
         else:
             reading = self._read(image, self.layout)
@@ -87,14 +111,30 @@ class BoardReader:
                 self._misses += 1
             else:
                 self._misses = 0
-            lost = self._misses >= 3 and (cut or since >= self.retry_s)
-            if (reading is None and lost) or since >= self.relocate_s:
+                self._last_ok = t
+                self._retry = self.retry_s
+            # While the board reads fine nothing is detected again. Once it has been unreadable
+            # for ``lost_s`` (a replay, a graphic, or the board moved; short replays usually end
+            # before) detection runs at a shot change or after a back-off up to ``relocate_s``.
+            if (self._misses >= 3 and t - self._last_ok >= self.lost_s
+                    and since >= (self.retry_s if cut else self._retry)):
                 found = self._locate(image, t)
                 reading = found or reading
         box = self.layout.box if (reading is not None and self.layout is not None) else None
         ob = Observation(index, t, reading, box)
         self.observations.append(ob)
         return ob
+
+
+def _signature(img: np.ndarray) -> np.ndarray:
+    g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
+    h, w = g.shape[:2]
+    return cv2.resize(g, (max(1, w // 3), max(1, h // 3)), interpolation=cv2.INTER_AREA).astype(np.int16)
+
+
+def _same(a: np.ndarray, b: np.ndarray, tol: int = 14) -> bool:
+    """Two line crops show the same text (compression noise only)."""
+    return a.shape == b.shape and int(np.abs(a - b).max()) <= tol
 
 
 class ScoreboardSink(Sink):
@@ -146,7 +186,7 @@ class ScoreboardStage(Stage):
     version = "1"
     tracks = (SCOREBOARD, EVENT, SCENE)
 
-    def __init__(self, read_fps: float = 1.0, relocate_s: float = 20.0,
+    def __init__(self, read_fps: float = 1.0, relocate_s: float = 30.0,
                  min_period_s: float = 60.0) -> None:
         self.read_fps = float(read_fps)
         self.relocate_s = float(relocate_s)

@@ -155,7 +155,7 @@ def cached_index(name: str, vectors: np.ndarray, signature: str, kind: str = "au
 class ProjectSearch:
     """Find moments in a project's videos that look like a query image."""
 
-    def __init__(self, project: Project, deep_weight: float = 0.6) -> None:
+    def __init__(self, project: Project, deep_weight: float = 0.75) -> None:
         self.project = project
         self.deep_weight = float(deep_weight)
         rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []

@@ -18,9 +18,9 @@ TENNIS = "tennis"
 _TENNIS_POINTS = ("15", "30", "40", "0")
 _SERVER_MARKS = "›>▶►•*"
 _CLOCK = re.compile(r"(\d{1,3})[:.;](\d{2})(?!\d)")
-_TEAM_SCORE = re.compile(r"([A-Z]{3})(\d{1,3})[-:=]?(\d{1,3})([A-Z]{3})")
+_TEAM_SCORE = re.compile(r"([A-Z][A-Z0]{2})(\d{1,3})[-:=]?(\d{1,3})([A-Z][A-Z0]{2})")
 _TEAM_SCORE_SPACED = re.compile(
-    r"\b([A-Z][A-Za-z]{1,11})\s+(\d{1,3})\s*[-:]\s*(\d{1,3})\s+([A-Z][A-Za-z]{1,11})\b")
+    r"\b([A-Z][A-Za-z0]{1,11})\s+(\d{1,3})\s*[-:]\s*(\d{1,3})\s+([A-Z][A-Za-z0]{1,11})\b")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,9 @@ def parse_football(lines: Sequence[str]) -> BoardReading | None:
             rest = compact[m.end():] if m else ""
         if m is None:
             continue
-        home, h, a, away = m.group(1), m.group(2), m.group(3), m.group(4)
+        # a zero inside a team code is the letter O (fonts draw them alike)
+        home, away = m.group(1).replace("0", "O"), m.group(4).replace("0", "O")
+        h, a = m.group(2), m.group(3)
         clk = _CLOCK.search(rest) or _CLOCK.search(" ".join(_fix_digits(x) for x in lines))
         clock = f"{int(clk.group(1)):02d}:{clk.group(2)}" if clk else None
         sport = BASKETBALL if max(int(h), int(a)) > 20 else FOOTBALL
