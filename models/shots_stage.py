@@ -22,11 +22,17 @@ def make_shot_stage(settings: dict[str, Any] | None = None, device: str = "cpu")
     params = DetectParams(threshold=float(settings.get("shots.threshold", DetectParams.threshold)))
     if settings.get("shots.refiner", "transnetv2") == "none" or not _transnet_available():
         return ShotStage(None, params=params)
+    refiner = cascade_refiner(device)
+    return ShotStage(refiner, refiner.key, params=params, refine_all=device.startswith("cuda"))
+
+
+def cascade_refiner(device: str = "cpu") -> Any:
+    """TransNetV2 configured for the cascade: the shot sink hands over windows that already carry
+    real context, so little edge padding is added; on CPU one torch thread, because the decoder
+    keeps the other core busy and the network only sees short windows."""
     from models.transnet import TransNetRefiner
 
-    # The cascade hands over windows with real context already: little padding needed.
-    refiner = TransNetRefiner(device=device, context=12)
-    return ShotStage(refiner, refiner.key, params=params, refine_all=device.startswith("cuda"))
+    return TransNetRefiner(device=device, context=4, threads=1 if device == "cpu" else None)
 
 
 def _transnet_available() -> bool:

