@@ -14,7 +14,7 @@ The sink runs on its own decode worker thread; ``finish`` runs on the pipeline's
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import cv2
@@ -26,7 +26,7 @@ from core.media import MediaInfo
 from core.pipeline import Stage, StageContext
 from core.scoreboard.events import score_events
 from core.scoreboard.locate import BoardLayout, TextBox, locate_candidates
-from core.scoreboard.parse import BoardReading, parse_board
+from core.scoreboard.parse import TENNIS, BoardReading, parse_board
 from core.scoreboard.smooth import Observation, smooth_readings
 from core.segments import EVENT, SCENE, SCOREBOARD, SUGGESTED, Segment
 from core.store.project import Project
@@ -74,8 +74,14 @@ class BoardReader:
         else:
             texts = [t for t, _ in self.ocr.recognize(crops)]
         self._last_sig, self._last_texts, self._last_layout = sig, texts, layout
+        reading = parse_board(layout.texts_to_lines(texts))
+        if reading is not None and reading.sport == TENNIS and reading.server is None \
+                and len(layout.rows) == 2:
+            server = server_mark(image, layout)
+            if server is not None:
+                reading = replace(reading, server=server)
         self.cpu_read += time.thread_time() - c0
-        return parse_board(layout.texts_to_lines(texts))
+        return reading
 
     def _locate(self, image: np.ndarray, t: float) -> BoardReading | None:
         self.detections += 1
@@ -124,6 +130,25 @@ class BoardReader:
         ob = Observation(index, t, reading, box)
         self.observations.append(ob)
         return ob
+
+
+def server_mark(image: np.ndarray, layout: BoardLayout, min_contrast: float = 20.0) -> int | None:
+    """Which of a two-row tennis board's rows has the server mark (a small bright shape just
+    left of the name), or ``None`` if neither stands out."""
+    contrast = []
+    for row in layout.rows:
+        x0, y0, _, h = row[0]
+        patch = image[y0:y0 + h, max(0, x0 - h):max(0, x0 + h // 10)]
+        if patch.size == 0:
+            return None
+        g = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        contrast.append(float(g.max() - np.median(g)))
+    a, b = contrast
+    if a >= min_contrast and a >= 2.5 * b:
+        return 0
+    if b >= min_contrast and b >= 2.5 * a:
+        return 1
+    return None
 
 
 def _signature(img: np.ndarray) -> np.ndarray:

@@ -69,6 +69,9 @@ def test_tennis_broadcast_readings(shared_media: Path, annotations: dict, tmp_pa
     s = segs[0]
     assert (s.label, s.attrs["home"].upper(), s.attrs["away"].upper()) == (label, home.upper(), away.upper())
     assert s.start_frame == 0 and s.end_frame == rep.video.frame_count
+    server = re.search(r">\s*([A-Za-z]+)", gt)
+    if server:  # the ground truth marks the server
+        assert s.attrs["server"] == server.group(1)
     x, y, w, h = s.attrs["box"]
     assert 150 <= x <= 230 and 880 <= y <= 930 and x + w >= 480 and y + h >= 980  # bottom-left board
 

@@ -109,6 +109,8 @@ def smooth_readings(obs: Sequence[Observation], frame_count: int, min_run: int =
                 "box": list(_mode(boxes)) if boxes else None,
                 "raw": first.raw if first else "",
                 "sport": first.sport if first else None,
+                "server": _mode([(o.reading.home, o.reading.away)[o.reading.server] for o in members
+                                 if o.reading and o.reading.server is not None]),
                 "reads": len(members),
             }
             conf = len(members) / max(1, j - i)
