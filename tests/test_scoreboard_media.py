@@ -90,3 +90,12 @@ def test_football_broadcast_reading(shared_media: Path, annotations: dict, tmp_p
     assert (s.attrs["home"], s.attrs["away"], s.attrs["clock"]) == (m.group(1), m.group(4), m.group(5))
     x, y, w, h = s.attrs["box"]
     assert x <= 40 and y <= 40 and x + w >= 470 and y + h >= 95  # top-left board (x 25-485, y 25-100)
+
+
+def test_no_board_gives_no_readings(tmp_path: Path):
+    video = tmp_path / "plain.mp4"
+    make_board_clip(video, [BoardPhase(0, 0, 0, visible=False)], seconds=8, fps=10)
+    with Project(tmp_path / "p.clipdesk") as p:
+        rep = analyze(p, video, [ScoreboardStage()])
+        assert p.segments(rep.video.id, "scoreboard") == []
+        assert p.segments(rep.video.id, "event") == []
