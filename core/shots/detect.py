@@ -127,12 +127,19 @@ def _grad_window(sig: ShotSignals, i: int, radius: int) -> np.ndarray:
     return np.atleast_1d(np.asarray(sig.hist_dist(js - GRAD_K, js + GRAD_K)))
 
 
+def _cut_in_window(sig: ShotSignals, i: int, p: DetectParams) -> bool:
+    lo, hi = max(1, i - GRAD_K), min(sig.n, i + GRAD_K + 1)
+    d1 = sig.scalars[lo:hi, F.D1]
+    return any(strong_cut(sig, lo + int(k), p) for k in np.flatnonzero(d1 >= p.cut_strong))
+
+
 def uncertain(sig: ShotSignals, i: int, p: DetectParams) -> bool:
     """The gate: should the refiner look at frame ``i``? Needs signals up to ``i + 2 * GRAD_K + 6``.
 
-    Yes for a jump that stands out but is not a sure cut, and for a large change over
-    ``2 * GRAD_K`` frames that blends linearly (a dissolve or fade) but not surely so. Plain
-    motion (no jump, no linear blend) and sure cuts or blends are decided without it.
+    Yes for a jump that stands out but is not a sure cut, and for a change over ``2 * GRAD_K``
+    frames that blends linearly (a dissolve or fade) or is larger than camera motion makes
+    (``grad_fast``), unless a sure blend is right there. Plain motion (no jump, no linear blend,
+    moderate change) and sure cuts or blends are decided without it.
     """
     d1 = float(sig.scalars[i, F.D1])
     if (d1 >= p.cut_weak and sig.scalars[i, F.PIXDIFF] >= 0.5 * p.min_pixdiff
@@ -141,7 +148,9 @@ def uncertain(sig: ShotSignals, i: int, p: DetectParams) -> bool:
     grad = float(sig.hist_dist(i - GRAD_K, i + GRAD_K))
     if grad >= p.grad_min:
         mid = min_mid_err(sig, i)
-        if mid < p.mid_unsure:
+        # blends linearly, or changes more than camera motion does in real footage (and no
+        # sure cut in the window explains the change)
+        if mid < p.mid_unsure or (grad >= p.grad_fast and not _cut_in_window(sig, i, p)):
             # a sure blend nearby (the transition this frame belongs to) settles it
             sure = (min_mid_err(sig, i, 2 * GRAD_K) <= p.mid_sure
                     and float(_grad_window(sig, i, GRAD_K).max()) >= p.grad_fast)
