@@ -6,10 +6,14 @@ minus the video time stays constant within ``tolerance_s``); where it stops, dis
 the period ends. Periods shorter than ``min_period_s`` are noise (a replay graphic, a misread).
 Each period is named by the clock at its start (before 45:00 first half, before 90:00 second
 half, then extra time); the gap between the first and second half is ``half_time``.
+:func:`periods_from_marks` does the same from moments that reference images (kick-off,
+half-time and full-time graphics) were found at (``models.search_index.reference_marks``).
 Pure functions over arrays; any thread.
 """
 
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -95,10 +99,45 @@ def match_periods(frames: ArrayLike, times: ArrayLike, clocks: ArrayLike,
     return segs
 
 
+KICK_OFF = "kick_off"
+HALF_TIME_MARK = "half_time"
+FULL_TIME = "full_time"
+
+
+def periods_from_marks(marks: Sequence[tuple[str, int]], frame_count: int,
+                       source: str = "user:local") -> list[Segment]:
+    """Halves from moments found by reference images: ``(kind, frame)`` with kind ``kick_off``
+    (starts a half), ``half_time`` or ``full_time`` (a graphic that ends one). The first half
+    runs from the first kick-off to the first half-time mark after it (or the next kick-off);
+    the second from the next kick-off to full time (or the end of the video)."""
+    ko = sorted(f for k, f in marks if k == KICK_OFF)
+    ht = sorted(f for k, f in marks if k == HALF_TIME_MARK)
+    ft = sorted(f for k, f in marks if k == FULL_TIME)
+    if not ko:
+        return []
+    s1 = ko[0]
+    e1 = next((f for f in ht if f > s1), None)
+    if e1 is None:
+        e1 = next((f for f in ko if f > s1), None)
+    segs: list[Segment] = []
+    if e1 is None:  # one kick-off only: a half running to full time or the end
+        e = next((f for f in ft if f > s1), frame_count)
+        return [Segment(SCENE, s1, e, FIRST_HALF, 0.6, {"from": "reference"}, source)]
+    segs.append(Segment(SCENE, s1, e1, FIRST_HALF, 0.6, {"from": "reference"}, source))
+    s2 = next((f for f in ko if f >= e1 and f > s1), None)
+    if s2 is not None:
+        e2 = next((f for f in ft if f > s2), frame_count)
+        if s2 > e1:
+            segs.append(Segment(SCENE, e1, s2, HALF_TIME, 0.6, {"from": "reference"}, source))
+        segs.append(Segment(SCENE, s2, e2, SECOND_HALF, 0.6, {"from": "reference"}, source))
+    return segs
+
+
 def _fmt(sec: float) -> str:
     s = int(round(sec))
     return f"{s // 60:02d}:{s % 60:02d}"
 
 
-__all__ = ["EXTRA_FIRST", "EXTRA_SECOND", "FIRST_HALF", "HALF_TIME", "SECOND_HALF", "match_periods",
-           "period_label", "running_periods"]
+__all__ = ["EXTRA_FIRST", "EXTRA_SECOND", "FIRST_HALF", "FULL_TIME", "HALF_TIME", "HALF_TIME_MARK",
+           "KICK_OFF", "SECOND_HALF", "match_periods", "period_label", "periods_from_marks",
+           "running_periods"]

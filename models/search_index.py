@@ -230,6 +230,23 @@ class ProjectSearch:
         return hits
 
 
+def reference_marks(project: Project, video_id: int, references: dict[str, Sequence[np.ndarray]],
+                    min_score: float = 0.8, top: int = 4) -> list[tuple[str, int]]:
+    """Where reference images (RGB) appear in one video: ``(kind, frame)`` for every hit with
+    a fused score of at least ``min_score`` (feed to ``core.match_structure.periods_from_marks``)."""
+    from models.embeddings import DeepEmbedder
+
+    ps = ProjectSearch(project)
+    emb = DeepEmbedder()
+    out: list[tuple[str, int]] = []
+    for kind, images in references.items():
+        for img in images:
+            for h in ps.search(img, top=top, video_id=video_id, embedder=emb, min_gap_s=10.0):
+                if h.score >= min_score:
+                    out.append((kind, h.frame))
+    return sorted(set(out), key=lambda m: m[1])
+
+
 # -- library: every project this user searched or analyzed -----------------------------------
 def library_file() -> Path:
     return data_dir() / "library.json"
@@ -271,5 +288,5 @@ def search_library(image_rgb: np.ndarray, top: int = 10,
 
 
 __all__ = ["DEEP_SIGNAL", "FRAMES_SIGNAL", "HNSW_THRESHOLD", "LOCAL_SIGNAL", "Hit", "ProjectSearch",
-           "VectorIndex", "cached_index", "data_dir", "library_projects", "register_project",
-           "search_library"]
+           "VectorIndex", "cached_index", "data_dir", "library_projects", "reference_marks",
+           "register_project", "search_library"]

@@ -132,3 +132,17 @@ def test_running_periods_and_halves():
         (FIRST_HALF, 0), (HALF_TIME, 61 * 25), (SECOND_HALF, 150 * 25)]
     assert segs[0].end_frame == 61 * 25 and segs[-1].end_frame == 240 * 25
     assert match_periods(frames, times, [math.nan] * 240, 6000) == []
+
+
+def test_periods_from_reference_marks():
+    from core.match_structure import periods_from_marks
+
+    marks = [("kick_off", 100), ("half_time", 5000), ("kick_off", 6000), ("full_time", 11000)]
+    segs = periods_from_marks(marks, 12000)
+    assert [(s.label, s.start_frame, s.end_frame) for s in segs] == [
+        (FIRST_HALF, 100, 5000), (HALF_TIME, 5000, 6000), (SECOND_HALF, 6000, 11000)]
+    # no half-time graphic: the second kick-off ends the first half; no full time: video end
+    segs = periods_from_marks([("kick_off", 0), ("kick_off", 7000)], 9000)
+    assert [(s.label, s.start_frame, s.end_frame) for s in segs] == [
+        (FIRST_HALF, 0, 7000), (SECOND_HALF, 7000, 9000)]
+    assert periods_from_marks([("half_time", 10)], 100) == []

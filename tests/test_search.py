@@ -18,7 +18,7 @@ from core.media import FrameReader
 from core.pipeline import analyze
 from core.store import Project
 from core.synth import ShotSpec, make_edit
-from models.search_index import ProjectSearch, VectorIndex, cached_index, search_library
+from models.search_index import ProjectSearch, VectorIndex, cached_index, reference_marks, search_library
 from models.search_stage import SearchStage
 
 
@@ -106,7 +106,20 @@ def test_search_finds_the_shot_of_an_unsampled_frame(tmp_path: Path):
                 hits = ps.search(fr.read(q), top=3)
                 assert hits and hits[0].score >= hits[-1].score
                 ok += _shots_hit(hits, truth.shots, q)
+            # match structure from reference images: kick-offs in shots 0 and 3, half-time in 2
+            sh = truth.shots
+            refs = {"kick_off": [fr.read(sh[0][0] + 7), fr.read(sh[3][0] + 7)],
+                    "half_time": [fr.read(sh[2][0] + 7)]}
+            marks = reference_marks(p, vid.id, refs, min_score=0.5, top=1)
     assert ok == len(queries)
+    from core.match_structure import periods_from_marks
+
+    kinds = {k: [f for kk, f in marks if kk == k] for k in ("kick_off", "half_time")}
+    assert len(kinds["kick_off"]) == 2 and len(kinds["half_time"]) == 1
+    segs = periods_from_marks(marks, truth.frame_count)
+    assert [s.label for s in segs] == ["first_half", "half_time", "second_half"]
+    assert sh[0][0] <= segs[0].start_frame < sh[0][1] and sh[2][0] <= segs[1].start_frame < sh[2][1]
+    assert sh[3][0] <= segs[2].start_frame < sh[3][1]
 
 
 def test_search_real_clip_and_cli(shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
