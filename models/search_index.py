@@ -18,7 +18,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -230,7 +230,7 @@ class ProjectSearch:
         return hits
 
 
-def reference_marks(project: Project, video_id: int, references: dict[str, Sequence[np.ndarray]],
+def reference_marks(project: Project, video_id: int, references: Mapping[str, Sequence[np.ndarray]],
                     min_score: float = 0.8, top: int = 4) -> list[tuple[str, int]]:
     """Where reference images (RGB) appear in one video: ``(kind, frame)`` for every hit with
     a fused score of at least ``min_score`` (feed to ``core.match_structure.periods_from_marks``)."""
