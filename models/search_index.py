@@ -179,8 +179,9 @@ class ProjectSearch:
 
         stored = project.get_setting(CODEBOOK_SETTING)
         self.vlad_model = VladModel.from_json(stored) if stored else None
-        sig = _signature([str(Path(project.path).resolve()), len(self.frames),
-                          self.frames[:8].tolist(), self.frames[-8:].tolist(), self.video_ids[-1:].tolist()])
+        step = max(1, len(self.frames) // 2000)  # a sample of the vectors: re-analysis changes it
+        sig = _signature([str(Path(project.path).resolve()), len(self.frames), self.frames.tobytes(),
+                          self.video_ids.tobytes(), self.deep[::step].tobytes()])
         name = hashlib.sha1(str(Path(project.path).resolve()).encode()).hexdigest()[:16]
         self.index = cached_index(f"project-{name}-deep", self.deep, sig) if len(self.frames) else None
 
