@@ -8,6 +8,10 @@ signature of its vectors, so a stale cache is rebuilt, never used.
 
 :class:`ProjectSearch` loads a project's stored embeddings (``models.search_stage`` writes them),
 fuses the deep (YOLO backbone) and local (ORB+VLAD) scores and returns ranked moments.
+:func:`search_library` searches one library index over the deep embeddings of every project in
+the library (``library.json`` in the data dir; projects join it when analyzed or searched); the
+local features are per project (each has its own VLAD model), so the library ranks by the deep
+embedding alone.
 Use one instance per thread.
 """
 
@@ -272,20 +276,54 @@ def register_project(path: str | os.PathLike[str]) -> None:
 
 
 def search_library(image_rgb: np.ndarray, top: int = 10,
-                   projects: Sequence[str | os.PathLike[str]] | None = None) -> list[Hit]:
-    """Search every library project (deep embedding and local features per project) and merge."""
+                   projects: Sequence[str | os.PathLike[str]] | None = None,
+                   min_gap_s: float = 2.0) -> list[Hit]:
+    """Search every library project at once through one library index (deep embeddings of all
+    projects, cached under the user data dir and rebuilt when any project's vectors change)."""
     from models.embeddings import DeepEmbedder
 
-    emb = DeepEmbedder()
-    hits: list[Hit] = []
-    for p in projects if projects is not None else library_projects():
+    paths = [Path(p).resolve() for p in (projects if projects is not None else library_projects())]
+    owners: list[tuple[str, int, int]] = []  # (project path, video id, frame) per vector
+    chunks: list[np.ndarray] = []
+    for path in paths:
         try:
-            with Project(p, create=False) as proj:
-                hits.extend(ProjectSearch(proj).search(image_rgb, top, embedder=emb))
+            with Project(path, create=False) as proj:
+                for v in proj.videos():
+                    fr = proj.get_signal(v.id, FRAMES_SIGNAL, SIGNAL_KEY)
+                    dp = proj.get_signal(v.id, DEEP_SIGNAL, SIGNAL_KEY)
+                    if fr is None or dp is None or not len(fr):
+                        continue
+                    owners.extend((str(path), v.id, int(f)) for f in fr)
+                    chunks.append(np.asarray(dp, np.float32))
         except ClipDeskError:
             continue
-    hits.sort(key=lambda h: -h.score)
-    return hits[:top]
+    if not chunks:
+        return []
+    deep = np.concatenate(chunks)
+    step = max(1, len(deep) // 2000)
+    sig = _signature([len(deep), [o for o in owners[::step]], deep[::step].tobytes()])
+    index = cached_index("library-deep", deep, sig)
+    q = DeepEmbedder().embed([image_rgb])[0]
+    scores, ids = index.search(q[None], min(len(deep), max(top * 8, 64)))
+    hits: list[Hit] = []
+    opened: dict[str, Project] = {}
+    try:
+        for s, i in zip(scores[0], ids[0], strict=True):
+            if i < 0:
+                continue
+            ppath, vid, frame = owners[int(i)]
+            proj = opened.get(ppath) or opened.setdefault(ppath, Project(ppath, create=False))
+            t = float(proj.clock(vid).time(frame))
+            if any(h.project == ppath and h.video_id == vid and abs(h.time - t) < min_gap_s for h in hits):
+                continue
+            v = proj.video(vid)
+            hits.append(Hit(vid, v.name, v.path, frame, t, float(s), ppath))
+            if len(hits) >= top:
+                break
+    finally:
+        for proj in opened.values():
+            proj.close()
+    return hits
 
 
 __all__ = ["DEEP_SIGNAL", "FRAMES_SIGNAL", "HNSW_THRESHOLD", "LOCAL_SIGNAL", "Hit", "ProjectSearch",

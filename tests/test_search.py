@@ -122,7 +122,8 @@ def test_search_finds_the_shot_of_an_unsampled_frame(tmp_path: Path):
     assert sh[3][0] <= segs[2].start_frame < sh[3][1]
 
 
-def test_search_real_clip_and_cli(shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
+def test_search_real_clip_and_cli(shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture,
+                                  _data_dir: Path):
     from app.cli import main
 
     cuts = [0, 30, 76, 137, 187, 242, 250]
@@ -155,6 +156,7 @@ def test_search_real_clip_and_cli(shared_media: Path, tmp_path: Path, capsys: py
     assert found >= 4  # 5 shots; allow one miss on real footage
     # library search across projects sees this project too
     lib = search_library(img, top=2)
-    assert lib and lib[0].video == video.name
+    assert lib and lib[0].video == video.name and 137 <= lib[0].frame < 187
+    assert (_data_dir / "indexes" / "library-deep.faiss").exists()
     assert main(["search", str(proj), "--image", str(tmp_path / "nope.png")]) == 2
     assert "no such image" in capsys.readouterr().err
