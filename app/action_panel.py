@@ -54,6 +54,9 @@ class _TrainWorker(QObject):
     def start(self, project_path: str, epochs: int) -> None:
         from core.progress import Task
 
+        if self._thread is not None:  # a finished run's thread may still be unwinding
+            self._thread.join(10)
+
         self._task = Task(lambda s, f, m: self.progress.emit(s, f, m))
         self._thread = threading.Thread(target=self._run, args=(project_path, epochs, self._task),
                                         name="clipdesk-train-actions", daemon=True)
@@ -98,6 +101,7 @@ class ActionPanel(QWidget):
         self._worker.progress.connect(self._on_progress)
         self._worker.finished.connect(self._on_trained)
         self._filter_on = False
+        self._busy = False  # a training run is in progress (cleared when its result arrives)
         lay = QVBoxLayout(self)
 
         box = QGroupBox("Classes (number key = class)")
@@ -450,8 +454,9 @@ class ActionPanel(QWidget):
 
     def start_training(self) -> None:
         p = self.ctx.project
-        if p is None or self._worker.running:
+        if p is None or self._busy:
             return
+        self._busy = True
         self.train_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
         self.bar.setValue(0)
@@ -464,6 +469,7 @@ class ActionPanel(QWidget):
         self.status.setText(f"{stage}: {message}")
 
     def _on_trained(self, ok: bool, message: str, result: Any) -> None:
+        self._busy = False
         self.train_btn.setEnabled(True)
         self.cancel_btn.setEnabled(False)
         if ok and result is not None and self.ctx.project is not None:
