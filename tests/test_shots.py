@@ -144,3 +144,13 @@ def test_match_tolerance_and_one_to_one():
     assert s.tp == 1
     s, _ = match([13], [10], tolerance=2)
     assert s.tp == 0
+
+
+def test_stages_listed_first_and_in_order():
+    from models.stages import available_stages
+
+    stages = available_stages({"shots.refiner": "none"})
+    assert [s.name for s in stages[:2]] == ["shots", "scenes"]
+    assert stages[0].model == "shotfast" and stages[1].requires == ("shots",)
+    cascade_stage = available_stages({})[0]
+    assert cascade_stage.model in ("shotcascade", "shotfast")  # shotfast only without torch
