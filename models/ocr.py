@@ -30,12 +30,10 @@ class Ocr:
         except ImportError as e:  # pragma: no cover - dependency of the package
             raise ClipDeskError(f"scoreboard reading needs rapidocr-onnxruntime ({e})") from None
         n = int(threads)
-        self._engine: Any = RapidOCR(
-            use_cls=False, print_verbose=False,
-            det_intra_op_num_threads=n, det_inter_op_num_threads=1,
-            rec_intra_op_num_threads=n, rec_inter_op_num_threads=1,
-            cls_intra_op_num_threads=n, cls_inter_op_num_threads=1,
-        )
+        # RapidOCR copies the *global* thread settings into every session (module-level ones
+        # are overwritten), so they are set globally.
+        self._engine: Any = RapidOCR(use_cls=False, print_verbose=False,
+                                     intra_op_num_threads=n, inter_op_num_threads=1)
 
     def detect(self, image_bgr: np.ndarray) -> list[TextBox]:
         """Text boxes (axis-aligned, source pixels) with their text, over the whole frame."""
