@@ -292,7 +292,8 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
         if float(pix[s:e + 1].sum()) < 0.08 or _returns_to_earlier(sig, e, side, before=s - 1, since=since):
             continue  # too little real change (a counter, a caption), or back to earlier content
         jumps = [i for i in range(max(1, s), min(n, e + 1))
-                 if d1[i] >= 0.5 * side and pix[i] >= 0.1 and luma[i - 1] >= 0.08 and luma[i] >= 0.08]
+                 if d1[i] >= 0.5 * side and pix[i] >= 0.1 and luma[i - 1] >= 0.08 and luma[i] >= 0.08
+                 and min(luma[i - 1], luma[i]) >= 0.7 * max(luma[i - 1], luma[i])]  # not a fade step
         if jumps:
             continue  # most of the change happens in one jump between visible frames: not gradual
         masked = probs.copy()
