@@ -44,3 +44,16 @@ def test_cascade_finds_dissolves_between_fast_moving_shots(tmp_path, refiner):
     assert score.f1 == 1.0, (bounds, truth)
     assert [b.kind for b in bounds] == ["dissolve", "cut", "fade", "dissolve"]
     assert 0 < sink.refined_frames and any(b.refined for b in bounds)
+
+
+def test_cascade_finds_short_transitions(tmp_path, refiner):
+    edit = make_edit(tmp_path / "short.mp4", [ShotSpec(25) for _ in range(6)],
+                     transitions=[("dissolve", 6), ("fade_out", 4), ("wipe", 6), ("fade", 6), CUT],
+                     fps=Fraction(30000, 1001), seed=2)
+    sink = ShotSink(refiner)
+    run_decode(probe(edit.path), [sink])
+    assert sink.signals is not None
+    bounds = detect_boundaries(sink.signals)
+    score, pairs = match([(b.start, b.end) for b in bounds], [(t.start, t.end) for t in edit.transitions])
+    assert score.f1 == 1.0, (bounds, edit.transitions)
+    assert [b.kind for b in bounds] == [t.label for t in edit.transitions]
