@@ -154,3 +154,15 @@ def test_stages_listed_first_and_in_order():
     assert stages[0].model == "shotfast" and stages[1].requires == ("shots",)
     cascade_stage = available_stages({})[0]
     assert cascade_stage.model in ("shotcascade", "shotfast")  # shotfast only without torch
+
+
+def test_a_failing_refiner_falls_back_to_the_fast_pass(edit, project):
+    def broken(frames):
+        raise RuntimeError("no model")
+
+    stage = ShotStage(broken, "broken@1")
+    rep = analyze(project, edit.path, [stage])
+    trans = project.segments(rep.video.id, TRANSITION)
+    assert match([(s.start_frame, s.end_frame) for s in trans], _truth_spans(edit))[0].f1 == 1.0
+    # nothing cached for the failed refiner: a later run tries it again
+    assert load_signals(project, rep.video.id, "broken@1") is None

@@ -45,6 +45,7 @@ class ShotSink(Sink):
         self.refine_all = refine_all
         self.signals: ShotSignals | None = None
         self.refined_frames = 0
+        self.refiner_error: str | None = None  # set if the refiner failed: fast pass from there on
         self._reset()
 
     def _reset(self) -> None:
@@ -106,8 +107,14 @@ class ShotSink(Sink):
         b = min(n, end + CONTEXT)
         if b - a < 2:
             return
+        if self.refiner_error is not None:
+            return
         idx = np.arange(a, b) % RING
-        probs = np.asarray(self.refiner(self._ring[idx]), np.float32).reshape(-1)
+        try:
+            probs = np.asarray(self.refiner(self._ring[idx]), np.float32).reshape(-1)
+        except Exception as e:  # noqa: BLE001 - a broken model must not lose the classical result
+            self.refiner_error = f"{type(e).__name__}: {e}"[:300]
+            return
         lo = a if a == 0 else min(start, a + _TRUST_EDGE)
         hi = b if (final and b == n) else max(end, b - _TRUST_EDGE)
         self._probs.raw[lo:hi, 0] = probs[lo - a:hi - a]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import ClipDeskError
 from core.pipeline import Stage, StageContext
 from core.segments import SHOT, TRANSITION, Segment
 from core.shots import features as F
@@ -128,13 +129,13 @@ class ShotStage(Stage):
             with ctx.project.transaction():
                 ctx.project.put_signal(vid, SIG_SCALARS, fk, sig.scalars)
                 ctx.project.put_signal(vid, SIG_HIST, fk, sig.hist)
-                if self.refiner_key is not None:
+                if self.refiner_key is not None and sink.refiner_error is None:
                     ctx.project.put_signal(vid, SIG_PROBS, probs_key(
                         self.refiner_key, self.detect_params, self.refine_all), sig.probs)
         else:
             cached = self._cached(ctx.project, vid)
             if cached is None:
-                raise RuntimeError("shot signals missing after the decode pass")
+                raise ClipDeskError("shots: per-frame signals missing after the decode pass")
             sig = cached
         ctx.progress(self.name, 0.5, "deciding boundaries")
         bounds = detect_boundaries(sig, self.detect_params)
@@ -148,4 +149,5 @@ class ShotStage(Stage):
         ctx.shared["shots.signals"] = sig
         ctx.shared["shots.boundaries"] = bounds
         cuts = sum(1 for b in bounds if b.kind == CUT)
-        ctx.progress(self.name, 1.0, f"{len(shots)} shots, {cuts} cuts, {len(bounds) - cuts} gradual")
+        note = f" (refiner failed, fast pass used: {sink.refiner_error})" if sink and sink.refiner_error else ""
+        ctx.progress(self.name, 1.0, f"{len(shots)} shots, {cuts} cuts, {len(bounds) - cuts} gradual{note}")
