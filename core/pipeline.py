@@ -110,9 +110,17 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
     video = project.add_video(info)
     pending: list[Stage] = []
     skipped: list[str] = []
-    for st in stages:
-        if not force and project.done_run(video.id, st.name, st.version, st.params()):
+    done_ids: dict[str, int] = {}  # stage -> id of the finished run its results come from
+    for st in stages:  # dependency order: requirements are decided first
+        run = None if force else project.done_run(video.id, st.name, st.version, st.params())
+        # Stale when a required stage re-runs now or finished a newer run since (e.g. a new
+        # action model makes "events" redo its fusion); done_ids is filled in order.
+        stale = run is not None and any(
+            r in {p.name for p in pending} or done_ids.get(r, _latest_done(project, video.id, r)) > run.id
+            for r in st.requires)
+        if run is not None and not stale:
             skipped.append(st.name)
+            done_ids[st.name] = run.id
         else:
             pending.append(st)
     warnings: list[str] = []
@@ -159,6 +167,12 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
             _close_run(project, c.run_id, "failed", str(e)[:500])
         raise
     return AnalyzeReport(video, ran, skipped, warnings)
+
+
+def _latest_done(project: Project, video_id: int, stage: str) -> int:
+    rows = project.query("SELECT MAX(id) AS id FROM runs WHERE video_id=? AND stage=? AND status='done'",
+                         (video_id, stage))
+    return int(rows[0]["id"] or 0) if rows else 0
 
 
 def _close_run(project: Project, run_id: int, status: str, message: str) -> None:

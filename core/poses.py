@@ -122,10 +122,8 @@ class PoseTable:
 
 def latest_signal_key(project: "Project", video_id: int, name: str) -> str | None:
     """Key of the newest stored signal ``name`` for a video (any model version/parameters)."""
-    # Project has no public listing of signal keys; one read-only query through its helper.
-    rows = project.query("SELECT key FROM signals WHERE video_id=? AND name=? ORDER BY created_at DESC,"
-                      " rowid DESC LIMIT 1", (video_id, name))
-    return str(rows[0]["key"]) if rows else None
+    keys = project.signal_keys(video_id, name)
+    return keys[0] if keys else None
 
 
 def load_poses(project: "Project", video_id: int, key: str | None = None) -> PoseTable:

@@ -126,3 +126,21 @@ def test_order_follows_pipeline_not_typing():
 
     stages = [Counting(), After(), Late()]
     assert [s.name for s in order_stages(stages, ["late", "after"])] == ["count", "after", "late"]
+
+
+def test_dependents_rerun_when_a_requirement_reruns(project, make_video):
+    p = make_video(frames=20)
+
+    class Versioned(Counting):
+        version = "1"
+
+    analyze(project, p, order_stages([Versioned(), After()], None))
+    Versioned.version = "2"  # e.g. a retrained model: its dependents must not keep stale results
+    r = analyze(project, p, order_stages([Versioned(), After()], None))
+    assert r.ran == ["count", "after"]
+    r = analyze(project, p, order_stages([Versioned(), After()], ["after"]))
+    assert r.ran == [] and r.skipped == ["count", "after"]
+    # the requirement alone re-run (--force) makes the dependent stale on the next analyze
+    analyze(project, p, order_stages([Versioned(), After()], ["count"]), force=True)
+    r = analyze(project, p, order_stages([Versioned(), After()], ["after"]))
+    assert r.ran == ["after"]

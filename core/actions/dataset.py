@@ -31,10 +31,8 @@ CLASSES_SETTING = "action_classes"
 
 def pose_key(project: Project, video_id: int) -> str | None:
     """Key of the newest ``poses`` signal of a video (written by the persons stage), if any."""
-    rows = project._q(
-        "SELECT key FROM signals WHERE video_id=? AND name=? ORDER BY created_at DESC, rowid DESC LIMIT 1",
-        (video_id, POSE_SIGNAL))
-    return str(rows[0]["key"]) if rows else None
+    keys = project.signal_keys(video_id, POSE_SIGNAL)
+    return keys[0] if keys else None
 
 
 def load_poses(project: Project, video_id: int) -> PoseTable | None:
@@ -55,8 +53,8 @@ def project_classes(project: Project) -> list[str]:
     cls = project.get_setting(CLASSES_SETTING)
     if isinstance(cls, list) and cls:
         return [str(c) for c in cls]
-    rows = project._q("SELECT DISTINCT label FROM segments WHERE track=? AND deleted=0 AND label IS NOT NULL"
-                      " ORDER BY label", (ACTION,))
+    rows = project.query("SELECT DISTINCT label FROM segments WHERE track=? AND deleted=0 AND label IS NOT NULL"
+                         " ORDER BY label", (ACTION,))
     return [str(r["label"]) for r in rows]
 
 

@@ -419,6 +419,12 @@ class Project:
                  zlib.compress(a.tobytes(), 3), now_iso()),
             )
 
+    def signal_keys(self, video_id: int, name: str) -> list[str]:
+        """Keys stored for a signal of a video, newest first (any model version/parameters)."""
+        rows = self._q("SELECT key FROM signals WHERE video_id=? AND name=?"
+                       " ORDER BY created_at DESC, rowid DESC", (video_id, name))
+        return [str(r["key"]) for r in rows]
+
     def get_signal(self, video_id: int, name: str, key: str) -> np.ndarray | None:
         rows = self._q("SELECT dtype, shape, data FROM signals WHERE video_id=? AND name=? AND key=?",
                        (video_id, name, key))
