@@ -276,12 +276,15 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
     cands.update(_dark_runs(sig.scalars[:, F.LUMA]))
     luma = sig.scalars[:, F.LUMA]
     pix = sig.scalars[:, F.PIXDIFF]
+    fade_in, fade_out = edge_fades(sig)
     for c in sorted(cands):
         if cut_frames.size and np.min(np.abs(cut_frames - c)) <= GRAD_K:
             continue
         s, e = gradual_span(sig, c)
         if e - s < 2:
             continue
+        if s < fade_in + 2 or e > n - fade_out - 2:
+            continue  # part of the fade in from black at the start (or out at the end): no boundary
         # A fade-out ending in a cut from black (or a cut to black before a fade-in) is one
         # transition; any other cut inside or touching the span means this is not a gradual one.
         touching = [b for b in out if b.kind == CUT and s - 1 <= b.frame <= e + 1]
@@ -301,7 +304,10 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
             if b.kind == CUT and b not in touching:
                 masked[max(0, b.frame - 3):b.frame + 2] = np.nan
         pr = _prob_near(masked, s - 2, e + 1)
-        g = float(grad[min(n - 1, (s + e) // 2)])
+        mid_f = (s + e) // 2
+        if pr is not None and pr < p.threshold and _prob_near(masked, mid_f - 3, mid_f + 4) is None:
+            pr = None  # the refiner saw only the edge of the span, not its middle: it cannot veto
+        g = float(grad[min(n - 1, mid_f)])
         kind = classify(sig, s, e)
         if pr is not None and pr >= p.threshold and g >= 0.5 * p.grad_min:
             conf = pr
