@@ -90,7 +90,7 @@ def boundaries_to_segments(bounds: list[Boundary], frame_count: int, source: str
 
 class ShotStage(Stage):
     name = "shots"
-    version = "1"
+    version = "2"  # 2: edge fades and partial refiner looks no longer decide gradual spans
     tracks = (SHOT, TRANSITION)
 
     def __init__(self, refiner: Refiner | None = None, refiner_key: str | None = None,
