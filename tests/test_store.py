@@ -104,3 +104,15 @@ def test_frame_table_makes_clock_exact(project, make_video):
     project.set_frame_times(v.id, np.arange(20) / 25.0)
     v = project.video(v.id)
     assert v.exact and v.frame_count == 20 and v.duration == pytest.approx(0.8)
+
+
+def test_stages_sharing_a_track_do_not_erase_each_other(project, make_video):
+    v = project.add_video(probe(make_video()))
+    r_scenes = project.start_run(v.id, "scenes", "scenes", "1", {})
+    r_board = project.start_run(v.id, "scoreboard", "board", "1", {})
+    project.replace_machine_segments(v.id, "scene", [Segment("scene", 0, 30, source="model:scenes@1")], r_scenes)
+    project.replace_machine_segments(v.id, "scene", [Segment("scene", 0, 10, label="first_half",
+                                                             source="model:board@1")], r_board)
+    r2 = project.start_run(v.id, "scenes", "scenes", "2", {})
+    project.replace_machine_segments(v.id, "scene", [], r2)  # a re-run that finds no scenes
+    assert [s.label for s in project.segments(v.id, "scene")] == ["first_half"]

@@ -389,17 +389,34 @@ class Project:
 
     def replace_machine_segments(self, video_id: int, track: str, segs: Sequence[Segment],
                                  run_id: int | None) -> list[Segment]:
-        """Store a model's output for ``track``, replacing earlier *untouched* suggestions.
+        """Store a model's output for ``track``, replacing its own earlier *untouched* suggestions.
 
-        Segments a person accepted, rejected or edited (anything with a human history entry)
-        are kept: their machine value and the correction survive as training data.
+        Only suggestions of the same stage (earlier runs of it, any version) or the same model
+        name are replaced, so stages sharing a track (scenes from shots and from the scoreboard
+        clock; events from the scoreboard and from fusion) never erase each other. Segments a
+        person accepted, rejected or edited are kept: the machine value and the correction survive
+        as training data.
         """
+        prefixes = {s.source.split("@")[0] + "@%" for s in segs if s.source.startswith("model:")}
+        stage = None
+        if run_id is not None:
+            rows = self._q("SELECT stage, model FROM runs WHERE id=?", (run_id,))
+            if rows:
+                stage = rows[0]["stage"]
+                prefixes.add(f"model:{rows[0]['model']}@%")
+        mine = ["source LIKE ?"] * len(prefixes)
+        args: list[Any] = sorted(prefixes)
+        if stage is not None:
+            mine.append("run_id IN (SELECT id FROM runs WHERE video_id=? AND stage=?)")
+            args += [video_id, stage]
         with self.transaction() as c:
-            c.execute(
-                "DELETE FROM segments WHERE video_id=? AND track=? AND status=? AND source LIKE"
-                " 'model:%' AND id NOT IN (SELECT segment_id FROM label_history WHERE op!='create')",
-                (video_id, track, SUGGESTED),
-            )
+            if mine:  # nothing to say whose they are (no run, no segments): replace nothing
+                c.execute(
+                    "DELETE FROM segments WHERE video_id=? AND track=? AND status=? AND source LIKE"
+                    " 'model:%' AND id NOT IN (SELECT segment_id FROM label_history WHERE op!='create')"
+                    f" AND ({' OR '.join(mine)})",
+                    (video_id, track, SUGGESTED, *args),
+                )
             out = [self.insert_segment(video_id, s.with_(run_id=run_id), history=False) for s in segs]
         return out
 
