@@ -71,6 +71,7 @@ class ReviewContext(QObject):
     segmentsChanged = Signal(object)  # core.ops.ChangeSet, or None = everything
     marksChanged = Signal()  # in/out marks changed
     overlaysChanged = Signal()
+    markersChanged = Signal()  # named frame markers (e.g. search hits) changed
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +86,7 @@ class ReviewContext(QObject):
         self.edits: Any = None  # core.ops.EditStack
         self.undo_stack = QUndoStack(self)
         self.overlays: list[Overlay] = []
+        self._markers: dict[str, list[int]] = {}
 
     # -- project / video ---------------------------------------------------------------------
     def set_project(self, project: "Project | None", video_id: int | None = None) -> None:
@@ -112,6 +114,7 @@ class ReviewContext(QObject):
         self.extra_selection = []
         self.mark_in = self.mark_out = None
         self.playhead = 0
+        self._markers = {}  # frames of the previous video mean nothing here
         if video is not None and self.project is not None:
             self.clock = self.project.clock(video.id)
             try:
@@ -120,6 +123,7 @@ class ReviewContext(QObject):
                 log.warning("editing disabled: %s", e)
             else:
                 self.edits = EditStack(self.project)
+        self.markersChanged.emit()
         self.projectChanged.emit()
         self.selectionChanged.emit(None)
         self.playheadChanged.emit(0)
@@ -240,3 +244,20 @@ class ReviewContext(QObject):
     def remove_overlay(self, name: str) -> None:
         self.overlays = [o for o in self.overlays if o.name != name]
         self.overlaysChanged.emit()
+
+    # -- markers -----------------------------------------------------------------------------
+    def set_markers(self, name: str, frames: "list[int]") -> None:
+        """Publish the frames of the current video a panel wants marked on the timeline (search
+        hits...). An empty list removes the set. Cleared when the video changes."""
+        clean = sorted({self.clamp(f) for f in frames}) if self.video is not None else []
+        if clean == self._markers.get(name, []):
+            return
+        if clean:
+            self._markers[name] = clean
+        else:
+            self._markers.pop(name, None)
+        self.markersChanged.emit()
+
+    def markers(self) -> dict[str, list[int]]:
+        """Every marker set of the current video: name -> sorted frames."""
+        return {k: list(v) for k, v in self._markers.items()}

@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         self.videos_menu.aboutToShow.connect(self._fill_videos)
         self._act(f, "&Save project as\u2026", "Ctrl+Shift+S", self.save_as)
         self._act(f, "&Analyze current video", "Ctrl+R", self.analyze_current)
+        self._act(f, "&Export clip\u2026", "Ctrl+E", self.show_export)
         f.addSeparator()
         self._act(f, "&Quit", "Ctrl+Q", self.close)
 
@@ -435,6 +436,14 @@ class MainWindow(QMainWindow):
         if ok:
             QTimer.singleShot(1500, lambda: self.docks["Covers"].raise_())
 
+    def show_export(self) -> None:
+        """File > Export clip: the Export dock (app.export_queue) takes marks or selection."""
+        dock = self.docks.get("Export")
+        if dock is None:
+            raise ClipDeskError("the export panel is unavailable (see the log)")
+        dock.show()
+        dock.raise_()
+
     # -- window ------------------------------------------------------------------------------
     def _update_title(self, *_args: object) -> None:
         name = self.project.path.name if self.project is not None else ""
@@ -458,6 +467,10 @@ class MainWindow(QMainWindow):
         if self.worker.running:
             self.worker.cancel()
             self.worker.wait(10)
+        for w in self.plugin_panels:
+            stop = getattr(w, "shutdown", None)
+            if callable(stop):
+                stop()
         self.player.close_media()
         if self.timeline.canvas.thumbs is not None:
             self.timeline.canvas.thumbs.close()

@@ -22,6 +22,7 @@ PANELS: list[tuple[str, str]] = [
     ("app.search_panel", "SearchPanel"),
     ("app.action_panel", "ActionPanel"),
     ("app.reel_panel", "ReelPanel"),
+    ("app.export_queue", "ExportPanel"),
 ]
 
 AREAS = ("right", "bottom", "left")

@@ -3,9 +3,10 @@
 The query runs on a worker thread with its own project connection (builds missing embeddings
 with the ``search`` stage first, then searches with ``models.search_index``); results come back
 through a Qt signal and are listed best first; clicking a hit in this project switches to its
-video if needed and seeks there. The panel also registers the scoreboard overlay
-(``app.scoreboard_overlay``) on the review context. GUI thread only (the worker never touches
-widgets).
+video if needed and seeks there. The current video's hits are also published as the
+``"search"`` markers of the review context (ticks on the timeline ruler). The panel also
+registers the scoreboard overlay (``app.scoreboard_overlay``) on the review context. GUI thread
+only (the worker never touches widgets).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.timebase import clock as clock_text
 log = logging.getLogger(__name__)
 
 SCOPES = ("This video", "Project", "Library")
+MARKER_NAME = "search"
 
 
 def run_query(project_path: str, image: np.ndarray, scope: str, video_id: int | None,
@@ -96,6 +98,7 @@ class SearchPanel(QWidget):
         sig = getattr(ctx, "projectChanged", None)
         if sig is not None:
             sig.connect(self._update_enabled)
+            sig.connect(self.publish_markers)
 
     # -- queries -----------------------------------------------------------------------------
     @property
@@ -186,6 +189,22 @@ class SearchPanel(QWidget):
             self.list.addItem(item)
         self.status.setText(error or (f"{len(self.hits)} match(es)" if self.hits else "No matches"))
         self._update_enabled()
+        self.publish_markers()
+
+    def hit_frames(self) -> list[int]:
+        """Frames of the hits that lie in the current video of this project."""
+        ctx = self.ctx
+        if ctx.project is None or ctx.video is None:
+            return []
+        here = str(Path(ctx.project.path).resolve())
+        return [int(h.frame) for h in self.hits if h.video_id == ctx.video.id
+                and (not h.project or str(Path(h.project).resolve()) == here)]
+
+    def publish_markers(self) -> None:
+        """Show the current video's hits as ``"search"`` markers on the timeline."""
+        set_markers = getattr(self.ctx, "set_markers", None)
+        if set_markers is not None:
+            set_markers(MARKER_NAME, self.hit_frames())
 
     def _activate(self, item: QListWidgetItem) -> None:
         h = item.data(Qt.ItemDataRole.UserRole)
@@ -205,4 +224,4 @@ class SearchPanel(QWidget):
         ctx.seek(int(h.frame))
 
 
-__all__ = ["SCOPES", "SearchPanel", "run_query"]
+__all__ = ["MARKER_NAME", "SCOPES", "SearchPanel", "run_query"]

@@ -52,6 +52,9 @@ DIM = QColor(130, 134, 142)
 PLAYHEAD = QColor(255, 70, 60)
 MARKS = QColor(255, 210, 80, 45)
 INSIDE_SPEECH = QColor(255, 90, 90)
+MARKER_COLORS = (QColor(80, 200, 255), QColor(120, 230, 120), QColor(255, 150, 220),
+                 QColor(255, 170, 60))
+MARKER_PX = 4  # a click this close to a marker tick on the ruler seeks to it exactly
 
 
 class TimelineCanvas(QWidget):
@@ -87,6 +90,7 @@ class TimelineCanvas(QWidget):
         ctx.playheadChanged.connect(self._on_playhead)
         ctx.selectionChanged.connect(lambda _s: self.update())
         ctx.marksChanged.connect(self.update)
+        ctx.markersChanged.connect(self.update)
 
     # -- data --------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -282,6 +286,7 @@ class TimelineCanvas(QWidget):
         p.restore()
         self._paint_marks(p)
         self._paint_ruler(p)
+        self._paint_markers(p)
         self._paint_thumbs(p)
         self._paint_wave(p)
         self._paint_playhead(p)
@@ -309,6 +314,36 @@ class TimelineCanvas(QWidget):
         p.setPen(TEXT)
         p.drawText(QRectF(6, 0, HEADER_W - 8, RULER_H), Qt.AlignmentFlag.AlignVCenter,
                    timecode(self.ctx.playhead, v.rate))
+
+    def marker_color(self, name: str) -> QColor:
+        names = sorted(self.ctx.markers())
+        i = names.index(name) if name in names else 0
+        return MARKER_COLORS[i % len(MARKER_COLORS)]
+
+    def _paint_markers(self, p: QPainter) -> None:
+        """``ReviewContext.markers()`` as thin coloured ticks over the ruler (a small head on top)."""
+        end = self.frame_of(self.width())
+        for name, frames in self.ctx.markers().items():
+            col = self.marker_color(name)
+            p.setPen(QPen(col, 2.0))
+            for f in frames:
+                if f < self.x0 - 1 or f > end + 1:
+                    continue
+                x = self.x_of(f + 0.5)
+                if x < HEADER_W:
+                    continue
+                p.drawLine(QPointF(x, 4), QPointF(x, RULER_H))
+                p.fillRect(QRectF(x - 3, 0, 6, 4), col)
+
+    def marker_at(self, x: float) -> int | None:
+        """The marked frame whose tick is nearest ``x`` (within ``MARKER_PX``), else None."""
+        best: tuple[float, int] | None = None
+        for frames in self.ctx.markers().values():
+            for f in frames:
+                d = abs(self.x_of(f + 0.5) - x)
+                if d <= MARKER_PX and (best is None or d < best[0]):
+                    best = (d, f)
+        return best[1] if best is not None else None
 
     def _paint_thumbs(self, p: QPainter) -> None:
         y = RULER_H
@@ -617,6 +652,11 @@ class TimelineCanvas(QWidget):
                 self.viewChanged.emit()
                 self.update()
             return
+        if y < RULER_H:
+            marked = self.marker_at(x)
+            if marked is not None:
+                self.ctx.seek(marked)
+                return
         if y < self.top_height():
             self._drag = {"kind": "scrub", "id": None}
             self.ctx.scrub(int(self.frame_of(x)))
