@@ -118,3 +118,50 @@ def test_add_without_range_is_refused(qtbot, session) -> None:
     panel._add_clicked()
     assert "in/out" in panel.message.text()
     assert panel.rows == {}
+
+
+def test_reframed_mp4_writes_crop_sidecar(qtbot, session) -> None:
+    import json
+
+    from app.export_queue import REFRAMED
+
+    ctx, panel, _project, tmp = session
+    ends = _finished(panel)
+    job = panel.add_job(REFRAMED, str(tmp / "r.mp4"), "4:5", frames=(5, 30))
+    assert job.crop_json == str(tmp / "r.crop.json")
+    qtbot.waitUntil(lambda: job.id in ends, timeout=60000)
+    assert ends[job.id][0] == DONE, ends
+    info = probe(tmp / "r.mp4")
+    assert info.frame_count == 25 and info.has_audio
+    w, h = info.display_size
+    assert abs(w / h - 4 / 5) < 0.02
+    doc = json.loads((tmp / "r.crop.json").read_text())
+    assert "4:5" in json.dumps(doc)
+
+
+def test_window_ctrl_e_shows_export_dock_and_exports_marks(qtbot, tmp_path: Path, make_video,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.main_window import MainWindow
+
+    monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))
+    video = make_video("w.mp4", frames=50, size=(96, 64), audio=True)
+    w = MainWindow(interactive=False, audio=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_path(video, analyze=False)
+    dock = w.docks["Export"]
+    panel = next(p for p in w.plugin_panels if isinstance(p, ExportPanel))
+    act = next(a for a in w.findChildren(type(w.menuBar().actions()[0]))
+               if a.shortcut().toString() == "Ctrl+E")
+    act.trigger()
+    assert dock.isVisible()
+    w.ctx.set_marks(mark_in=10, mark_out=35)
+    assert "[10, 35)" in panel.range_label.text()
+    ends = _finished(panel)
+    panel.out.setText(str(tmp_path / "marks.mp4"))
+    panel.add_btn.click()
+    qtbot.waitUntil(lambda: len(ends) == 1, timeout=60000)
+    assert list(ends.values())[0][0] == DONE
+    assert probe(tmp_path / "marks.mp4").frame_count == 25
+    w.close()
