@@ -30,6 +30,8 @@ SHORTCUTS: list[tuple[str, str, str]] = [
     ("Navigate", "N / Shift+N", "Next / previous unreviewed suggestion"),
     ("Navigate", "Ctrl+wheel, + / -", "Zoom the timeline"),
     ("Navigate", "Shift+Z", "Fit the whole video in the timeline"),
+    ("Navigate", "Click a ruler tick", "Seek to a marker (search hit)"),
+    ("View", "Ctrl+E", "Export clip: in/out or selection, MP4 / reframed / GIF / still, queued"),
     ("View", "? / F1", "Show / hide this help"),
 ]
 

@@ -329,7 +329,7 @@ class TimelineCanvas(QWidget):
             for f in frames:
                 if f < self.x0 - 1 or f > end + 1:
                     continue
-                x = self.x_of(f + 0.5)
+                x = self.x_of(f)
                 if x < HEADER_W:
                     continue
                 p.drawLine(QPointF(x, 4), QPointF(x, RULER_H))
@@ -340,7 +340,7 @@ class TimelineCanvas(QWidget):
         best: tuple[float, int] | None = None
         for frames in self.ctx.markers().values():
             for f in frames:
-                d = abs(self.x_of(f + 0.5) - x)
+                d = abs(self.x_of(f) - x)
                 if d <= MARKER_PX and (best is None or d < best[0]):
                     best = (d, f)
         return best[1] if best is not None else None

@@ -66,13 +66,13 @@ def test_timeline_draws_markers_and_click_seeks(qtbot, session) -> None:
     c = tl.canvas
     c.fit()
     color = c.marker_color("search")
-    x = int(round(c.x_of(60 + 0.5)))
+    x = int(round(c.x_of(60)))
     assert _tick_column(c.grab().toImage(), x, color) == 0
     ctx.set_markers("search", [20, 60])
     img = c.grab().toImage()
     assert _tick_column(img, x, color) > 5
-    assert _tick_column(img, int(round(c.x_of(20.5))), color) > 5
-    assert _tick_column(img, int(round(c.x_of(40.5))), color) == 0
+    assert _tick_column(img, int(round(c.x_of(20))), color) > 5
+    assert _tick_column(img, int(round(c.x_of(40))), color) == 0
     assert ctx.playhead == 0
     qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=QPoint(x + 1, RULER_H // 2))
     assert ctx.playhead == 60
