@@ -252,7 +252,7 @@ class ExportPanel(QWidget):
         self.aspect = QComboBox()
         self.aspect.addItems(ASPECTS)
         self.out = QLineEdit()
-        self.out.setPlaceholderText("output file")
+        self.out.setPlaceholderText("output file (default: beside the video)")
         browse = QPushButton("\u2026")
         browse.setToolTip("Choose the output file")
         browse.clicked.connect(self._browse)
