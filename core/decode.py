@@ -105,7 +105,12 @@ class _Worker(threading.Thread):
     def run(self) -> None:
         try:
             while True:
-                item = self.q.get()
+                try:
+                    item = self.q.get(timeout=0.1)
+                except queue.Empty:
+                    if self.stop.is_set():  # another sink failed or the pass was cancelled
+                        return
+                    continue
                 if self.stop.is_set():
                     return
                 if item is _END:
