@@ -18,7 +18,6 @@ Run alone on a project: ``python -m app.action_panel PROJECT.clipdesk``.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from app.task_worker import TaskWorker
 from core.segments import ACCEPTED, ACTION, REJECTED, SUGGESTED, Segment
 from core.timebase import clock as clock_text
 
@@ -38,38 +38,11 @@ DEFAULT_LAG_MS = 200
 _DIGITS = {getattr(Qt.Key, f"Key_{i}"): i for i in range(1, 10)}
 
 
-class _TrainWorker(QObject):
-    progress = Signal(str, float, str)
+class _TrainWorker(TaskWorker):
     finished = Signal(bool, str, object)  # ok, message, TrainResult | None
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._task: Any = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def start(self, project_path: str, epochs: int) -> None:
-        from core.progress import Task
-
-        if self._thread is not None:  # a finished run's thread may still be unwinding
-            self._thread.join(10)
-
-        self._task = Task(lambda s, f, m: self.progress.emit(s, f, m))
-        self._thread = threading.Thread(target=self._run, args=(project_path, epochs, self._task),
-                                        name="clipdesk-train-actions", daemon=True)
-        self._thread.start()
-
-    def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
+        self.launch("clipdesk-train-actions", self._run, project_path, epochs)
 
     def _run(self, project_path: str, epochs: int, task: Any) -> None:
         from core.errors import Cancelled, ClipDeskError

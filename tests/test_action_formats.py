@@ -17,7 +17,7 @@ from core.segments import ACCEPTED, ACTION, Segment
 
 @pytest.fixture
 def labelled(project, tmp_path):
-    from tests.actions_helpers import add_tiny_video
+    from actions_helpers import add_tiny_video
 
     vid = add_tiny_video(project, tmp_path / "match.mp4", 7, frames=300)
     arr, truth = synth_video(7, n_frames=300, n_persons=2, sample_step=3, frame_size=(64, 48))

@@ -109,7 +109,7 @@ def test_metrics_report_and_matching(tmp_path) -> None:
 
 def _video_with_labels(project, tmp_path, seed: int, human: bool = True):
     """A project video (a real tiny file) with synthetic poses and its true spans as labels."""
-    from tests.actions_helpers import add_tiny_video
+    from actions_helpers import add_tiny_video
 
     vid = add_tiny_video(project, tmp_path / f"v{seed}.mp4", seed)
     arr, truth = synth_video(seed, n_frames=300, n_persons=2, sample_step=4)

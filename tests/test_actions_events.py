@@ -53,7 +53,7 @@ def test_chance_foul_card_need_evidence() -> None:
 
 
 def test_store_events_keeps_scoreboard_events(project, tmp_path) -> None:
-    from tests.actions_helpers import add_tiny_video
+    from actions_helpers import add_tiny_video
 
     vid = add_tiny_video(project, tmp_path / "e.mp4", 5, frames=250)
     project.insert_segment(vid, Segment(EVENT, 100, 101, "goal", 0.9, {"before": "0-0", "after": "0-1"},

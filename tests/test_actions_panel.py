@@ -18,7 +18,7 @@ from core.segments import ACCEPTED, ACTION, REJECTED, Segment  # noqa: E402
 def panel(qtbot, project, tmp_path, monkeypatch):
     from app.action_panel import ActionPanel
     from app.context import ReviewContext
-    from tests.actions_helpers import add_tiny_video
+    from actions_helpers import add_tiny_video
 
     monkeypatch.setenv("CLIPDESK_MODELS_DIR", str(tmp_path / "models"))
     vid = add_tiny_video(project, tmp_path / "p.mp4", 3, frames=300)

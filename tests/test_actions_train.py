@@ -72,7 +72,7 @@ def test_training_is_cancellable() -> None:
 
 
 def _project_video(project, tmp_path, seed: int, label: bool = True):
-    from tests.actions_helpers import add_tiny_video
+    from actions_helpers import add_tiny_video
 
     vid = add_tiny_video(project, tmp_path / f"clip{seed}.mp4", seed, frames=750)
     arr, truth = synth_video(seed, n_frames=750, n_persons=2, sample_step=4)
@@ -118,7 +118,7 @@ def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
     # a video without poses: nothing stored, and the stage says why
     from core.media import probe
     from models.actions_stage import NO_POSES
-    from tests.actions_helpers import write_tiny_video
+    from actions_helpers import write_tiny_video
 
     bare = write_tiny_video(tmp_path / "bare.mp4", 77, frames=50)
     msgs: list[str] = []
