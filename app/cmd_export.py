@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=f"Formats: {formats}.")
     p.add_argument("project", metavar="P", help="project file (or the video it sits beside)")
     # Checked in run() rather than by argparse so a bad value is a one-line error like the others.
-    p.add_argument("--format", "-f", default="json", metavar="FMT", help="|".join(FORMATS))
+    p.add_argument("--format", "-f", default="json", metavar="FMT",
+                   help="|".join([*FORMATS, *TRAINING_FORMATS]))
     p.add_argument("--track", "-t", action="append", metavar="T",
                    help="track(s) to export (repeat or comma-separate; default: per format)")
     p.add_argument("--video", metavar="N", help="video id or file name (default: the first video)")
@@ -36,10 +37,34 @@ def _project_path(arg: str) -> Path:
     return path
 
 
+# Action labels with their pose tracks, for training elsewhere (core/action_formats.py).
+TRAINING_FORMATS = {"pyskl": ".pkl", "coco": ".json", "activitynet": ".json"}
+
+
+def _export_training(args: argparse.Namespace) -> int:
+    from core.action_formats import export_labels
+
+    path = _project_path(args.project)
+    if not path.is_file():
+        raise ClipDeskError(f"{path}: no such project")
+    if args.out == "-":
+        raise ClipDeskError(f"--format {args.format} writes a file; give --out FILE")
+    with Project(path, create=False) as project:
+        video = resolve_video(project, args.video) if args.video or args.format == "coco" else None
+        out = Path(args.out) if args.out else path.with_name(
+            f"{path.stem}.{args.format}{TRAINING_FORMATS[args.format]}")
+        counts = export_labels(project, out, args.format, video.id if video else None)
+    print(f"{args.format}: {counts} -> {out}", file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.format in TRAINING_FORMATS:
+        return _export_training(args)
     fmt = FORMATS.get(args.format)
     if fmt is None:
-        raise ExportError(f"unknown export format '{args.format}' (choose from {', '.join(FORMATS)})")
+        known = ", ".join([*FORMATS, *TRAINING_FORMATS])
+        raise ExportError(f"unknown export format '{args.format}' (choose from {known})")
     tracks = [t.strip() for item in (args.track or []) for t in item.split(",") if t.strip()] or None
     path = _project_path(args.project)
     if not path.is_file():

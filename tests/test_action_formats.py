@@ -142,3 +142,19 @@ def test_detect_and_dispatch(labelled, tmp_path) -> None:
     other.close()
     with pytest.raises(FormatError):
         export_labels(project, tmp_path / "d.x", "yaml")
+
+
+@pytest.mark.parametrize("fmt", ["pyskl", "coco", "activitynet"])
+def test_clipdesk_export_cli_writes_training_formats(labelled, tmp_path, fmt) -> None:
+    from app.cli import main
+
+    project, vid, truth, _ = labelled
+    out = tmp_path / f"labels.{fmt}"
+    assert main(["export", str(project.path), "--format", fmt, "--out", str(out)]) == 0
+    if fmt == "pyskl":
+        assert len(read_pyskl(out)["annotations"]) == len(truth)
+    else:  # the same file the API writes
+        ref = tmp_path / f"ref.{fmt}"
+        export_coco(project, vid, ref) if fmt == "coco" else export_activitynet(project, ref)
+        assert json.loads(out.read_text()) == json.loads(ref.read_text())
+    assert main(["export", str(project.path), "--format", fmt, "--out", "-"]) == 2
