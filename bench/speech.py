@@ -27,31 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.media import load_audio  # noqa: E402
 from core.speech import frame_f1, word_error_rate  # noqa: E402
+from core.speech_eval import VAD_FILES, crowd_noise, hand_labels  # noqa: E402
 from models.asr import SpeechSettings, Transcriber  # noqa: E402
 from models.vad import RATE, SileroVAD  # noqa: E402
-
-VAD_FILES = [("speechbrain__VAD_valid.wav", "VAD_dev.json"), ("speechbrain__VAD_train.wav", "VAD_train.json")]
-
-
-def crowd_noise(n: int, seed: int = 0) -> np.ndarray:
-    """Pink noise swelling slowly like a stadium crowd (unit RMS)."""
-    rng = np.random.default_rng(seed)
-    spec = np.fft.rfft(rng.standard_normal(n))
-    spec /= np.sqrt(np.arange(1, spec.size + 1))
-    x = np.fft.irfft(spec, n)
-    x *= 1.0 + 0.5 * np.sin(2 * np.pi * 0.3 * np.arange(n) / RATE)
-    return x / np.sqrt(np.mean(x ** 2))
-
-
-def hand_labels(path: Path) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-    speech, spans = [], []
-    for ex in json.loads(path.read_text()).values():
-        off = ex["wav"]["start"] / RATE
-        spans.append((off, ex["wav"]["stop"] / RATE))
-        xs = [float(v) for v in ex["speech"].split()]
-        speech += [(off + xs[i], off + xs[i + 1]) for i in range(0, len(xs), 2)]
-    return speech, spans
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

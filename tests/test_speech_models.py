@@ -4,7 +4,6 @@ noise), WER against the reference transcripts, block-wise VAD equal to one pass,
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,32 +12,9 @@ from core.errors import Cancelled
 from core.media import load_audio
 from core.progress import Task
 from core.speech import frame_f1, regions_from_probabilities, word_error_rate
+from core.speech_eval import VAD_FILES, crowd_noise, hand_labels
 from models.asr import SpeechSettings, SpeechSettingsError, Transcriber, pack_windows
 from models.vad import RATE, WINDOW, SileroVAD
-
-VAD_FILES = [("speechbrain__VAD_valid.wav", "VAD_dev.json"), ("speechbrain__VAD_train.wav", "VAD_train.json")]
-
-
-def crowd_noise(n: int, seed: int = 0) -> np.ndarray:
-    """Pink noise swelling slowly like a stadium crowd (unit RMS)."""
-    rng = np.random.default_rng(seed)
-    spec = np.fft.rfft(rng.standard_normal(n))
-    spec /= np.sqrt(np.arange(1, spec.size + 1))
-    x = np.fft.irfft(spec, n)
-    x *= 1.0 + 0.5 * np.sin(2 * np.pi * 0.3 * np.arange(n) / RATE)
-    return x / np.sqrt(np.mean(x ** 2))
-
-
-def hand_labels(path: Path) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-    """(speech intervals, labelled spans) in seconds from a speechbrain VAD json."""
-    speech, spans = [], []
-    for ex in json.loads(path.read_text()).values():
-        off = ex["wav"]["start"] / RATE
-        spans.append((off, ex["wav"]["stop"] / RATE))
-        xs = [float(v) for v in ex["speech"].split()]
-        speech += [(off + xs[i], off + xs[i + 1]) for i in range(0, len(xs), 2)]
-    return speech, spans
-
 
 @pytest.fixture(scope="module")
 def vad() -> SileroVAD:
