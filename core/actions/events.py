@@ -93,6 +93,19 @@ def fuse_events(clk: FrameClock, score_events: Sequence[Segment], actions: Seque
         out.append(Segment(EVENT, start, end, label, _noisy_or(kinds),
                            {"why": why, "signals": sorted(set(kinds))} | extra, source))
 
+    def reaction(a: Segment, who: str) -> tuple[bool, list[str], list[str]]:
+        """Did crowd/commentary or a replay follow action ``a``? (fired?, why lines, signal kinds)"""
+        pk, rp = excite(a.start_frame, a.end_frame + int(6 * fps)), replay_after(a.end_frame)
+        why = [f"{a.label} by {who} at {clock(t(a.start_frame))}"]
+        kinds = ["action"]
+        if pk:
+            kinds.append("excitement")
+            why.append(f"excitement {pk[1]:.2f} at {clock(pk[0])}")
+        if rp:
+            kinds.append("replay")
+            why.append(f"replay at {clock(t(rp[0]))}")
+        return bool(pk or rp), why, kinds
+
     goals: list[int] = []
     used_actions: set[int] = set()
     for e in sorted(score_events, key=lambda s: s.start_frame):
@@ -126,30 +139,14 @@ def fuse_events(clk: FrameClock, score_events: Sequence[Segment], actions: Seque
         if _matches(a.label, r.shot_labels):
             if any(a.start_frame - fps <= g <= a.end_frame + r.before_s * fps for g in goals):
                 continue  # part of a goal
-            pk, rp = excite(a.start_frame, a.end_frame + int(6 * fps)), replay_after(a.end_frame)
-            if not (pk or rp):
+            reacted, why, kinds = reaction(a, who)
+            if not reacted:
                 continue  # a shot nobody reacted to is an action, not an event
-            why = [f"{a.label} by {who} at {clock(t(a.start_frame))}"]
-            kinds = ["action"]
-            if pk:
-                kinds.append("excitement")
-                why.append(f"excitement {pk[1]:.2f} at {clock(pk[0])}")
-            if rp:
-                kinds.append("replay")
-                why.append(f"replay at {clock(t(rp[0]))}")
             add("chance", a.start_frame, a.end_frame + int(2 * fps), why, kinds, {"person": a.attrs.get("person")})
         elif _matches(a.label, r.foul_labels):
             label = "card" if "card" in str(a.label) else "foul"
-            pk, rp = excite(a.start_frame, a.end_frame + int(6 * fps)), replay_after(a.end_frame)
-            why = [f"{a.label} by {who} at {clock(t(a.start_frame))}"]
-            kinds = ["action"]
-            if pk:
-                kinds.append("excitement")
-                why.append(f"excitement {pk[1]:.2f} at {clock(pk[0])}")
-            if rp:
-                kinds.append("replay")
-                why.append(f"replay at {clock(t(rp[0]))}")
-            if label == "foul" and not (pk or rp):
+            reacted, why, kinds = reaction(a, who)
+            if label == "foul" and not reacted:
                 continue
             add(label, a.start_frame, a.end_frame + int(1 * fps), why, kinds, {"person": a.attrs.get("person")})
         elif _matches(a.label, r.celebration_labels):
