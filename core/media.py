@@ -115,7 +115,7 @@ def _rate_of(stream: Any) -> Rate:
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
     """Describe a video file; raises :class:`MediaError` with a one-line reason if unusable.
 
-    Decodes the first frame, so a file whose video cannot be decoded fails here, before any
+    Decodes the first two frames, so a file whose video cannot be decoded fails here, before any
     project is touched.
     """
     p = _check_path(path)
@@ -165,27 +165,30 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         frames = int(vs.frames or 0)
         if frames <= 0:
             frames = int(round(duration * rate.fps))
-        # First frame: proves the video decodes and gives rotation.
+        # First two frames: prove the video decodes (random bytes can pass for a one-frame raw
+        # H.263 stream, so one frame is not proof) and give the rotation.
         c.seek(0)
         rotation = 0
-        first = None
+        decoded: list[av.VideoFrame] = []
         errors = 0
         try:
             for pkt in c.demux(vs):
                 try:
-                    for fr in pkt.decode():
-                        first = fr
-                        break
+                    decoded.extend(pkt.decode())
                 except av.error.FFmpegError:
                     errors += 1
                     if errors > 50:
                         break
-                if first is not None:
+                if len(decoded) >= 2:
                     break
         except av.error.FFmpegError as e:
             raise MediaError(f"{p}: video cannot be decoded ({_reason(e)})") from None
-        if first is None:
+        if not decoded:
             raise MediaError(f"{p}: no decodable video frames (corrupt or truncated file)")
+        if len(decoded) < 2:
+            raise MediaError(f"{p}: only one decodable video frame (a still image or a corrupt file); "
+                             "ClipDesk needs a video")
+        first = decoded[0]
         rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
         sar = Fraction(1)
         if vs.sample_aspect_ratio and vs.sample_aspect_ratio > 0:
