@@ -73,7 +73,7 @@ def test_overlays_are_painted_in_video_coordinates(qtbot, tmp_path: Path) -> Non
     assert len(ctx.overlays) == 1
     ctx.set_project(project)
     ctx.seek(42)
-    qtbot.waitUntil(lambda: player.view.frame == 42 and player.view.image is not None, timeout=5000)
+    qtbot.waitUntil(lambda: player.view.frame == 42 and player.view.image is not None, timeout=30000)
     player.view.repaint()
     frame, target, size = calls[-1]
     assert frame == 42 and size == (320, 180)
@@ -115,7 +115,7 @@ def test_background_analysis_reports_stages_and_cancels(qtbot, tmp_path: Path, m
     done: list[str] = []
     worker.stageDone.connect(done.append)
     worker.start(tmp_path / "p.clipdesk", clip.path)
-    qtbot.waitUntil(lambda: done == ["quick"], timeout=10000)
+    qtbot.waitUntil(lambda: done == ["quick"], timeout=30000)
     assert panel.bars["quick"].value() == 1000 and "waits" in panel.bars
     assert panel.cancel_btn.isEnabled()
     with qtbot.waitSignal(worker.finished, timeout=10000) as sig:

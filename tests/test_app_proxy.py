@@ -47,14 +47,14 @@ def test_frame_server_scrubs_on_the_proxy(qtbot, long_gop: Path, tmp_path: Path)
     clock = FrameClock(info.rate, info.frame_count)
     server = FrameServer(str(long_gop), clock, (320, 180))
     try:
-        with qtbot.waitSignal(server.frameReady, timeout=5000) as sig:
+        with qtbot.waitSignal(server.frameReady, timeout=30000) as sig:
             server.request(140, exact=False)
         assert sig.args[1] == 0  # no proxy yet: the keyframe before frame 140 (GOP 150)
         server.set_proxy(str(make_proxy(long_gop, tmp_path / "p.mp4")))
-        with qtbot.waitSignal(server.frameReady, timeout=5000) as sig:
+        with qtbot.waitSignal(server.frameReady, timeout=30000) as sig:
             server.request(140, exact=False)
         assert sig.args[0] == 140 and sig.args[1] == -1 - 140  # proxy's exact frame (a preview)
-        with qtbot.waitSignal(server.frameReady, timeout=5000) as sig:
+        with qtbot.waitSignal(server.frameReady, timeout=30000) as sig:
             server.request(140, exact=True)
         assert sig.args[1] == 140  # release: the source's exact frame
     finally:

@@ -65,7 +65,7 @@ def test_player_shows_the_exact_frame_after_a_seek(qtbot, win: MainWindow) -> No
     ctx = win.ctx
     ctx.seek(137)
     qtbot.waitUntil(lambda: win.player.view.image is not None and win.player.view.frame == 137
-                    and win.player.view.is_exact, timeout=5000)
+                    and win.player.view.is_exact, timeout=30000)
     from app.frame_server import display_size
     from core.media import FrameReader
 
@@ -174,7 +174,7 @@ def test_inspector_shows_times_and_relabels_with_history(qtbot, win: MainWindow)
     assert insp.fields["Source"].text() == seg.source
     insp.label_edit.setText("tackle")
     insp.label_edit.setFocus()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is insp.label_edit, timeout=2000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is insp.label_edit, timeout=15000)
     qtbot.keyClick(insp.label_edit, Qt.Key.Key_Return)
     assert project.segment(seg.id).label == "tackle"
     changes = [insp.history.topLevelItem(i).text(2) for i in range(insp.history.topLevelItemCount())]
@@ -193,7 +193,7 @@ def test_playback_advances_and_pauses(qtbot, win: MainWindow) -> None:
     ctx.seek(10)
     key(qtbot, win, Qt.Key.Key_Space)
     assert win.player.playing
-    qtbot.waitUntil(lambda: ctx.playhead > 14, timeout=5000)
+    qtbot.waitUntil(lambda: ctx.playhead > 14, timeout=30000)
     key(qtbot, win, Qt.Key.Key_K)
     assert not win.player.playing
     key(qtbot, win, Qt.Key.Key_L)

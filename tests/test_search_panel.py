@@ -50,7 +50,7 @@ def test_find_similar_lists_hits_and_click_seeks(qtbot, search_project):
     ctx.set_playhead((a + b) // 2 + 3)
     with qtbot.waitSignal(panel.resultsReady, timeout=60000):
         panel.search_current_frame()
-    qtbot.waitUntil(lambda: panel.list.count() > 0, timeout=5000)
+    qtbot.waitUntil(lambda: panel.list.count() > 0, timeout=30000)
     first = panel.hits[0]
     assert a <= first.frame < b
     ctx.set_playhead(0)

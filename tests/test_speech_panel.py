@@ -63,11 +63,11 @@ def test_playhead_highlights_the_current_word(panel, ctx):
 
 def test_click_word_seeks(panel, ctx, qtbot):
     w = next(x for x in panel.words if x.label == "fellow")
-    with qtbot.waitSignal(ctx.seekRequested, timeout=1000) as sig:
+    with qtbot.waitSignal(ctx.seekRequested, timeout=10000) as sig:
         panel._on_anchor(QUrl(f"w:{w.id}"))
     assert sig.args == [w.start_frame] and ctx.playhead == w.start_frame
     assert panel.current_word is not None and panel.current_word.id == w.id
-    with qtbot.waitSignal(ctx.seekRequested, timeout=1000) as sig:
+    with qtbot.waitSignal(ctx.seekRequested, timeout=10000) as sig:
         panel._on_anchor(QUrl("t:60"))
     assert sig.args == [60]
 

@@ -26,7 +26,7 @@ def xvfb_display():
             break
     proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not Path(f"/tmp/.X11-unix/X{n}").exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
