@@ -238,6 +238,7 @@ class FrameReader:
         self.rotation = rotation
         self._iter: Any = None
         self._next_index: int | None = None
+        self.seeks = 0  # container seeks so far (each decodes from a keyframe)
 
     def close(self) -> None:
         self._container.close()
@@ -276,6 +277,7 @@ class FrameReader:
                 return self._to_array(fr)
         target = self._pts_of(index)
         half = max(1, int(0.5 / float(self._tb) / max(self.clock.rate.fps, 1)))
+        self.seeks += 1
         self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         self._iter = self._frames()
         last = None
@@ -292,6 +294,7 @@ class FrameReader:
     def read_keyframe(self, index: int) -> tuple[int, np.ndarray]:
         """Nearest keyframe at or before ``index``: ``(its frame index, image)``."""
         target = self._pts_of(max(0, index))
+        self.seeks += 1
         self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         self._iter = self._frames()
         fr = next(self._iter, None)
