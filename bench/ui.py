@@ -9,6 +9,9 @@
 2. Seek: random frames requested from the player's FrameServer (decode thread, PTS-accurate);
    time from request to the frame arriving on the GUI thread, exact and keyframe (scrub) modes,
    next to a bare FrameReader seek+decode in the same run (ratio ~1 means no UI overhead).
+3. Reverse playback (J): the player's pacing (request the frame at the clock when the server is
+   free) for 10 s backwards at 1x and 2x; distinct frames shown per second and the longest stall,
+   next to a seek per frame (what reverse playback did before the chunk cache) in the same run.
 """
 
 from __future__ import annotations
@@ -171,6 +174,62 @@ def bench_seek(video: Path, clock, seeks: int,  # type: ignore[no-untyped-def]
     return res
 
 
+def _play_backwards(video: Path, clock, start: int, speed: float,  # type: ignore[no-untyped-def]
+                    wall: float) -> list[tuple[float, int]]:
+    """The player's pacing, backwards: ``(arrival time, frame)`` of every frame shown."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from app.frame_server import FrameServer
+
+    fps = clock.rate.fps
+    server = FrameServer(str(video), clock, (1280, 720))
+    shown: list[tuple[float, int]] = []
+    server.frameReady.connect(lambda req, sh, img: shown.append((time.perf_counter(), sh)))
+    loop = QEventLoop()
+    last = [-1]
+    t0 = time.perf_counter()
+
+    def tick() -> None:
+        el = time.perf_counter() - t0
+        if el >= wall:
+            loop.quit()
+            return
+        f = max(0, start - int(el * fps * speed))
+        if f != last[0] and not server.busy:
+            last[0] = f
+            server.request(f, True)
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(5)
+    loop.exec()
+    timer.stop()
+    server.close()
+    return shown
+
+
+def bench_reverse(video: Path, clock, seconds: float = 10.0) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from core.media import FrameReader
+
+    start = clock.frame_count - 1 - int(clock.rate.fps)  # near the end: the whole run is backwards
+    res: dict[str, float] = {}
+    for speed in (1.0, 2.0):
+        wall = seconds / speed
+        shown = _play_backwards(video, clock, start, speed, wall)
+        times = [t for t, _ in shown]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)] or [wall]
+        res[f"{speed:g}x shown fps"] = len({f for _, f in shown}) / wall
+        res[f"{speed:g}x longest stall ms"] = max(gaps) * 1000
+    per: list[float] = []
+    with FrameReader(str(video), clock, size=(1280, 720)) as r:
+        for f in range(start, start - 20, -1):
+            t0 = time.perf_counter()
+            r.read(f)
+            per.append(time.perf_counter() - t0)
+    res["seek per frame fps"] = 1 / statistics.median(per)
+    return res
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=4.0)
@@ -208,6 +267,10 @@ def main() -> int:
     for k, v in seek.items():
         print(f"  {k:24s} {v:7.1f} ms")
     print(f"  exact p90 / bare p90 ratio: {seek['exact p90'] / seek['bare FrameReader p90']:.2f}")
+    rev = bench_reverse(video, clock)
+    print(f"reverse playback (10 s of video backwards, 720p GOP 250, {clock.rate.fps:g} fps):")
+    for k, v in rev.items():
+        print(f"  {k:24s} {v:7.1f}")
     project.close()
     return 0
 
