@@ -115,7 +115,8 @@ def audio_warnings(info: MediaInfo, decode: DecodeResult | None, samples: int) -
     if a.sample_rate and a.sample_rate < AUDIO_RATE:
         msgs.append(f"audio is {a.sample_rate} Hz (below 16 kHz): upsampled, expect weaker speech results")
     if a.channels > 2:
-        msgs.append(f"audio has {a.channels} channels: mixed down to mono for analysis")
+        how = ", favouring the centre (dialogue) channel" if decode is not None and decode.audio_dialogue_mix else ""
+        msgs.append(f"audio has {a.channels} channels: mixed down to mono for analysis{how}")
     if decode is not None and decode.corrupt_packets:
         msgs.append(f"{decode.corrupt_packets} corrupt packet(s) skipped; gaps filled with silence")
     if samples / AUDIO_RATE > LONG_AUDIO_S:

@@ -20,6 +20,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from core.audio_mix import DialogueMixer, mono_resampler
 from core.errors import Cancelled, MediaError
 from core.media import MediaInfo, open_container, rotate_image
 from core.progress import Task, ensure_task
@@ -83,6 +84,7 @@ class DecodeResult:
     audio_samples: int = 0
     corrupt_packets: int = 0
     audio_error: str | None = None
+    audio_dialogue_mix: bool = False  # multichannel mixed centre-first (core.audio_mix)
 
 
 class _Worker(threading.Thread):
@@ -176,7 +178,9 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
             if audio_workers and c.streams.audio:
                 ast = c.streams.audio[0]
                 streams.append(ast)
-                resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+                # Centre-channel layouts (5.1, 7.1...) get the dialogue-first mix; others ffmpeg's.
+                resampler = mono_resampler(ast.codec_context.layout, AUDIO_RATE)
+                result.audio_dialogue_mix = isinstance(resampler, DialogueMixer)
             elif audio_workers:
                 result.audio_error = "no audio stream"
             t0: float | None = None
@@ -216,7 +220,7 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
                             result.corrupt_packets += 1
                             continue
                         for out in outs:
-                            data = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                            data = out.astype(np.float32, copy=False)
                             if skip_audio:
                                 cut = min(skip_audio, data.size)
                                 data, skip_audio = data[cut:], skip_audio - cut
@@ -255,7 +259,7 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
             if resampler is not None:
                 try:
                     for out in resampler.resample(None):
-                        data = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                        data = out.astype(np.float32, copy=False)
                         for w in audio_workers:
                             w.put(("a", audio_pos, data))
                         audio_pos += data.size

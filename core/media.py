@@ -16,6 +16,7 @@ from typing import Any
 import av
 import numpy as np
 
+from core.audio_mix import mono_resampler
 from core.errors import MediaError
 from core.timebase import FrameClock, Rate
 
@@ -313,7 +314,7 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int = 16000,
         if not c.streams.audio:
             raise MediaError(f"{path}: no audio stream")
         st = c.streams.audio[0] if stream_index is None else c.streams[stream_index]
-        res = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        res = mono_resampler(getattr(st.codec_context, "layout", None), sample_rate)  # as the decode pass
         chunks: list[np.ndarray] = []
         for pkt in c.demux(st):
             try:
@@ -321,8 +322,6 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int = 16000,
             except av.error.FFmpegError:
                 continue
             for fr in frames:
-                for out in res.resample(fr):
-                    chunks.append(out.to_ndarray().reshape(-1))
-        for out in res.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1))
+                chunks.extend(res.resample(fr))
+        chunks.extend(res.resample(None))
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
