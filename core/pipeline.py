@@ -128,44 +128,56 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
         return AnalyzeReport(video, [], skipped, warnings)
     ctxs: dict[str, StageContext] = {}
     shared: dict[str, Any] = {}
-    for st in pending:
-        run_id = project.start_run(video.id, st.name, st.model, st.version, st.params())
-        ctxs[st.name] = StageContext(project, video, info, task, run_id, device, shared=shared)
-    try:
-        sinks: list[Sink] = []
+    # Check and claim in one write transaction, so two processes never both start a stage.
+    with project.transaction():
+        busy = [r for r in project.live_runs(video.id) if r.stage in {st.name for st in pending}]
+        if busy:
+            r = busy[0]
+            if r.here and r.pid == os.getpid():
+                who = "this ClipDesk process"
+            else:
+                who = f"another ClipDesk process (pid {r.pid}{'' if r.here else f' on {r.host}'})"
+            raise ClipDeskError(f"video '{video.name}' is being analyzed by {who}; wait for it or"
+                                " cancel it")
         for st in pending:
-            sinks.extend(st.sinks(ctxs[st.name]))
-        if sinks or not video.exact:
-            result = run_decode(info, sinks, task)
-            if result.corrupt_packets:
-                warnings.append(f"{result.corrupt_packets} corrupt packet(s) skipped")
-            if result.audio_error and any(s.audio for s in sinks):
-                warnings.append(f"audio: {result.audio_error}; speech analysis skipped")
-            project.set_frame_times(video.id, result.frame_times)
-            video = project.video(video.id)
+            run_id = project.start_run(video.id, st.name, st.model, st.version, st.params())
+            ctxs[st.name] = StageContext(project, video, info, task, run_id, device, shared=shared)
+    with project.keep_alive([c.run_id for c in ctxs.values()]):  # another host sees them live
+        try:
+            sinks: list[Sink] = []
+            for st in pending:
+                sinks.extend(st.sinks(ctxs[st.name]))
+            if sinks or not video.exact:
+                result = run_decode(info, sinks, task)
+                if result.corrupt_packets:
+                    warnings.append(f"{result.corrupt_packets} corrupt packet(s) skipped")
+                if result.audio_error and any(s.audio for s in sinks):
+                    warnings.append(f"audio: {result.audio_error}; speech analysis skipped")
+                project.set_frame_times(video.id, result.frame_times)
+                video = project.video(video.id)
+                for c in ctxs.values():
+                    c.decode = result
+                    c.video = video
+            ran: list[str] = []
+            for st in pending:
+                ctx = ctxs[st.name]
+                task.check()
+                task.progress(st.name, 0.0, "", force=True)
+                st.finish(ctx)
+                project.finish_run(ctx.run_id, "done")
+                task.progress(st.name, 1.0, "done", force=True)
+                ran.append(st.name)
+                if on_stage_done:
+                    on_stage_done(st.name)
+            warnings.extend(str(w) for w in shared.get("warnings", []))
+        except Cancelled:
             for c in ctxs.values():
-                c.decode = result
-                c.video = video
-        ran: list[str] = []
-        for st in pending:
-            ctx = ctxs[st.name]
-            task.check()
-            task.progress(st.name, 0.0, "", force=True)
-            st.finish(ctx)
-            project.finish_run(ctx.run_id, "done")
-            task.progress(st.name, 1.0, "done", force=True)
-            ran.append(st.name)
-            if on_stage_done:
-                on_stage_done(st.name)
-        warnings.extend(str(w) for w in shared.get("warnings", []))
-    except Cancelled:
-        for c in ctxs.values():
-            _close_run(project, c.run_id, "cancelled", "cancelled by user")
-        raise
-    except BaseException as e:
-        for c in ctxs.values():
-            _close_run(project, c.run_id, "failed", str(e)[:500])
-        raise
+                _close_run(project, c.run_id, "cancelled", "cancelled by user")
+            raise
+        except BaseException as e:
+            for c in ctxs.values():
+                _close_run(project, c.run_id, "failed", str(e)[:500])
+            raise
     return AnalyzeReport(video, ran, skipped, warnings)
 
 

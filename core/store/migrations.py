@@ -108,7 +108,26 @@ def _m1(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1]
+def _m2(db: sqlite3.Connection) -> None:
+    """Runs get an owner, so one process never fails another's live runs (NULL: older rows).
+
+    ``host``/``pid`` name the process; ``pid_started`` tells a reused pid from the original
+    (Linux: boot id and start tick); ``heartbeat_at`` is refreshed while the run is live, the
+    only sign of life another host can read.
+    """
+    _run_sql(
+        db,
+        """
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN pid_started TEXT;
+        ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+        CREATE INDEX runs_status ON runs(status)
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2]
 LATEST = len(MIGRATIONS)
 
 

@@ -2,8 +2,10 @@
 
 Owns videos, analysis runs, segments with their full label history, the per-frame signal cache
 and project settings. Every write happens inside a transaction, so a crash or a kill leaves the
-file consistent. A ``Project`` may be shared between threads (a lock serialises access), but the
-app gives each thread its own connection and keeps one writer at a time.
+file consistent. Each run records the process that owns it (host, pid, heartbeat), so several
+processes can share a project without failing each other's live runs. A ``Project`` may be
+shared between threads (a lock serialises access), but the app gives each thread its own
+connection and keeps one writer at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import getpass
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 import threading
 import uuid
@@ -32,6 +35,11 @@ from core.store.migrations import migrate
 from core.timebase import FrameClock, Rate
 
 PROJECT_SUFFIX = ".clipdesk"
+HEARTBEAT_INTERVAL_S = 60.0
+"""How often a live analysis refreshes its runs' ``heartbeat_at``."""
+STALE_HEARTBEAT_S = 3 * 3600.0
+"""A run whose pid cannot be checked here (another host or pid namespace) is taken as dead once
+its heartbeat is older than this."""
 _SEG_FIELDS = ("track", "start_frame", "end_frame", "label", "confidence", "attrs", "status", "source")
 
 
@@ -65,6 +73,88 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+def _read(path: str, link: bool = False) -> str:
+    try:
+        return os.readlink(path) if link else Path(path).read_text().strip()
+    except OSError:
+        return ""
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start tick) of process ``pid`` from /proc (Linux); None when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], fields[19]
+    except (OSError, IndexError):
+        return None
+
+
+def process_identity() -> str:
+    """What tells this process apart beyond its pid: ``pid namespace|boot id|start tick``.
+
+    Linux only (the parts are empty elsewhere). Another pid namespace (a container, a flatpak)
+    cannot check our pid; a reboot or a reused pid must not pass for the original owner.
+    """
+    stat = _proc_stat(os.getpid())
+    return "|".join((_read("/proc/self/ns/pid", link=True),
+                     _read("/proc/sys/kernel/random/boot_id"), stat[1] if stat else ""))
+
+
+def _split_identity(ident: str | None) -> tuple[str, str, str]:
+    parts = (ident or "").split("|")
+    parts += [""] * (3 - len(parts))
+    return parts[0], parts[1], parts[2]
+
+
+def _pid_alive(pid: int, start: str) -> bool:
+    """Whether process ``pid`` (started at tick ``start`` if known) still runs on this machine."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return not start or start == _split_identity(process_identity())[2]
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, owned by another user
+    except OverflowError:
+        return False
+    except OSError:
+        return True  # cannot tell: never fail another process's run on a guess
+    stat = _proc_stat(pid)
+    if stat is not None and (stat[0] in ("Z", "X") or (start and stat[1] != start)):
+        return False  # exited (not yet reaped), or the pid now belongs to another process
+    return True
+
+
+def owner_alive(host: str | None, pid: int | None, identity: str | None,
+                heartbeat_at: str | None, now: datetime | None = None) -> bool:
+    """Whether the process that owns a run may still be running it.
+
+    Rows from before owners were recorded have none: nothing can still be running them. On this
+    host (and pid namespace) the pid decides; elsewhere only the heartbeat can, and the owner
+    counts as alive until it is :data:`STALE_HEARTBEAT_S` old.
+    """
+    if host is None or pid is None:
+        return False
+    ns, boot, start = _split_identity(identity)
+    here_ns, here_boot, _ = _split_identity(process_identity())
+    if host != socket.gethostname() or ns != here_ns or os.name == "nt":
+        # Its pids mean nothing here (and os.kill(pid, 0) would end a process on Windows).
+        try:
+            beat = datetime.fromisoformat(heartbeat_at or "")
+        except ValueError:
+            return False
+        if beat.tzinfo is None:
+            beat = beat.replace(tzinfo=timezone.utc)
+        age = ((now or datetime.now(timezone.utc)) - beat).total_seconds()
+        return age < STALE_HEARTBEAT_S
+    if boot and here_boot and boot != here_boot:
+        return False  # started before the machine last booted
+    return _pid_alive(int(pid), start)
+
+
 @dataclass(frozen=True)
 class VideoRecord:
     id: int
@@ -94,10 +184,23 @@ class RunRecord:
     message: str | None
     started_at: str
     finished_at: str | None
+    host: str | None = None  # owner (NULL for runs from before owners were recorded)
+    pid: int | None = None
+    heartbeat_at: str | None = None
+
+    @property
+    def here(self) -> bool:
+        """Owned by a process of this host."""
+        return self.host == socket.gethostname()
 
 
 def _params_json(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _beat(c: sqlite3.Connection, ids: Sequence[int]) -> None:
+    c.execute(f"UPDATE runs SET heartbeat_at=? WHERE status='running' AND id IN"
+              f" ({','.join('?' * len(ids))})", (now_iso(), *ids))
 
 
 def _dump(value: Any) -> str:
@@ -232,13 +335,49 @@ class Project:
     # -- runs --------------------------------------------------------------------------------
     def start_run(self, video_id: int, stage: str, model: str, version: str,
                   params: dict[str, Any]) -> int:
+        """A 'running' run owned by this process (host, pid, identity; heartbeat now)."""
+        ts = now_iso()
         with self.transaction() as c:
             cur = c.execute(
-                "INSERT INTO runs(video_id, stage, model, version, params, status, started_at)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (video_id, stage, model, version, _params_json(params), "running", now_iso()),
+                "INSERT INTO runs(video_id, stage, model, version, params, status, started_at,"
+                " host, pid, pid_started, heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (video_id, stage, model, version, _params_json(params), "running", ts,
+                 socket.gethostname(), os.getpid(), process_identity(), ts),
             )
             return int(cur.lastrowid or 0)
+
+    @contextmanager
+    def keep_alive(self, run_ids: Sequence[int],
+                   interval: float = HEARTBEAT_INTERVAL_S) -> Iterator[None]:
+        """Refresh the runs' heartbeat every ``interval`` s while the block runs.
+
+        A daemon thread with its own short-timeout connection: it never waits on this
+        connection's lock or transactions, and a busy file only skips a beat.
+        """
+        ids = [int(i) for i in run_ids]
+        stop = threading.Event()
+
+        def beat() -> None:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=5)
+            try:
+                while not stop.wait(interval):
+                    try:
+                        _beat(conn, ids)
+                    except sqlite3.Error:
+                        pass  # busy: the next beat tries again
+            finally:
+                conn.close()
+
+        thread = None
+        if ids:
+            thread = threading.Thread(target=beat, name="clipdesk-heartbeat", daemon=True)
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join()
 
     def finish_run(self, run_id: int, status: str = "done", message: str | None = None) -> None:
         with self.transaction() as c:
@@ -249,7 +388,8 @@ class Project:
         return RunRecord(id=r["id"], video_id=r["video_id"], stage=r["stage"], model=r["model"],
                          version=r["version"], params=json.loads(r["params"]), status=r["status"],
                          message=r["message"], started_at=r["started_at"],
-                         finished_at=r["finished_at"])
+                         finished_at=r["finished_at"], host=r["host"], pid=r["pid"],
+                         heartbeat_at=r["heartbeat_at"])
 
     def done_run(self, video_id: int, stage: str, version: str,
                  params: dict[str, Any]) -> RunRecord | None:
@@ -268,12 +408,34 @@ class Project:
             rows = self._q("SELECT * FROM runs WHERE video_id=? ORDER BY id", (video_id,))
         return [self._run_from_row(r) for r in rows]
 
+    def _running(self, video_id: int | None, alive: bool) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM runs WHERE status='running'", []
+        if video_id is not None:
+            sql, args = sql + " AND video_id=?", [video_id]
+        now = datetime.now(timezone.utc)
+        return [r for r in self._q(sql + " ORDER BY id", args)
+                if owner_alive(r["host"], r["pid"], r["pid_started"], r["heartbeat_at"], now) == alive]
+
+    def live_runs(self, video_id: int | None = None) -> list[RunRecord]:
+        """Runs 'running' under an owner that may still be at work (this process included).
+
+        The one liveness rule (:func:`owner_alive`) behind :meth:`mark_interrupted_runs` too.
+        """
+        return [self._run_from_row(r) for r in self._running(video_id, alive=True)]
+
     def mark_interrupted_runs(self) -> int:
-        """Runs left 'running' by a killed process become 'failed' (they are redone)."""
+        """Runs left 'running' by a dead owner become 'failed' (they are redone).
+
+        Dead: a process of this host that is gone, another host's that stopped its heartbeat
+        for hours, or a row with no owner (older ClipDesk). Runs other live processes are
+        working on are left alone.
+        """
         with self.transaction() as c:
-            cur = c.execute("UPDATE runs SET status='failed', message='interrupted', finished_at=?"
-                            " WHERE status='running'", (now_iso(),))
-            return cur.rowcount
+            dead = [r["id"] for r in self._running(None, alive=False)]
+            for rid in dead:
+                c.execute("UPDATE runs SET status='failed', message='interrupted', finished_at=?"
+                          " WHERE id=? AND status='running'", (now_iso(), rid))
+            return len(dead)
 
     # -- segments ----------------------------------------------------------------------------
     @staticmethod
