@@ -41,8 +41,9 @@ class VladModel:
                    np.asarray(d["centres"], np.float32))
 
 
-def orb_bits(image: np.ndarray, n_features: int = N_FEATURES) -> np.ndarray:
-    """ORB descriptors as (M, 256) float32 bits of an RGB or gray uint8 image."""
+def orb_packed(image: np.ndarray, n_features: int = N_FEATURES) -> np.ndarray:
+    """ORB descriptors as OpenCV gives them: (M, 32) uint8, 32x smaller than :func:`orb_bits`
+    (keep these when descriptors must wait, e.g. for a codebook trained on a whole video)."""
     g = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     if g.shape[1] != WIDTH:
         g = cv2.resize(g, (WIDTH, max(8, int(round(g.shape[0] * WIDTH / g.shape[1])))),
@@ -50,8 +51,18 @@ def orb_bits(image: np.ndarray, n_features: int = N_FEATURES) -> np.ndarray:
     orb = cv2.ORB_create(nfeatures=n_features, fastThreshold=10)
     _, d = orb.detectAndCompute(g, None)
     if d is None or len(d) == 0:
-        return np.zeros((0, 256), np.float32)
-    return np.unpackbits(d, axis=1).astype(np.float32)
+        return np.zeros((0, 32), np.uint8)
+    return np.ascontiguousarray(d, np.uint8)
+
+
+def unpack(packed: np.ndarray) -> np.ndarray:
+    """(M, 32) uint8 descriptors -> (M, 256) float32 bits."""
+    return np.unpackbits(np.asarray(packed, np.uint8), axis=1).astype(np.float32)
+
+
+def orb_bits(image: np.ndarray, n_features: int = N_FEATURES) -> np.ndarray:
+    """ORB descriptors as (M, 256) float32 bits of an RGB or gray uint8 image."""
+    return unpack(orb_packed(image, n_features))
 
 
 def fixed_model(seed: int = 7) -> VladModel:
@@ -63,13 +74,15 @@ def fixed_model(seed: int = 7) -> VladModel:
 
 
 def train_model(bits: np.ndarray, k: int = K, seed: int = 7, max_samples: int = 20000) -> VladModel:
-    """Mean, PCA projection and k-means centres from sampled ORB bits (fixed model if too few)."""
-    x = np.asarray(bits, np.float32)
+    """Mean, PCA projection and k-means centres from sampled ORB descriptors, as bits or packed
+    (:func:`orb_packed`); a fixed model if there are too few."""
+    x = np.asarray(bits)
     if len(x) < max(k * 8, PROJ_DIM * 2):
         return fixed_model(seed)
     rng = np.random.default_rng(seed)
     if len(x) > max_samples:
         x = x[rng.choice(len(x), max_samples, replace=False)]
+    x = unpack(x) if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
     mean = x.mean(0)
     xc = x - mean
     _, _, vt = np.linalg.svd(xc, full_matrices=False)
@@ -82,11 +95,13 @@ def train_model(bits: np.ndarray, k: int = K, seed: int = 7, max_samples: int = 
 
 
 def vlad(bits: np.ndarray, model: VladModel) -> np.ndarray:
-    """VLAD vector (K*PROJ_DIM,) float32, L2-normalised (zeros if no descriptors)."""
+    """VLAD vector (K*PROJ_DIM,) float32, L2-normalised (zeros if no descriptors); ``bits`` as
+    from :func:`orb_bits` or packed as from :func:`orb_packed`."""
     c = model.centres
     v = np.zeros(c.shape, np.float32)
     if len(bits):
-        d = (np.asarray(bits, np.float32) - model.mean) @ model.proj
+        x = unpack(bits) if bits.dtype == np.uint8 else np.asarray(bits, np.float32)
+        d = (x - model.mean) @ model.proj
         d2 = ((d[:, None, :] - c[None, :, :]) ** 2).sum(-1)
         assign = d2.argmin(1)
         for j in range(len(c)):
@@ -104,4 +119,4 @@ def embed_local(image: np.ndarray, model: VladModel) -> np.ndarray:
 
 
 __all__ = ["DIM", "K", "KEY", "PROJ_DIM", "VladModel", "embed_local", "fixed_model", "orb_bits",
-           "train_model", "vlad"]
+           "orb_packed", "train_model", "unpack", "vlad"]

@@ -7,6 +7,10 @@ project's codebook (trained on the first video analyzed, stored in the project s
 Embeddings are stored as project signals (float16); the faiss index is built from them on
 demand (``models.search_index``).
 
+Memory stays flat on long videos: with the project's codebook known, each kept frame's VLAD
+vector is computed at once and its descriptors dropped; only the first video of a project (which
+trains the codebook on all its descriptors) keeps them, packed (12.8 KB per kept frame).
+
 The sink runs on its decode worker thread; ``finish`` on the pipeline's thread.
 """
 
@@ -19,7 +23,7 @@ import numpy as np
 
 from core.decode import DecodeResult, FrameSpec, Sink
 from core.local_features import KEY as LOCAL_KEY
-from core.local_features import VladModel, orb_bits, train_model, vlad
+from core.local_features import VladModel, orb_packed, train_model, vlad
 from core.media import MediaInfo
 from core.pipeline import Stage, StageContext
 from models.embeddings import DEEP_KEY
@@ -39,13 +43,15 @@ WIDTH = 480
 class EmbeddingSink(Sink):
     name = "search"
 
-    def __init__(self, every_s: float, device: str) -> None:
+    def __init__(self, every_s: float, device: str, model: VladModel | None = None) -> None:
         self.video = FrameSpec(width=WIDTH, fmt="rgb24", fps=SAMPLE_FPS)
         self.every_s = every_s
         self.device = device
+        self.model = model  # the project's codebook; None: train it from this video
         self.frames: list[int] = []
         self.deep: list[np.ndarray] = []
-        self.descs: list[np.ndarray] = []
+        self.descs: list[np.ndarray] = []  # packed ORB descriptors, only while training
+        self.local: list[np.ndarray] = []  # VLAD vectors (float16), when the model is known
         self._pending: list[np.ndarray] = []
         self._last_t = -1e9
         self._thumb: np.ndarray | None = None
@@ -70,7 +76,11 @@ class EmbeddingSink(Sink):
             return
         self._last_t = time
         self.frames.append(index)
-        self.descs.append(orb_bits(image))
+        packed = orb_packed(image)
+        if self.model is None:
+            self.descs.append(packed)
+        else:
+            self.local.append(vlad(packed, self.model).astype(np.float16))
         self._pending.append(image)
         if len(self._pending) >= 16:
             self._flush()
@@ -93,7 +103,9 @@ class SearchStage(Stage):
         return {"every_s": self.every_s, "deep": DEEP_KEY, "local": LOCAL_KEY}
 
     def sinks(self, ctx: StageContext) -> list[Sink]:
-        sink = EmbeddingSink(self.every_s, self.device)
+        stored = ctx.project.get_setting(CODEBOOK_SETTING)
+        model = VladModel.from_json(stored) if stored is not None else None
+        sink = EmbeddingSink(self.every_s, self.device, model)
         ctx.shared["search_sink"] = sink
         return [sink]
 
@@ -103,18 +115,16 @@ class SearchStage(Stage):
         vid = ctx.video.id
         frames = np.asarray(sink.frames, np.int32)
         deep = np.concatenate(sink.deep) if sink.deep else np.zeros((0, 256), np.float32)
-        stored = proj.get_setting(CODEBOOK_SETTING)
-        if stored is None:  # the first video trains the project's model; later ones reuse it
-            alld = np.concatenate(sink.descs) if sink.descs else np.zeros((0, 256), np.float32)
-            model = train_model(alld)
+        model = sink.model
+        if model is None:  # the first video trains the project's model; later ones reuse it
+            model = train_model(np.concatenate(sink.descs) if sink.descs else np.zeros((0, 32), np.uint8))
             proj.set_setting(CODEBOOK_SETTING, model.to_json())
-        else:
-            model = VladModel.from_json(stored)
-        local = np.stack([vlad(d, model) for d in sink.descs]) if sink.descs \
-            else np.zeros((0, model.centres.size), np.float32)
+            sink.local = [vlad(d, model).astype(np.float16) for d in sink.descs]
+            sink.descs = []
+        local = np.stack(sink.local) if sink.local else np.zeros((0, model.centres.size), np.float16)
         proj.put_signal(vid, FRAMES_SIGNAL, SIGNAL_KEY, frames)
         proj.put_signal(vid, DEEP_SIGNAL, SIGNAL_KEY, deep.astype(np.float16))
-        proj.put_signal(vid, LOCAL_SIGNAL, SIGNAL_KEY, local.astype(np.float16))
+        proj.put_signal(vid, LOCAL_SIGNAL, SIGNAL_KEY, local)
         try:
             register_project(proj.path)
         except OSError:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.local_features import DIM, embed_local, fixed_model, orb_bits, train_model
+from core.local_features import DIM, embed_local, fixed_model, orb_bits, orb_packed, train_model, vlad
 from core.media import FrameReader
 from core.pipeline import analyze
 from core.store import Project
@@ -82,6 +82,33 @@ def test_vlad_matches_same_scene_not_another():
         assert a.shape == (DIM,) and abs(float(np.linalg.norm(a)) - 1) < 1e-4
         assert float(a @ b) > float(a @ c) + margin
     assert float(np.linalg.norm(embed_local(np.zeros((100, 100), np.uint8), fixed_model()))) == 0.0
+
+
+def test_packed_descriptors_give_the_same_model_and_vectors():
+    packed = [orb_packed(_scene(s)) for s in range(3, 9)]
+    assert all(p.dtype == np.uint8 and p.shape[1] == 32 for p in packed)
+    bits = [orb_bits(_scene(s)) for s in range(3, 9)]
+    m_bits, m_packed = train_model(np.concatenate(bits)), train_model(np.concatenate(packed))
+    assert np.array_equal(m_bits.centres, m_packed.centres) and np.array_equal(m_bits.proj, m_packed.proj)
+    assert np.array_equal(vlad(packed[0], m_packed), vlad(bits[0], m_bits))
+
+
+def test_search_sink_memory_is_flat_once_the_codebook_is_known():
+    from models.search_stage import EmbeddingSink
+
+    class _Embedder:  # the deep model is not what this test is about
+        def embed(self, images):
+            return np.zeros((len(images), 256), np.float32)
+
+    frames = [_scene(s) for s in range(3, 9)]
+    training, known = EmbeddingSink(1.0, "cpu"), EmbeddingSink(1.0, "cpu", fixed_model())
+    for sink in (training, known):
+        sink._embedder = _Embedder()
+        for i, img in enumerate(frames):
+            sink.frame(i, float(i), img)
+    assert len(training.descs) == 6 and all(d.dtype == np.uint8 for d in training.descs)
+    assert known.descs == [] and len(known.local) == 6 and known.local[0].shape == (DIM,)
+    assert known.local[0].dtype == np.float16
 
 
 def _shots_hit(hits, shots, frame):
