@@ -146,3 +146,28 @@ def test_periods_from_reference_marks():
     assert [(s.label, s.start_frame, s.end_frame) for s in segs] == [
         (FIRST_HALF, 0, 7000), (SECOND_HALF, 7000, 9000)]
     assert periods_from_marks([("half_time", 10)], 100) == []
+
+
+def test_footage_without_a_board_is_not_searched_at_every_cut():
+    """A full-frame detection costs ~0.3 s: cuts shorten the back-off but do not reset it."""
+    import numpy as np
+
+    from models.scoreboard_stage import BoardReader
+
+    class NoText:
+        def detect(self, image):
+            return []
+
+        def recognize(self, crops):
+            return [("", 0.0) for _ in crops]
+
+    reader = BoardReader(NoText())
+    rng = np.random.default_rng(0)
+    shots = [rng.integers(0, 255, (36, 64, 3), dtype=np.uint8) for _ in range(2)]
+    seconds = 300
+    for t in range(seconds):  # read at 1 Hz; a cut every 2 s
+        reader.observe(t * 25, float(t), shots[(t // 2) % 2])
+    # a detection at every cut >= 4 s apart would be 75; the back-off (4 s doubling to 30 s,
+    # halved at a cut) allows about one per 15 s
+    assert reader.detections <= seconds / 15 + 4, reader.detections
+    assert reader.detections >= seconds / 30  # but it keeps looking
