@@ -203,6 +203,21 @@ def test_playback_advances_and_pauses(qtbot, win: MainWindow) -> None:
     assert not win.player.playing
 
 
+def test_reverse_shuttle_plays_backwards_frame_by_frame(qtbot, win: MainWindow) -> None:
+    ctx = win.ctx
+    ctx.seek(120)
+    qtbot.waitUntil(lambda: win.player.view.frame == 120, timeout=30000)
+    shown: list[int] = []
+    win.player.frameShown.connect(shown.append)
+    key(qtbot, win, Qt.Key.Key_J)
+    assert win.player.playing and win.player.direction < 0
+    qtbot.waitUntil(lambda: len(set(shown)) >= 12, timeout=30000)
+    key(qtbot, win, Qt.Key.Key_K)
+    assert not win.player.playing
+    assert all(f < 120 for f in shown) and shown == sorted(shown, reverse=True)
+    assert ctx.playhead < 120
+
+
 def test_label_picker_lists_numbered_labels(qtbot, win: MainWindow) -> None:
     from PySide6.QtWidgets import QMenu
 
