@@ -121,9 +121,10 @@ class FrameServer(QObject):
         self.last_latency = time.perf_counter() - t0
         self.frameReady.emit(requested, shown, to_qimage(img))
 
-    def _answer_from_cache(self) -> bool:
+    def _answer_from_cache(self, upcoming: range) -> bool:
         """During a prefetch: answer a waiting exact request from the cache. False when the
-        server is closing or a request waits that the cache cannot answer (stop prefetching)."""
+        server is closing or a request waits that neither the cache nor the frames about to be
+        decoded (``upcoming``) can answer: the prefetch should stop."""
         with self._cond:
             if self._closed:
                 return False
@@ -132,7 +133,7 @@ class FrameServer(QObject):
             frame, exact = self._pending
             img = self._cache.get(frame) if exact else None
             if img is None:
-                return False
+                return exact and frame in upcoming  # decoded in a moment: keep going
             self._pending = None
         self._last_request = frame
         self._emit(frame, frame, img, time.perf_counter())
@@ -140,17 +141,23 @@ class FrameServer(QObject):
 
     def _read_span(self, reader: FrameReader, lo: int, hi: int,
                    prefetch: bool) -> tuple[int, np.ndarray] | None:
-        """Decode frames ``lo..hi`` from one seek, caching each; a prefetch yields to requests
-        the cache cannot answer. Returns the last frame read, or ``None`` if none was."""
+        """Decode frames ``lo..hi`` from one seek, caching each; a prefetch answers requests as
+        their frames arrive and stops for one it cannot answer. Returns the last frame read, or
+        ``None`` if none was."""
         out = None
         for i in range(lo, hi + 1):
-            if prefetch and not self._answer_from_cache():
+            if prefetch and not self._answer_from_cache(range(i, hi + 1)):
                 break
             before = reader.seeks
-            img = reader.read(i)
+            # a long-GOP seek decodes many frames first: keep answering from the cache meanwhile
+            img = reader.read(i, (lambda: self._answer_from_cache(range(lo, hi + 1)))
+                              if prefetch else None)
             self.seeks += reader.seeks - before
             self._remember(i, img)
             out = (i, img)
+        else:
+            if prefetch:
+                self._answer_from_cache(range(0))
         return out
 
     def _prefetch_back(self, reader: FrameReader) -> int | None:

@@ -11,7 +11,7 @@ import stat
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import av
 import numpy as np
@@ -269,7 +269,10 @@ class FrameReader:
             except av.error.FFmpegError:
                 continue
 
-    def read(self, index: int) -> np.ndarray:
+    def read(self, index: int, while_seeking: Callable[[], object] | None = None) -> np.ndarray:
+        """Frame ``index`` (clamped to the video). ``while_seeking`` is called after each frame
+        decoded on the way from the keyframe to the target (a caller's chance to do other work
+        during a long-GOP seek on the same thread)."""
         index = max(0, min(self.clock.frame_count - 1, index))
         if self._iter is not None and self._next_index == index:
             fr = next(self._iter, None)
@@ -287,6 +290,8 @@ class FrameReader:
             if fr.pts is None or fr.pts >= target - half:
                 self._next_index = index + 1
                 return self._to_array(fr)
+            if while_seeking is not None:
+                while_seeking()
         if last is None:
             raise MediaError(f"frame {index} cannot be decoded")
         self._next_index = None
