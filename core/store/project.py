@@ -37,9 +37,10 @@ from core.timebase import FrameClock, Rate
 PROJECT_SUFFIX = ".clipdesk"
 HEARTBEAT_INTERVAL_S = 60.0
 """How often a live analysis refreshes its runs' ``heartbeat_at``."""
-STALE_HEARTBEAT_S = 3 * 3600.0
+STALE_HEARTBEAT_S = 15 * 60.0
 """A run whose pid cannot be checked here (another host or pid namespace) is taken as dead once
-its heartbeat is older than this."""
+its heartbeat is older than this: 15 missed beats, so a crash elsewhere (or on Windows, where pids
+are not checked) blocks its video for minutes, not hours."""
 _SEG_FIELDS = ("track", "start_frame", "end_frame", "label", "confidence", "attrs", "status", "source")
 
 
@@ -427,7 +428,7 @@ class Project:
         """Runs left 'running' by a dead owner become 'failed' (they are redone).
 
         Dead: a process of this host that is gone, another host's that stopped its heartbeat
-        for hours, or a row with no owner (older ClipDesk). Runs other live processes are
+        (:data:`STALE_HEARTBEAT_S`), or a row with no owner (older ClipDesk). Runs other live processes are
         working on are left alone.
         """
         with self.transaction() as c:
