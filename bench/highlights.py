@@ -42,6 +42,7 @@ from core.pipeline import analyze  # noqa: E402
 from core.segments import EVENT, HIGHLIGHT, SHOT, SPEECH, Segment  # noqa: E402
 from core.shots.stage import ShotStage  # noqa: E402
 from core.store.project import Project  # noqa: E402
+from core.synth import write_audio  # noqa: E402
 
 FPS = 25
 SIZE = (320, 180)
@@ -156,16 +157,7 @@ def build(media: Path, out: Path, seed: int, seconds: float) -> dict:
             pos += n
         for pkt in vs.encode():
             c.mux(pkt)
-        pcm = np.clip(audio, -1, 1)
-        for s in range(0, pcm.size, 1024):
-            af = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[None, s:s + 1024]), format="fltp",
-                                            layout="mono")
-            af.sample_rate = SR
-            af.pts = s
-            for pkt in ast.encode(af):
-                c.mux(pkt)
-        for pkt in ast.encode():
-            c.mux(pkt)
+        write_audio(c, ast, audio, SR)
     return {"cuts": cuts, "frames": total, "events": truth, "speech": speech}
 
 

@@ -276,19 +276,22 @@ def make_edit(path: str | Path, shots: Sequence[ShotSpec] | None = None, *,
         for pkt in vs.encode():
             out.mux(pkt)
         if ast is not None and audio is not None:
-            _write_audio(out, ast, audio, int(audio_rate))
+            write_audio(out, ast, audio, int(audio_rate))
     return truth
 
 
-def _write_audio(out: av.container.OutputContainer, ast: av.audio.stream.AudioStream,
-                 audio: np.ndarray, rate: int) -> None:
+def write_audio(out: av.container.OutputContainer, ast: av.audio.stream.AudioStream,
+                audio: np.ndarray, rate: int, layout: str | None = None) -> None:
+    """Encode ``audio`` (float in [-1, 1]: mono ``(n,)`` or ``(n, channels)``) into ``ast`` and
+    flush it. ``layout`` defaults to mono/stereo by channel count. Frames are packed ``flt``:
+    PyAV 18 miscounts the planes of planar frames with 8 channels (7.1)."""
     a = np.clip(np.asarray(audio, np.float32), -1.0, 1.0)
-    planar = a[None, :] if a.ndim == 1 else np.ascontiguousarray(a.T)
-    layout = "mono" if planar.shape[0] == 1 else "stereo"
+    inter = a.reshape(-1, 1) if a.ndim == 1 else a
+    layout = layout or ("mono" if inter.shape[1] == 1 else "stereo")
     chunk = 1024
-    for s in range(0, planar.shape[1], chunk):
-        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar[:, s:s + chunk]), format="fltp",
-                                        layout=layout)
+    for s in range(0, inter.shape[0], chunk):
+        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(inter[s:s + chunk]).reshape(1, -1),
+                                        format="flt", layout=layout)
         af.sample_rate = rate
         af.pts = s
         for pkt in ast.encode(af):

@@ -48,6 +48,8 @@ def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (64, 48), 
     import av
     import numpy as np
 
+    from core.synth import write_audio
+
     rng = np.random.default_rng(seed)
     base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
     with av.open(str(path), "w") as c:
@@ -74,16 +76,7 @@ def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (64, 48), 
         if ast is not None:
             n = int(16000 * frames / fps)
             t = np.arange(n) / 16000
-            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-            for s in range(0, n, 1024):
-                chunk = tone[s:s + 1024].reshape(1, -1)
-                af = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-                af.sample_rate = 16000
-                af.pts = s
-                for pkt in ast.encode(af):
-                    c.mux(pkt)
-            for pkt in ast.encode():
-                c.mux(pkt)
+            write_audio(c, ast, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
     return path
 
 

@@ -10,6 +10,7 @@ from core.audio_mix import DefaultMono, DialogueMixer, dialogue_weights, mono_re
 from core.audio_stage import audio_warnings
 from core.decode import AUDIO_RATE, Sink, run_decode
 from core.media import load_audio, probe
+from core.synth import write_audio
 
 RATE = 48000
 
@@ -30,16 +31,7 @@ def write_av(path: Path, audio: np.ndarray, layout: str, seconds: float = 2.0, c
                 c.mux(pkt)
         for pkt in vs.encode():
             c.mux(pkt)
-        # Packed frames: PyAV 18's from_ndarray breaks on planar 8-channel (7.1) frames.
-        inter = np.ascontiguousarray(np.clip(audio, -1, 1).astype(np.float32).T)
-        for s in range(0, inter.shape[0], 1024):
-            af = av.AudioFrame.from_ndarray(inter[s:s + 1024].reshape(1, -1), format="flt", layout=layout)
-            af.sample_rate = RATE
-            af.pts = s
-            for pkt in ast.encode(af):
-                c.mux(pkt)
-        for pkt in ast.encode():
-            c.mux(pkt)
+        write_audio(c, ast, audio.T, RATE, layout)
     return path
 
 
