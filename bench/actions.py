@@ -32,7 +32,7 @@ def _timeit(fn: Any, repeat: int) -> tuple[float, float]:
 def inference(archs: list[str], repeat: int) -> list[dict[str, Any]]:
     import torch
 
-    from models.stgcn import build
+    from models.actions.stgcn import build
 
     torch.set_num_threads(1)
     rows = []
@@ -53,9 +53,9 @@ def inference(archs: list[str], repeat: int) -> list[dict[str, Any]]:
 def stage_cost(model: Any) -> dict[str, Any]:
     """Windows + features + network + localisation for one person over 60 s (pose at 4 fps)."""
     from core.actions.synthetic import synth_video
-    from core.poses import PoseTable
+    from core.persons.poses import PoseTable
     from core.timebase import Rate
-    from models.actions_stage import predict_table
+    from models.actions.stage import predict_table
 
     arr, _ = synth_video(123, n_frames=1500, n_persons=1, sample_step=6)
     table = PoseTable(arr)
@@ -78,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     from core.actions.dataset import VideoLabels, build_dataset
     from core.actions.metrics import classification_report, match_segments
     from core.actions.synthetic import synth_video
-    from core.poses import PoseTable
+    from core.persons.poses import PoseTable
     from core.segments import ACCEPTED, ACTION, Segment
     from core.timebase import Rate
-    from models.action_train import ActionModel, TrainConfig, fit
-    from models.actions_stage import predict_table
+    from models.actions.train import ActionModel, TrainConfig, fit
+    from models.actions.stage import predict_table
 
     out: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "load_avg": os.getloadavg()}
     out["inference"] = inference(sorted({"micro", "tiny", "small", a.arch}), a.repeat)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import av
 
-from core.decode import FrameSpec, Sink
-from core.media import probe
+from core.media.decode import FrameSpec, Sink
+from core.media.reader import probe
 
 
 def ffmpeg_exe() -> str:
@@ -82,8 +82,8 @@ def clipdesk_pass(path: Path) -> tuple[float, float]:
     code = (
         "import resource, sys, time\n"
         "from bench.decode import typical_sinks\n"
-        "from core.decode import run_decode\n"
-        "from core.media import probe\n"
+        "from core.media.decode import run_decode\n"
+        "from core.media.reader import probe\n"
         f"info = probe({str(path)!r})\n"
         "t = time.perf_counter(); r = run_decode(info, typical_sinks()); dt = time.perf_counter() - t\n"
         "print(r.frame_count / dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"

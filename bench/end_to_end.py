@@ -30,7 +30,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.shots import MEDIA, build_real_edit  # noqa: E402
-from core.media import probe  # noqa: E402
+from core.media.reader import probe  # noqa: E402
 from core.store.project import Project  # noqa: E402
 
 SPEECH = ["pyannote__sample.wav", "faster-whisper__jfk.flac", "speechbrain__spk1_snt1.wav",

@@ -34,15 +34,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.audio_stage import AudioLanesStage  # noqa: E402
+from core.audio.stage import AudioLanesStage  # noqa: E402
 from core.highlights.bounds import SpeechIndex  # noqa: E402
 from core.highlights.stage import HighlightStage  # noqa: E402
-from core.media import load_audio  # noqa: E402
+from core.media.reader import load_audio  # noqa: E402
 from core.pipeline import analyze  # noqa: E402
 from core.segments import EVENT, HIGHLIGHT, SHOT, SPEECH, Segment  # noqa: E402
 from core.shots.stage import ShotStage  # noqa: E402
 from core.store.project import Project  # noqa: E402
-from core.synth import write_audio  # noqa: E402
+from core.testing.synth import write_audio  # noqa: E402
 
 FPS = 25
 SIZE = (320, 180)

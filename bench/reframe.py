@@ -39,7 +39,7 @@ CLIPS = (  # (file, fps for the pose samples)
 
 
 def _looped(src: Path, seconds: float, out: Path) -> Path:
-    from core.clip_export import ffmpeg_exe
+    from core.export.clip import ffmpeg_exe
 
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i", str(src), "-t", f"{seconds}",
                     "-c", "copy", str(out)], check=True)
@@ -47,12 +47,12 @@ def _looped(src: Path, seconds: float, out: Path) -> Path:
 
 
 def bench_pose(video: Path, warm_clip: Path, tmp: Path) -> dict[str, Any]:
-    from core.decode import FrameSpec, Sink, run_decode
-    from core.media import probe
+    from core.media.decode import FrameSpec, Sink, run_decode
+    from core.media.reader import probe
     from core.pipeline import analyze
-    from core.poses import load_poses
+    from core.persons.poses import load_poses
     from core.store import Project
-    from models.persons_stage import PersonsStage
+    from models.persons.stage import PersonsStage
 
     stage = PersonsStage()
     with Project(tmp / "pose.clipdesk") as p:
@@ -85,12 +85,12 @@ def _cpu() -> float:
 
 def bench_coverage(name: str, fps: float, tmp: Path) -> dict[str, Any] | None:
     from core.pipeline import analyze
-    from core.poses import load_poses
+    from core.persons.poses import load_poses
     from core.reframe.path import CropPath
     from core.reframe.plan import plan_video, video_crop_path
     from core.reframe.subject import subject_targets
     from core.store import Project
-    from models.persons_stage import PersonsStage
+    from models.persons.stage import PersonsStage
 
     video = MEDIA / "video" / name
     if not video.exists():
@@ -127,8 +127,8 @@ def bench_coverage(name: str, fps: float, tmp: Path) -> dict[str, Any] | None:
 
 
 def bench_export(video: Path, seconds: float, tmp: Path) -> dict[str, Any]:
-    from core.clip_export import export_project_clip, ffmpeg_exe
-    from core.media import probe
+    from core.export.clip import export_project_clip, ffmpeg_exe
+    from core.media.reader import probe
     from core.reframe.plan import plan_video, video_crop_path
     from core.store import Project
 

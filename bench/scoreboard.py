@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.decode import FrameSpec, Sink, run_decode
-from core.media import probe
+from core.media.decode import FrameSpec, Sink, run_decode
+from core.media.reader import probe
 from core.pipeline import analyze
-from core.scoreboard.synth import BoardPhase, make_board_clip
+from core.testing.scoreboard import BoardPhase, make_board_clip
 from core.store import Project
-from models.scoreboard_stage import ScoreboardSink, ScoreboardStage
+from models.scoreboard.stage import ScoreboardSink, ScoreboardStage
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 

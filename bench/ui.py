@@ -43,7 +43,7 @@ def make_video(path: Path, minutes: float) -> None:
 
 def fill_project(project_path: Path, video: Path, n_segments: int):  # type: ignore[no-untyped-def]
     from core import segments as sg
-    from core.media import probe
+    from core.media.reader import probe
     from core.segments import Segment
     from core.store.project import Project
 
@@ -77,8 +77,8 @@ def fill_project(project_path: Path, video: Path, n_segments: int):  # type: ign
 def bench_timeline(project, repeats: int = 60) -> dict[str, tuple[float, float, float]]:  # type: ignore[no-untyped-def]
     from PySide6.QtGui import QImage
 
-    from app.context import ReviewContext
-    from app.timeline import Timeline
+    from app.review.context import ReviewContext
+    from app.timeline.view import Timeline
 
     ctx = ReviewContext()
     tl = Timeline(ctx)
@@ -126,8 +126,8 @@ def bench_seek(video: Path, clock, seeks: int,  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.frame_server import FrameServer
-    from core.media import FrameReader
+    from app.player.frame_server import FrameServer
+    from core.media.reader import FrameReader
 
     rng = random.Random(5)
     frames = [rng.randrange(0, clock.frame_count) for _ in range(seeks)]
@@ -179,7 +179,7 @@ def _play_backwards(video: Path, clock, start: int, speed: float,  # type: ignor
     """The player's pacing, backwards: ``(arrival time, frame)`` of every frame shown."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from app.frame_server import FrameServer
+    from app.player.frame_server import FrameServer
 
     fps = clock.rate.fps
     server = FrameServer(str(video), clock, (1280, 720))
@@ -209,7 +209,7 @@ def _play_backwards(video: Path, clock, start: int, speed: float,  # type: ignor
 
 
 def bench_reverse(video: Path, clock, seconds: float = 10.0) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    from core.media import FrameReader
+    from core.media.reader import FrameReader
 
     start = clock.frame_count - 1 - int(clock.rate.fps)  # near the end: the whole run is backwards
     res: dict[str, float] = {}
@@ -237,7 +237,7 @@ def main() -> int:
     ap.add_argument("--seeks", type=int, default=40)
     ap.add_argument("--video", help="reuse this 720p long-GOP file instead of generating one")
     args = ap.parse_args()
-    from app.qtenv import make_app
+    from app.review.qtenv import make_app
 
     app = make_app()  # noqa: F841 - keeps the QApplication alive
     tmp = Path(tempfile.mkdtemp(prefix="clipdesk-bench-ui-"))
@@ -255,7 +255,7 @@ def main() -> int:
         print(f"  redraw, {name:12s} visible: median {med:6.2f} ms   p90 {p90:6.2f} ms   "
               f"median thread CPU {cpu:6.2f} ms")
     clock = project.clock(1)
-    from app.proxy import gop_seconds, make_proxy
+    from app.player.proxy import gop_seconds, make_proxy
 
     t0 = time.perf_counter()
     proxy = make_proxy(video, tmp / "proxy.mp4")

@@ -16,9 +16,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from core.decode import DecodeResult, Sink, run_decode
+from core.media.decode import DecodeResult, Sink, run_decode
 from core.errors import Cancelled, ClipDeskError
-from core.media import MediaInfo, probe
+from core.media.reader import MediaInfo, probe
 from core.progress import Task, ensure_task
 from core.store.project import Project, VideoRecord
 

@@ -20,10 +20,10 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
     settings = settings or {}
     stages: list[Stage] = []
     try:  # shots (cascade: classical fast pass + TransNetV2 where unsure) and scenes (issue 2)
-        from models.shots_stage import make_shot_stage
+        from models.shots.stage import make_shot_stage
 
         stages.append(make_shot_stage(settings, device=device))
-        from core.scenes import SceneStage
+        from core.shots.scenes import SceneStage
 
         stages.append(SceneStage())
     except Exception as e:  # noqa: BLE001
@@ -31,8 +31,8 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
 
         logging.getLogger(__name__).warning("shot/scene stages unavailable: %s", e)
     try:  # speech and audio lanes (issue 4); one failing import must not hide other stages
-        from core.audio_stage import AudioLanesStage
-        from models.speech_stage import SpeechStage
+        from core.audio.stage import AudioLanesStage
+        from models.speech.stage import SpeechStage
 
         stages.append(AudioLanesStage())
         stages.append(SpeechStage(settings.get("speech"), device=device))
@@ -41,7 +41,7 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
 
         logging.getLogger(__name__).warning("speech stages unavailable: %s", e)
     try:  # persons, poses and ball (issue 5)
-        from models.persons_stage import PersonsStage
+        from models.persons.stage import PersonsStage
 
         stages.append(PersonsStage.from_settings(settings, device=device))
     except Exception as e:  # noqa: BLE001
@@ -49,8 +49,8 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
 
         logging.getLogger(__name__).warning("persons stage unavailable: %s", e)
     try:  # scoreboard reading, score events, match periods and image-search embeddings (issue 6)
-        from models.scoreboard_stage import ScoreboardStage
-        from models.search_stage import SearchStage
+        from models.scoreboard.stage import ScoreboardStage
+        from models.search.stage import SearchStage
 
         sb = settings.get("scoreboard") or {}
         stages.append(ScoreboardStage(**{k: sb[k] for k in ("read_fps", "relocate_s", "min_period_s")
@@ -62,7 +62,7 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
 
         logging.getLogger(__name__).warning("scoreboard/search stages unavailable: %s", e)
     try:  # actions from pose tracks (ST-GCN) (issue 7)
-        from models.actions_stage import ActionsStage
+        from models.actions.stage import ActionsStage
 
         stages.append(ActionsStage(settings, device=device))
     except Exception as e:  # noqa: BLE001 - e.g. a bad action_model setting

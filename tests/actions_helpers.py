@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.media import probe
+from core.media.reader import probe
 
 
 def write_tiny_video(path: Path, seed: int, frames: int = 300, fps: float = 25.0) -> Path:

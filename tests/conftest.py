@@ -48,7 +48,7 @@ def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (64, 48), 
     import av
     import numpy as np
 
-    from core.synth import write_audio
+    from core.testing.synth import write_audio
 
     rng = np.random.default_rng(seed)
     base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)

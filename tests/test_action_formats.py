@@ -8,10 +8,10 @@ import pickle
 import numpy as np
 import pytest
 
-from core.action_formats import (FormatError, export_activitynet, export_coco, export_pyskl, import_activitynet,
+from core.actions.formats import (FormatError, export_activitynet, export_coco, export_pyskl, import_activitynet,
                                  import_coco, import_pyskl, read_pyskl)
 from core.actions.synthetic import synth_video
-from core.poses import POSE_SIGNAL
+from core.persons.poses import POSE_SIGNAL
 from core.segments import ACCEPTED, ACTION, Segment
 
 
@@ -32,7 +32,7 @@ def labelled(project, tmp_path):
 
 def _fresh(tmp_path, project):
     """A second project holding the same video (file) but no labels."""
-    from core.media import probe
+    from core.media.reader import probe
     from core.store.project import Project
 
     other = Project(tmp_path / "other.clipdesk")
@@ -130,7 +130,7 @@ def test_activitynet_ground_truth_and_results(labelled, tmp_path) -> None:
 
 
 def test_detect_and_dispatch(labelled, tmp_path) -> None:
-    from core.action_formats import detect_format, export_labels, import_labels
+    from core.actions.formats import detect_format, export_labels, import_labels
 
     project, vid, truth, _ = labelled
     for fmt, name in (("pyskl", "a.pkl"), ("coco", "b.json"), ("activitynet", "c.json")):

@@ -12,7 +12,7 @@ from core.actions.skeleton import FLIP_PERM, PARENTS, features, normalise, sampl
 from core.actions.synthetic import SYNTH_CLASSES, synth_video
 from core.actions.windows import WindowParams, WindowSpec, sliding_centres, track_windows
 from core.errors import ClipDeskError
-from core.poses import COLS, POSE_SIGNAL, PoseTable, pack
+from core.persons.poses import COLS, POSE_SIGNAL, PoseTable, pack
 from core.segments import ACCEPTED, ACTION, REJECTED, Segment
 from core.timebase import Rate
 

@@ -10,14 +10,14 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 
 from core.actions.synthetic import synth_video  # noqa: E402
-from core.poses import POSE_SIGNAL  # noqa: E402
+from core.persons.poses import POSE_SIGNAL  # noqa: E402
 from core.segments import ACCEPTED, ACTION, REJECTED, Segment  # noqa: E402
 
 
 @pytest.fixture
 def panel(qtbot, project, tmp_path, monkeypatch):
-    from app.action_panel import ActionPanel
-    from app.context import ReviewContext
+    from app.panels.actions import ActionPanel
+    from app.review.context import ReviewContext
     from actions_helpers import add_tiny_video
 
     monkeypatch.setenv("CLIPDESK_MODELS_DIR", str(tmp_path / "models"))

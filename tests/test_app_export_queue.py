@@ -11,9 +11,9 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from app.context import ReviewContext  # noqa: E402
-from app.export_queue import CANCELLED, DONE, FAILED, GIF, MP4, STILL, ExportPanel  # noqa: E402
-from core.media import probe  # noqa: E402
+from app.review.context import ReviewContext  # noqa: E402
+from app.panels.export import CANCELLED, DONE, FAILED, GIF, MP4, STILL, ExportPanel  # noqa: E402
+from core.media.reader import probe  # noqa: E402
 from core.segments import Segment  # noqa: E402
 from core.store import Project  # noqa: E402
 
@@ -123,7 +123,7 @@ def test_add_without_range_is_refused(qtbot, session) -> None:
 def test_reframed_mp4_writes_crop_sidecar(qtbot, session) -> None:
     import json
 
-    from app.export_queue import REFRAMED
+    from app.panels.export import REFRAMED
 
     ctx, panel, _project, tmp = session
     ends = _finished(panel)
@@ -141,7 +141,7 @@ def test_reframed_mp4_writes_crop_sidecar(qtbot, session) -> None:
 
 def test_window_ctrl_e_shows_export_dock_and_exports_marks(qtbot, tmp_path: Path, make_video,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.main_window import MainWindow
+    from app.window.main_window import MainWindow
 
     monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))
     video = make_video("w.mp4", frames=50, size=(96, 64), audio=True)

@@ -12,9 +12,9 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtGui import QColor  # noqa: E402
 
-from app.context import ReviewContext  # noqa: E402
-from app.timeline import HEADER_W, RULER_H, Timeline  # noqa: E402
-from core.media import probe  # noqa: E402
+from app.review.context import ReviewContext  # noqa: E402
+from app.timeline.view import HEADER_W, RULER_H, Timeline  # noqa: E402
+from core.media.reader import probe  # noqa: E402
 from core.store import Project  # noqa: E402
 
 
@@ -84,8 +84,8 @@ def test_timeline_draws_markers_and_click_seeks(qtbot, session) -> None:
 
 
 def test_search_panel_publishes_current_video_hits(qtbot, session) -> None:
-    from app.search_panel import MARKER_NAME, SearchPanel
-    from models.search_index import Hit
+    from app.panels.search import MARKER_NAME, SearchPanel
+    from models.search.index import Hit
 
     ctx, _tl, project, a, b = session
     panel = SearchPanel(ctx)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.proxy import LONG_GOP_S, gop_seconds, make_proxy
-from core.media import FrameReader, probe
-from core.synth import ShotSpec, make_edit
+from app.player.proxy import LONG_GOP_S, gop_seconds, make_proxy
+from core.media.reader import FrameReader, probe
+from core.testing.synth import ShotSpec, make_edit
 from core.timebase import FrameClock
 
 
@@ -41,7 +41,7 @@ def test_proxy_keeps_frame_timing_and_short_gop(long_gop: Path, tmp_path: Path) 
 
 
 def test_frame_server_scrubs_on_the_proxy(qtbot, long_gop: Path, tmp_path: Path) -> None:
-    from app.frame_server import FrameServer
+    from app.player.frame_server import FrameServer
 
     info = probe(long_gop)
     clock = FrameClock(info.rate, info.frame_count)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.context import ReviewContext
-from app.demo import copy_project, demo_template
-from app.timeline import HEADER_W, TRACK_H, Timeline
-from app.timeline_model import TrackData
+from app.review.context import ReviewContext
+from core.testing.demo import copy_project, demo_template
+from app.timeline.view import HEADER_W, TRACK_H, Timeline
+from app.timeline.model import TrackData
 from core.segments import ACCEPTED, Segment
 from core.store.project import Project
 
@@ -155,7 +155,7 @@ def test_zoom_and_fit_keep_view_inside_video(qtbot, session) -> None:
 
 
 def test_many_segments_paint_with_level_of_detail(qtbot, tmp_path: Path) -> None:
-    from app.demo import build_demo_project
+    from core.testing.demo import build_demo_project
 
     project = build_demo_project(tmp_path, segments=5000)
     ctx = ReviewContext()
@@ -183,7 +183,7 @@ def test_many_segments_paint_with_level_of_detail(qtbot, tmp_path: Path) -> None
 
 
 def test_shot_boundaries_inside_speech_are_flagged_like_speech_safe_boundary(qtbot, session) -> None:
-    from core.speech import speech_safe_boundary
+    from core.audio.speech import speech_safe_boundary
 
     ctx, tl, project = session
     speech = project.segments(ctx.video.id, "speech")
@@ -196,7 +196,7 @@ def test_shot_boundaries_inside_speech_are_flagged_like_speech_safe_boundary(qtb
     seg = next(s for s in project.segments(ctx.video.id, "shot") if s.start_frame == f)
     pause = next(g for g in range(f + 1, seg.end_frame - 1)
                  if not speech_safe_boundary(g, speech, 0).inside_speech)
-    ctx.apply(__import__("core.ops", fromlist=["SetBounds"]).SetBounds(seg.id, pause, seg.end_frame))
+    ctx.apply(__import__("core.edit.ops", fromlist=["SetBounds"]).SetBounds(seg.id, pause, seg.end_frame))
     assert f not in tl.canvas._inside_speech and pause not in tl.canvas._inside_speech
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.waveform import envelope_per_frame, loudness_per_frame
+from app.timeline.waveform import envelope_per_frame, loudness_per_frame
 from core.timebase import FrameClock, Rate
 
 

@@ -1,4 +1,4 @@
-"""The main window driven from the keyboard: NLE shortcuts, edits through core.ops, undo/redo,
+"""The main window driven from the keyboard: NLE shortcuts, edits through core.edit.ops, undo/redo,
 label persistence across close and reopen, inspector and help overlay."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.demo import copy_project, demo_template
-from app.main_window import MainWindow
+from core.testing.demo import copy_project, demo_template
+from app.window.main_window import MainWindow
 from core.segments import ACCEPTED, REJECTED
 
 
@@ -66,8 +66,8 @@ def test_player_shows_the_exact_frame_after_a_seek(qtbot, win: MainWindow) -> No
     ctx.seek(137)
     qtbot.waitUntil(lambda: win.player.view.image is not None and win.player.view.frame == 137
                     and win.player.view.is_exact, timeout=30000)
-    from app.frame_server import display_size
-    from core.media import FrameReader
+    from app.player.frame_server import display_size
+    from core.media.reader import FrameReader
 
     v = ctx.video
     with FrameReader(v.path, ctx.clock, size=display_size(v.width, v.height)) as r:
@@ -263,7 +263,7 @@ def test_moved_video_is_relocated(qtbot, template: Path, tmp_path: Path,
 def test_shift_click_selects_several_and_merge_joins_them(qtbot, win: MainWindow) -> None:
     from PySide6.QtCore import QPoint
 
-    from app.timeline import TRACK_H
+    from app.timeline.view import TRACK_H
 
     ctx, project = win.ctx, win.project
     vid = ctx.video.id
@@ -309,7 +309,7 @@ def test_save_as_recent_files_and_drop(qtbot, win: MainWindow, tmp_path: Path) -
 
 
 def test_word_track_appears_when_zoomed_in(qtbot, win: MainWindow) -> None:
-    from core.ops import AddSegment
+    from core.edit.ops import AddSegment
     from core.segments import Segment
 
     ctx = win.ctx

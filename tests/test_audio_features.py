@@ -1,16 +1,16 @@
-"""core.audio_features lanes and the ``audio`` stage in the one decode pass (generated media)."""
+"""core.audio.features lanes and the ``audio`` stage in the one decode pass (generated media)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from core.audio_features import (
+from core.audio.features import (
     ENVELOPE, EXCITEMENT, SIGNAL_KEY, AudioLaneBuilder, AudioLanes, load_audio_lanes,
 )
-from core.audio_stage import AudioLanesStage
+from core.audio.stage import AudioLanesStage
 from core.pipeline import analyze
-from core.synth import make_clip, tone
+from core.testing.synth import make_clip, tone
 
 RATE = 16000
 

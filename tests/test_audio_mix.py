@@ -6,11 +6,11 @@ import av
 import numpy as np
 import pytest
 
-from core.audio_mix import DefaultMono, DialogueMixer, dialogue_weights, mono_resampler
-from core.audio_stage import audio_warnings
-from core.decode import AUDIO_RATE, Sink, run_decode
-from core.media import load_audio, probe
-from core.synth import write_audio
+from core.audio.mix import DefaultMono, DialogueMixer, dialogue_weights, mono_resampler
+from core.audio.stage import audio_warnings
+from core.media.decode import AUDIO_RATE, Sink, run_decode
+from core.media.reader import load_audio, probe
+from core.testing.synth import write_audio
 
 RATE = 48000
 

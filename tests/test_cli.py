@@ -26,7 +26,7 @@ def digest(p: Path) -> str:
 def test_analyze_bad_input_one_line_project_intact(bad, tmp_path, make_video):
     good = make_video("good.mp4", frames=20)
     proj = tmp_path / "p.clipdesk"
-    from core.media import probe
+    from core.media.reader import probe
     from core.segments import Segment
     from core.store import Project
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from app.cli import main as cli_main
-from core.clip_export import Overlay, clip_range, export_clip, export_gif, export_still, ffmpeg_exe
+from core.export.clip import Overlay, clip_range, export_clip, export_gif, export_still, ffmpeg_exe
 from core.errors import Cancelled, ClipDeskError
-from core.media import probe
+from core.media.reader import probe
 from core.progress import Task
 from core.store import Project
 
@@ -148,7 +148,7 @@ def test_vfr_export_keeps_the_span_duration(shared_media: Path, tmp_path: Path):
     video = shared_media / "video" / "pyscenedetect__goldeneye-vfr-drop3.mp4"
     with Project(tmp_path / "g.clipdesk") as p:
         v = p.add_video(probe(video))
-        from core.decode import run_decode
+        from core.media.decode import run_decode
 
         p.set_frame_times(v.id, run_decode(probe(video), []).frame_times)  # the exact VFR table
         clock = p.clock(v.id)
@@ -163,8 +163,8 @@ def test_vfr_export_keeps_the_span_duration(shared_media: Path, tmp_path: Path):
 
 def test_height_not_divisible_by_four_exports(tmp_path, make_video):
     """160x90 sources (chroma rows not a whole number of luma-width rows) take the RGB path."""
-    from core.clip_export import export_clip
-    from core.media import probe
+    from core.export.clip import export_clip
+    from core.media.reader import probe
     from core.timebase import FrameClock
 
     src = make_video("odd.mp4", frames=20, size=(160, 90))

@@ -5,9 +5,9 @@ import threading
 import numpy as np
 import pytest
 
-from core.decode import FrameSpec, Sink, run_decode
+from core.media.decode import FrameSpec, Sink, run_decode
 from core.errors import Cancelled
-from core.media import probe
+from core.media.reader import probe
 from core.progress import Task
 
 

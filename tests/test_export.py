@@ -17,7 +17,7 @@ import opentimelineio as otio
 import pytest
 
 from core.export import FORMATS, ExportError, export, render
-from core.media import probe
+from core.media.reader import probe
 from core.segments import ACCEPTED, REJECTED, Segment
 from core.store.project import Project
 
@@ -326,7 +326,7 @@ def test_word_track_becomes_readable_cues(tmp_path: Path) -> None:
 
 
 def test_labels_keep_machine_values_and_corrections(ntsc: tuple[Project, int]) -> None:
-    from core.ops import AddSegment, DeleteSegments, EditStack, Relabel, SetBounds, SetStatus
+    from core.edit.ops import AddSegment, DeleteSegments, EditStack, Relabel, SetBounds, SetStatus
 
     p, vid = ntsc
     segs = {(s.track, s.start_frame): s.id or 0 for s in p.segments(vid, include_deleted=True)}

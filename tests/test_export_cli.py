@@ -15,7 +15,7 @@ import pytest
 
 from app.cli import main
 from core.export import render
-from core.media import probe
+from core.media.reader import probe
 from core.segments import Segment
 from core.store.project import Project
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.media import FrameReader, probe
-from core.synth import ShotSpec, make_edit
+from core.media.reader import FrameReader, probe
+from core.testing.synth import ShotSpec, make_edit
 from core.timebase import FrameClock
 
 
@@ -37,7 +37,7 @@ def _play(qtbot, server, order: list[int]) -> list[tuple[int, int, np.ndarray]]:
 
 @pytest.mark.parametrize("cache_frames", [1000, 20])
 def test_reverse_playback_is_exact_and_seeks_per_chunk(qtbot, long_gop, cache_frames: int) -> None:
-    from app.frame_server import FrameServer
+    from app.player.frame_server import FrameServer
 
     path, clock, ref = long_gop
     assert any(np.abs(ref[i].astype(int) - ref[i + 1]).mean() > 0.5 for i in range(100, 110))

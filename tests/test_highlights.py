@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.audio_features import AudioLanes
+from core.audio.features import AudioLanes
 from core.errors import ClipDeskError
 from core.highlights import HighlightSettings, Material, propose, settings_from
 from core.highlights.bounds import PAUSE, SHOT_CUT, SpeechIndex, cut_points, place

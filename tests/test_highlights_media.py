@@ -10,18 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.audio_stage import AudioLanesStage
+from core.audio.stage import AudioLanesStage
 from core.highlights.bounds import SpeechIndex
 from core.highlights.export import export_reel
 from core.highlights.project import update_highlights
 from core.highlights.reel import reel_segments
 from core.highlights.stage import HighlightStage
-from core.ops import EditStack, SetStatus
+from core.edit.ops import EditStack, SetStatus
 from core.pipeline import analyze
 from core.segments import ACCEPTED, HIGHLIGHT, REJECTED, SHOT, SPEECH, Segment
 from core.shots.stage import ShotStage
 from core.store.project import Project
-from core.synth import ShotSpec, make_edit
+from core.testing.synth import ShotSpec, make_edit
 
 FPS = 25
 SR = 16000
@@ -148,8 +148,8 @@ def test_cover_avoids_a_replay_wipe(tmp_path: Path) -> None:
 
 def test_vertical_clip_of_a_highlight_is_9_by_16(tmp_path: Path) -> None:
     from core.highlights.export import write_media
-    from core.media import probe
-    from core.synth import make_clip
+    from core.media.reader import probe
+    from core.testing.synth import make_clip
 
     make_clip(tmp_path / "c.mp4", frames=75, size=(160, 96))
     with Project(tmp_path / "p.clipdesk") as p:

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from core.media import probe
+from core.media.reader import probe
 from core.segments import ACCEPTED, HIGHLIGHT, REJECTED, SPEECH, Segment
 from core.store.project import Project
-from core.synth import make_clip
+from core.testing.synth import make_clip
 
 
 @pytest.fixture
 def ctx_panel(qtbot, tmp_path: Path):
-    from app.context import ReviewContext
-    from app.reel_panel import ReelPanel
+    from app.review.context import ReviewContext
+    from app.panels.highlights import ReelPanel
 
     video = tmp_path / "clip.mp4"
     make_clip(video, frames=400, size=(64, 48))
@@ -127,7 +127,7 @@ def test_target_preset_is_a_project_setting(ctx_panel) -> None:
 
 
 def test_panel_loads_through_the_registry() -> None:
-    from app.panels import load_panels
+    from app.panels.registry import load_panels
 
-    (spec,) = load_panels([("app.reel_panel", "ReelPanel")])
+    (spec,) = load_panels([("app.panels.highlights", "ReelPanel")])
     assert (spec.title, spec.area) == ("Highlights", "right")

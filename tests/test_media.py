@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.errors import MediaError
-from core.media import FrameReader, load_audio, probe
+from core.media.reader import FrameReader, load_audio, probe
 from core.timebase import FrameClock
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from core.media import MediaInfo
-from core.ops import (
+from core.media.reader import MediaInfo
+from core.edit.ops import (
     AddSegment,
     Batch,
     ChangeSet,

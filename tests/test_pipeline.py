@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from core.decode import FrameSpec, Sink
+from core.media.decode import FrameSpec, Sink
 from core.errors import ClipDeskError
 from core.pipeline import Stage, analyze, order_stages
 from core.segments import Segment

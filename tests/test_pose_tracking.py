@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from core.pipeline import analyze
-from core.poses import COLS, load_poses
+from core.persons.poses import COLS, load_poses
 from core.segments import PERSON, SHOT, Segment
-from models.pose import DET_COLS, track_detections
-from models.persons_stage import PersonsStage
+from models.persons.pose import DET_COLS, track_detections
+from models.persons.stage import PersonsStage
 
 
 def _det(x: float, y: float, w: float = 60, h: float = 160, score: float = 0.9) -> np.ndarray:
@@ -45,7 +45,7 @@ def basketball(shared_media: Path, tmp_path_factory: pytest.TempPathFactory):
 
     video = shared_media / "video" / "ai-basketball-analysis__one_score_one_miss.mp4"
     p = Project(tmp_path_factory.mktemp("bb") / "bb.clipdesk")
-    from core.media import probe
+    from core.media.reader import probe
 
     v = p.add_video(probe(video))
     # a pretend cut at frame 45 shows that tracks restart at shot boundaries
@@ -78,9 +78,9 @@ def test_persons_stage_stores_poses_and_person_tracks(basketball):
 
 @pytest.mark.shared_media
 def test_pose_detector_on_pedestrians_and_soccer(shared_media: Path):
-    from core.media import FrameReader, probe
+    from core.media.reader import FrameReader, probe
     from core.timebase import FrameClock
-    from models.pose import PoseDetector
+    from models.persons.pose import PoseDetector
 
     det = PoseDetector()
     for name, min_people in (("mmpose__demo.mp4", 3), ("mmpose__posetrack18_000001_mpiinew_test.mp4", 2)):
@@ -96,7 +96,7 @@ def test_pose_detector_on_pedestrians_and_soccer(shared_media: Path):
 def test_classical_ball_on_synthetic_pitch_ignores_lines():
     import cv2
 
-    from core.ball import detect_ball, field_line_mask, track_ball
+    from core.persons.ball import detect_ball, field_line_mask, track_ball
 
     img = np.zeros((360, 640, 3), np.uint8)
     img[:] = (40, 140, 50)  # grass
@@ -114,8 +114,8 @@ def test_classical_ball_on_synthetic_pitch_ignores_lines():
 
 @pytest.mark.shared_media
 def test_classical_ball_on_broadcast_soccer(shared_media: Path):
-    from core.ball import detect_ball
-    from core.media import FrameReader, probe
+    from core.persons.ball import detect_ball
+    from core.media.reader import FrameReader, probe
     from core.timebase import FrameClock
 
     path = shared_media / "video" / "mmpose__posetrack18_000001_mpiinew_test.mp4"
@@ -130,7 +130,7 @@ def test_classical_ball_on_broadcast_soccer(shared_media: Path):
 def test_sampling_gets_denser_only_while_people_move_fast():
     from types import SimpleNamespace
 
-    from models.persons_stage import PersonsStage, _PoseSink
+    from models.persons.stage import PersonsStage, _PoseSink
 
     class FakeDetector:
         def __init__(self, speed: float) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.errors import ClipDeskError
-from core.poses import COLS, PoseTable
+from core.persons.poses import COLS, PoseTable
 from core.reframe.aspect import Rect, crop_size, detect_content, output_size, parse_aspect, parse_size
 from core.reframe.path import CropPath, VideoCropPath, crop_path_json, simplify
 from core.reframe.plan import add_pin, plan_shot

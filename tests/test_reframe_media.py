@@ -8,17 +8,17 @@ import av
 import numpy as np
 import pytest
 
-from core.clip_export import export_project_clip
-from core.media import probe
+from core.export.clip import export_project_clip
+from core.media.reader import probe
 from core.pipeline import analyze
-from core.poses import load_poses
+from core.persons.poses import load_poses
 from core.reframe.aspect import Rect
 from core.reframe.path import CropPath
 from core.reframe.plan import ReframeSettings, add_pin, content_rect, plan_video, resolve, video_crop_path
 from core.reframe.subject import subject_targets
 from core.segments import CROP
 from core.store import Project
-from models.persons_stage import PersonsStage
+from models.persons.stage import PersonsStage
 
 pytestmark = pytest.mark.shared_media
 
@@ -51,7 +51,7 @@ def test_subject_stays_inside_a_smooth_vertical_crop(tennis):
 
 
 def test_pin_resolve_is_undoable(tennis):
-    from core.ops import EditStack, SetAttrs
+    from core.edit.ops import EditStack, SetAttrs
 
     p, v = tennis
     seg = plan_video(p, v.id, "9:16")[0]

@@ -13,11 +13,11 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt  # noqa: E402
 from PySide6.QtGui import QImage, QMouseEvent, QPainter  # noqa: E402
 
-from app.context import ReviewContext  # noqa: E402
-from app.reframe_panel import ReframePanel  # noqa: E402
-from core.clip_export import ffmpeg_exe  # noqa: E402
-from core.media import probe  # noqa: E402
-from core.poses import COLS, POSE_SIGNAL  # noqa: E402
+from app.review.context import ReviewContext  # noqa: E402
+from app.panels.reframe import ReframePanel  # noqa: E402
+from core.export.clip import ffmpeg_exe  # noqa: E402
+from core.media.reader import probe  # noqa: E402
+from core.persons.poses import COLS, POSE_SIGNAL  # noqa: E402
 from core.segments import ACCEPTED, CROP  # noqa: E402
 
 W, H, N = 640, 360, 60
@@ -124,7 +124,7 @@ def test_aspect_switch_and_empty_state(qtbot, ctx):
 
 
 def test_scoreboard_box_drawn_on_video_is_replaced_and_undoable(qtbot, ctx, project, tmp_path: Path):
-    from core.clip_export import _overlay_for
+    from core.export.clip import _overlay_for
 
     panel = ReframePanel(ctx)
     qtbot.addWidget(panel)

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.audio_features import AudioLanes, save_audio_lanes
-from core.media import probe
-from core.report import SECTIONS, dead_time, render_report, report_data, write_report
+from core.audio.features import AudioLanes, save_audio_lanes
+from core.media.reader import probe
+from core.export.report import SECTIONS, dead_time, render_report, report_data, write_report
 from core.segments import ACTION, EVENT, HIGHLIGHT, REJECTED, SCENE, SHOT, SPEECH, Segment
 from core.store.project import Project
-from core.synth import make_clip
+from core.testing.synth import make_clip
 
 FPS = 25
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ClipDeskError
-from core.media import probe
+from core.media.reader import probe
 from core.pipeline import Stage, analyze
 from core.segments import Segment
 from core.store import Project

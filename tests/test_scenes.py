@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from core.pipeline import analyze, order_stages
-from core.scenes import SceneStage, group_scenes
+from core.shots.scenes import SceneStage, group_scenes
 from core.segments import SCENE, SHOT
 from core.shots import ShotStage
 from core.shots import features as F
 from core.shots.features import ShotSignals
 from core.shots.types import CLOSE_UP, REPLAY, WIDE, classify_shots
-from core.synth import ShotSpec, make_edit
+from core.testing.synth import ShotSpec, make_edit
 
 
 def _hist(k: int) -> np.ndarray:

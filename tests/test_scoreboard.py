@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from core.match_structure import FIRST_HALF, HALF_TIME, SECOND_HALF, match_periods, running_periods
-from core.scoreboard.events import score_events
-from core.scoreboard.locate import TextBox, cluster_boxes, locate_candidates
-from core.scoreboard.parse import parse_board
-from core.scoreboard.smooth import Observation, smooth_readings, stable_states
+from core.match.structure import FIRST_HALF, HALF_TIME, SECOND_HALF, match_periods, running_periods
+from core.match.scoreboard.events import score_events
+from core.match.scoreboard.locate import TextBox, cluster_boxes, locate_candidates
+from core.match.scoreboard.parse import parse_board
+from core.match.scoreboard.smooth import Observation, smooth_readings, stable_states
 
 
 @pytest.mark.parametrize("lines, label, home, away, clock", [
@@ -135,7 +135,7 @@ def test_running_periods_and_halves():
 
 
 def test_periods_from_reference_marks():
-    from core.match_structure import periods_from_marks
+    from core.match.structure import periods_from_marks
 
     marks = [("kick_off", 100), ("half_time", 5000), ("kick_off", 6000), ("full_time", 11000)]
     segs = periods_from_marks(marks, 12000)
@@ -152,7 +152,7 @@ def test_footage_without_a_board_is_not_searched_at_every_cut():
     """A full-frame detection costs ~0.3 s: cuts shorten the back-off but do not reset it."""
     import numpy as np
 
-    from models.scoreboard_stage import BoardReader
+    from models.scoreboard.stage import BoardReader
 
     class NoText:
         def detect(self, image):

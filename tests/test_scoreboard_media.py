@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from core.pipeline import analyze
-from core.scoreboard.synth import BoardPhase, make_board_clip
+from core.testing.scoreboard import BoardPhase, make_board_clip
 from core.store import Project
-from models.scoreboard_stage import CLOCK_SIGNAL, ScoreboardStage
+from models.scoreboard.stage import CLOCK_SIGNAL, ScoreboardStage
 
 
 def test_generated_clip_score_changes_and_halves(tmp_path: Path):

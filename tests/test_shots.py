@@ -1,6 +1,6 @@
 """Shot boundaries on generated edits: cuts, dissolves, fades, wipes, the flash trap, caching.
 
-Unit tests: media generated in tmp_path by core.synth, known truth, F1 at +-2 frames.
+Unit tests: media generated in tmp_path by core.testing.synth, known truth, F1 at +-2 frames.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from core.shots import DetectParams, ShotSink, ShotStage, match
 from core.shots import cascade
 from core.shots.detect import Boundary
 from core.shots.stage import boundaries_to_segments, load_signals
-from core.synth import CUT, ShotSpec, TransitionSpec, make_edit
+from core.testing.synth import CUT, ShotSpec, TransitionSpec, make_edit
 
 SHOTS = [ShotSpec(40, flashes=(12,)), ShotSpec(45), ShotSpec(45), ShotSpec(45), ShotSpec(45),
          ShotSpec(40, flashes=(20, 21))]
@@ -116,8 +116,8 @@ def test_refine_all_covers_every_frame_in_bounded_windows(tmp_path):
     truth = make_edit(tmp_path / "long.mp4", [ShotSpec(400), ShotSpec(300)], size=(96, 54))
     ref = RecordingRefiner()
     sink = ShotSink(ref, refine_all=True)
-    from core.decode import run_decode
-    from core.media import probe
+    from core.media.decode import run_decode
+    from core.media.reader import probe
 
     run_decode(probe(truth.path), [sink])
     assert sink.signals is not None and not np.isnan(sink.signals.probs).any()

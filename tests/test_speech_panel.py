@@ -1,4 +1,4 @@
-"""app.transcript_panel with pytest-qt (offscreen) on a small project with a known transcript."""
+"""app.panels.transcript with pytest-qt (offscreen) on a small project with a known transcript."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QUrl  # noqa: E402
 
-from app.context import ReviewContext  # noqa: E402
-from app.transcript_panel import SpeechSettingsDialog, TranscriptPanel, save_speech_settings  # noqa: E402
-from core.media import probe  # noqa: E402
+from app.review.context import ReviewContext  # noqa: E402
+from app.panels.transcript import SpeechSettingsDialog, TranscriptPanel, save_speech_settings  # noqa: E402
+from core.media.reader import probe  # noqa: E402
 from core.segments import SPEECH, WORD, Segment  # noqa: E402
-from core.synth import make_clip  # noqa: E402
+from core.testing.synth import make_clip  # noqa: E402
 
 LINES = [(0, 40, "and so my fellow americans"), (60, 110, "ask not what your country can do")]
 

@@ -12,15 +12,15 @@ import av
 import numpy as np
 import pytest
 
-from core.audio_stage import AudioLanesStage
+from core.audio.stage import AudioLanesStage
 from core.errors import Cancelled
-from core.media import load_audio
+from core.media.reader import load_audio
 from core.pipeline import analyze
 from core.progress import Task
 from core.segments import SPEECH, WORD
-from core.speech import frame_f1, speech_safe_boundary, word_error_rate
-from core.synth import make_clip
-from models.speech_stage import SpeechStage
+from core.audio.speech import frame_f1, speech_safe_boundary, word_error_rate
+from core.testing.synth import make_clip
+from models.speech.stage import SpeechStage
 
 RATE = 16000
 FPS = 25
@@ -185,8 +185,8 @@ def test_shared_videos_with_speech(shared_media, project, name, words):
 
 
 def test_audio_spool_keeps_audio_on_disk_with_gaps_filled():
-    from core.audio_stage import AudioSpool
-    from core.decode import DecodeResult
+    from core.audio.stage import AudioSpool
+    from core.media.decode import DecodeResult
 
     spool = AudioSpool()
     try:

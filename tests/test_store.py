@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.errors import ProjectError
-from core.media import probe
+from core.media.reader import probe
 from core.segments import Segment
 from core.store import Project
 from core.store.migrations import LATEST, MIGRATIONS

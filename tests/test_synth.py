@@ -1,4 +1,4 @@
-"""core.synth: generated edits decode to the frame count, transitions and audio they promise."""
+"""core.testing.synth: generated edits decode to the frame count, transitions and audio they promise."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from core.decode import FrameSpec, Sink, run_decode
-from core.media import probe
-from core.synth import CUT, ShotSpec, TransitionSpec, make_clip, make_edit, make_tone_clip
+from core.media.decode import FrameSpec, Sink, run_decode
+from core.media.reader import probe
+from core.testing.synth import CUT, ShotSpec, TransitionSpec, make_clip, make_edit, make_tone_clip
 from core.timebase import Rate
 
 

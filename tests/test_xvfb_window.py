@@ -38,7 +38,7 @@ def xvfb_display():
 
 
 def test_gui_screenshot_in_a_real_x_window(xvfb_display: str, tmp_path: Path) -> None:
-    from app.demo import demo_template
+    from core.testing.demo import demo_template
 
     project = demo_template(tmp_path / "demo")
     out = tmp_path / "window.png"

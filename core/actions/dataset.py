@@ -19,7 +19,7 @@ import numpy as np
 
 from core.actions.windows import WindowParams, window_input
 from core.errors import ClipDeskError
-from core.poses import POSE_SIGNAL, PoseTable
+from core.persons.poses import POSE_SIGNAL, PoseTable
 from core.progress import Task, ensure_task
 from core.segments import ACCEPTED, ACTION, REJECTED, Segment
 from core.store.project import Project

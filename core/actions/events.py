@@ -173,7 +173,7 @@ def fuse_events(clk: FrameClock, score_events: Sequence[Segment], actions: Seque
 
 
 def load_excitement(project: Project, video_id: int) -> Excitement | None:
-    from core.audio_features import EXCITEMENT, LANE_HOP, RATE, SIGNAL_KEY
+    from core.audio.features import EXCITEMENT, LANE_HOP, RATE, SIGNAL_KEY
 
     v = project.get_signal(video_id, EXCITEMENT, SIGNAL_KEY)
     if v is None or not len(v):

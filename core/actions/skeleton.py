@@ -1,7 +1,7 @@
 """Skeleton sequences for action recognition: sampling a pose track on a time grid,
 per-person normalisation, and the joint / bone / motion input streams.
 
-Input is the compact pose table of :mod:`core.poses` (rows ``frame, track, score, box, 17x(x, y,
+Input is the compact pose table of :mod:`core.persons.poses` (rows ``frame, track, score, box, 17x(x, y,
 conf)``). Poses are usually sampled sparsely (2-4 fps), so a track is *resampled* onto a fixed
 grid of ``steps`` instants per window by linear interpolation; instants that fall outside the
 track or inside a gap longer than ``max_gap`` frames get confidence 0. Pure functions, any thread.
@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from core.errors import ClipDeskError
-from core.poses import COLS, N_KPT
+from core.persons.poses import COLS, N_KPT
 
 STREAMS = ("joint", "bone", "motion")
 CHANNELS_PER_STREAM = 3

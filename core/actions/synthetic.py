@@ -4,7 +4,7 @@ Generates COCO-17 skeletons in pixel coordinates that walk about and now and the
 of a few actions (``wave``: a hand waved above the head; ``kick``: one leg swung forward and up;
 ``jump``: the body leaves the ground with bent knees), with size, position, speed, facing,
 keypoint jitter and dropped joints varied at random. The output is a pose table in the
-:mod:`core.poses` layout plus the ground-truth spans, so a pipeline can be checked end to end
+:mod:`core.persons.poses` layout plus the ground-truth spans, so a pipeline can be checked end to end
 without real footage. Not training data for real video: models trained on it are for tests.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.poses import COLS, N_KPT, pack
+from core.persons.poses import COLS, N_KPT, pack
 
 SYNTH_CLASSES = ("wave", "kick", "jump")
 

@@ -3,7 +3,7 @@
 Boundary rules, in order of strength:
 
 1. never cut speech (a cut at ``f`` splits a speech block ``[a, b)`` when ``a < f < b``, see
-   :mod:`core.speech`); only when no speech-free point exists in reach is a cut allowed through
+   :mod:`core.audio.speech`); only when no speech-free point exists in reach is a cut allowed through
    speech, and then it is flagged (``cuts_speech``);
 2. keep the moment whole: the clip contains every cue span of the candidate;
 3. cut where the material cuts: in-points at shot starts (after a gradual transition, never in
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from core.segments import Segment
-from core.speech import speech_blocks
+from core.audio.speech import speech_blocks
 from core.timebase import FrameClock
 
 SHOT_CUT = "shot"

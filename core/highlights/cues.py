@@ -21,7 +21,7 @@ from core.segments import ACTION, EVENT, SCENE, SHOT, SPEECH, TRANSITION, Segmen
 from core.timebase import FrameClock, clock
 
 if TYPE_CHECKING:
-    from core.audio_features import AudioLanes
+    from core.audio.features import AudioLanes
     from core.store.project import Project
 
 EVENT_KIND = "event"
@@ -77,7 +77,7 @@ class Material:
 
 def material_from_project(project: "Project", video_id: int) -> Material:
     """Everything the highlight logic can use for one video; rejected segments are left out."""
-    from core.audio_features import load_audio_lanes
+    from core.audio.features import load_audio_lanes
     from core.segments import REJECTED
 
     def live(track: str) -> list[Segment]:

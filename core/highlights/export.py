@@ -8,7 +8,7 @@
 - ``reel_chapters.txt``: YouTube chapters at the reel's own times (the reel video's timeline),
   and ``source_chapters.txt``: the highlights as chapters of the source video;
 - per highlight ``NN_label.mp4`` (horizontal), ``NN_label_9x16.mp4`` (vertical, reframed along
-  the crop path through :mod:`core.clip_export`), ``NN_label.gif`` and ``NN_label.jpg`` (the cover);
+  the crop path through :mod:`core.export.clip`), ``NN_label.gif`` and ``NN_label.jpg`` (the cover);
 - ``reel.json``: what was written, with each highlight's why.
 
 Runs on the caller's thread (CLI or an app worker); takes a Task for progress and cancel.
@@ -93,7 +93,7 @@ def write_cut_lists(project: Project, video_id: int, reel: Sequence[Segment], ou
 def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_dir: Path,
                 kinds: Sequence[str] = MEDIA_KINDS, task: Task | None = None) -> list[dict[str, Any]]:
     """Per-highlight clips, GIF and cover still (see module docstring)."""
-    from core import clip_export as ce
+    from core.export import clip as ce
 
     task = ensure_task(task)
     v = project.video(video_id)

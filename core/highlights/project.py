@@ -6,7 +6,7 @@ and stores them with :meth:`Project.replace_machine_segments`, which keeps every
 person accepted, rejected or edited. New proposals never overlap those kept ones (a rejected
 moment is not proposed again) and are numbered after the reel order already set.
 
-Covers (:func:`choose_cover`): :func:`core.covers.cover_candidates` ranks sampled frames by
+Covers (:func:`choose_cover`): :func:`core.highlights.covers.cover_candidates` ranks sampled frames by
 sharpness (Laplacian variance), exposure and, when poses exist, a well-framed person; frames in
 or next to a transition (dissolves, fades and replay wipes) are left out.
 
@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from core.highlights.cues import Material, material_from_project
 from core.highlights.reel import SETTING_KEY, HighlightSettings, propose, settings_from
-from core.media import MediaError
+from core.media.reader import MediaError
 from core.progress import Task, ensure_task
 from core.segments import HIGHLIGHT, SUGGESTED, Segment
 from core.store.project import Project
@@ -36,7 +36,7 @@ def choose_cover(path: str, clk: FrameClock, start: int, end: int,
                  source_size: tuple[int, int] | None = None, rotation: int = 0,
                  task: Task | None = None) -> dict[str, Any] | None:
     """The best cover frame of ``[start, end)`` with its scores, or ``None`` if none could be read."""
-    from core.covers import cover_candidates
+    from core.highlights.covers import cover_candidates
 
     spans = [(max(0, a - _TRANSITION_PAD), b + _TRANSITION_PAD) for a, b in transitions]
     cands = cover_candidates(path, clk, start, end, transitions=spans, poses=poses,
@@ -65,7 +65,7 @@ def add_covers(project: Project, video_id: int, segs: list[Segment], task: Task 
     trans = [(t.start_frame, t.end_frame) for t in project.segments(video_id, TRANSITION)
              if t.end_frame > t.start_frame]
     try:
-        from core.poses import load_poses
+        from core.persons.poses import load_poses
 
         poses = load_poses(project, video_id)
     except Exception:  # noqa: BLE001 - no usable poses: the subject term stays neutral

@@ -20,9 +20,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from core.ball import BALL_COLS, BALL_SIGNAL
-from core.media import FrameReader
-from core.poses import PoseTable, latest_signal_key, load_poses
+from core.persons.ball import BALL_COLS, BALL_SIGNAL
+from core.media.reader import FrameReader
+from core.persons.poses import PoseTable, latest_signal_key, load_poses
 from core.progress import Task, ensure_task
 from core.reframe.aspect import Rect, aspect_label, crop_size, detect_content, parse_aspect
 from core.reframe.path import CropPath, VideoCropPath, simplify
@@ -189,7 +189,7 @@ def resolve(project: Project, video_id: int, seg: Segment, *, mode: str | None =
     """New attrs for crop segment ``seg`` with a changed mode, pins or followed person.
 
     Arguments left ``None`` keep the segment's current value. The caller stores the result
-    (``core.ops.SetAttrs`` in the UI, so it is undoable).
+    (``core.edit.ops.SetAttrs`` in the UI, so it is undoable).
     """
     settings = settings or ReframeSettings.from_project(project)
     a = seg.attrs

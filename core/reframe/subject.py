@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.poses import PoseTable
+from core.persons.poses import PoseTable
 
 
 @dataclass

@@ -3,7 +3,7 @@
 ``features`` (per-frame signals on 48x27 frames), ``detect`` (decisions on cached signals),
 ``cascade`` (the decode-pass sink that calls an injected refiner only where unsure), ``stage``
 (the "shots" pipeline stage), ``metrics`` (F1 against ground truth). No ML imports here: the
-TransNetV2 refiner lives in ``models.transnet`` and is injected by ``models.shots_stage``.
+TransNetV2 refiner lives in ``models.shots.transnet`` and is injected by ``models.shots.stage``.
 """
 
 from core.shots.cascade import Refiner, ShotSink

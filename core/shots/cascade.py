@@ -5,11 +5,11 @@ classical signals (:mod:`core.shots.features`), keeps the last ``RING`` thumbnai
 buffer, and runs the gate (:func:`core.shots.detect.uncertain`) ``LAG`` frames behind the decoder
 (the gate looks ahead). Unsure frames are merged into regions; each closed region, padded with
 ``CONTEXT`` frames of real context, is handed to the injected ``refiner`` (e.g. TransNetV2 from
-``models.transnet``: ``(T, 27, 48, 3) uint8 -> (T,) probabilities``) and its probabilities are
+``models.shots.transnet``: ``(T, 27, 48, 3) uint8 -> (T,) probabilities``) and its probabilities are
 stored for those frames only (NaN elsewhere). With ``refine_all`` (a GPU) every frame is refined.
 Memory is flat in video length except for the compact per-frame signals.
 
-Runs on the sink's worker thread (see core.decode); the refiner is called on that thread.
+Runs on the sink's worker thread (see core.media.decode); the refiner is called on that thread.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from core.decode import DecodeResult, FrameSpec, Sink
-from core.media import MediaInfo
+from core.media.decode import DecodeResult, FrameSpec, Sink
+from core.media.reader import MediaInfo
 from core.shots import features as F
 from core.shots.detect import GRAD_K, DetectParams, uncertain
 from core.shots.features import FrameFeatures, GrowingArray, ShotSignals

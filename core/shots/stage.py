@@ -10,7 +10,7 @@ shot split of a gradual transition is its middle frame).
 The per-frame signals are cached in the project (``put_signal``) under the feature model's key
 and, for refiner probabilities, the refiner's key plus the gate's parameters; when they are
 there :meth:`ShotStage.sinks` returns ``[]`` and a new threshold needs no decode. The refiner is
-injected (``models.shots_stage`` binds TransNetV2); without one this is the fast pass alone.
+injected (``models.shots.stage`` binds TransNetV2); without one this is the fast pass alone.
 
 Runs on the pipeline's thread; its sink runs on a decode worker thread.
 """

@@ -29,7 +29,7 @@ import numpy as np
 import sqlite_utils
 
 from core.errors import ProjectError
-from core.media import MediaInfo
+from core.media.reader import MediaInfo
 from core.segments import ACCEPTED, SUGGESTED, Segment
 from core.store.migrations import migrate
 from core.timebase import FrameClock, Rate

@@ -1,0 +1,89 @@
+"""``clipdesk analyze VIDEO... [--project P] [--stages ...] [--device cpu|cuda] [--quiet]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.cli.progress import TerminalProgress
+from core.errors import ClipDeskError, MediaError
+from core.media.reader import probe
+from core.pipeline import analyze, order_stages
+from core.progress import Task
+from core.store.project import Project, project_path_for
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="analyze videos into a project (resumable)")
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or folders")
+    p.add_argument("--project", "-p", help="project file (default: beside the video, .clipdesk)")
+    p.add_argument("--stages", help="comma-separated stages (default: all available)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--force", action="store_true", help="redo stages even if already done")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+_VIDEO_EXT = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".ts", ".mxf", ".mpg", ".mpeg"}
+
+
+def expand_inputs(items: list[str]) -> list[Path]:
+    """Files as given; folders expand to the video files inside them (sorted, recursive)."""
+    out: list[Path] = []
+    for it in items:
+        p = Path(it)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in _VIDEO_EXT and f.is_file())
+            if not found:
+                raise MediaError(f"{p}: is a directory with no video files in it")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def analysis_settings(project: Project) -> dict:
+    """Stage settings: the project's ``analysis`` dict, plus per-capability settings saved alone
+    (e.g. ``speech`` written by a script) so they also enter the stages' cache keys."""
+    settings = dict(project.get_setting("analysis", {}) or {})
+    for key in ("speech", "persons", "scoreboard", "search", "highlights", "shots", "actions"):
+        value = project.get_setting(key)
+        if value is not None and key not in settings:
+            settings[key] = value
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    from models.stages import available_stages
+
+    videos = expand_inputs(args.videos)
+    # Probe everything first: a bad input fails before any project is created or touched.
+    for v in videos:
+        probe(v)
+    if args.project and len(videos) > 1:
+        pass  # several videos share one project
+    status = 0
+    for v in videos:
+        proj_path = Path(args.project) if args.project else project_path_for(v)
+        with Project(proj_path) as project:
+            stages_all = available_stages(analysis_settings(project), device=args.device)
+            wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
+            stages = order_stages(stages_all, wanted)
+            bar = TerminalProgress(enabled=False if args.quiet else None)
+            task = Task(on_progress=bar)
+            try:
+                report = analyze(project, v, stages, task, device=args.device, force=args.force)
+            finally:
+                bar.done()
+            if not args.quiet:
+                ran = ", ".join(report.ran) or "nothing (all stages up to date)"
+                print(f"{v.name}: {report.video.frame_count} frames; ran {ran}"
+                      + (f"; skipped {', '.join(report.skipped)}" if report.skipped else "")
+                      + f" -> {proj_path}")
+            for w in report.warnings:
+                print(f"clipdesk: warning: {v.name}: {w}", file=sys.stderr)
+    return status
+
+
+__all__ = ["ClipDeskError", "register", "run"]

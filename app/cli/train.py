@@ -1,0 +1,125 @@
+"""``clipdesk train actions P... [--out MODEL] [--epochs N] [--arch A] [--streams S] [--quiet]``.
+
+Trains an ST-GCN action model from the reviewed ``action`` labels of one or more projects
+(see :mod:`models.actions.train`), prints the model card's headline figures and points each
+project's analysis settings at the new model, so the next ``clipdesk analyze --stages actions``
+uses it. ``--list`` shows the trained models instead. Runs on the CLI main thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from app.cli.progress import TerminalProgress
+from core.errors import ClipDeskError
+from core.progress import Task
+from core.store.project import Project
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model from the project's corrected labels")
+    p.add_argument("what", choices=["actions"], help="which model to train")
+    p.add_argument("projects", nargs="*", metavar="P", help="project files (.clipdesk) with reviewed labels")
+    p.add_argument("--out", help="model directory (default: the user models dir, named by model id)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--arch", default="tiny", help="network size: micro, tiny, small, base")
+    p.add_argument("--streams", default="joint,bone,motion", help="input streams: joint,bone,motion")
+    p.add_argument("--window", type=float, default=3.0, help="window length in seconds")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    p.add_argument("--no-activate", action="store_true",
+                   help="do not make the new model the projects' action model")
+    p.add_argument("--list", action="store_true", help="list trained models and exit")
+    p.add_argument("--evaluate", metavar="MODEL",
+                   help="evaluate this model (directory or id) on the projects' reviewed labels instead of "
+                        "training; --out then receives evaluation.json and a confusion-matrix PNG")
+    p.add_argument("--json", action="store_true", help="print the model card as JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.actions.windows import WindowParams
+    from models.actions.train import MODEL_SETTING, TrainConfig, list_models, train_actions
+
+    if args.list:
+        for c in list_models():
+            acc = ((c.get("validation") or {}).get("window_level") or {}).get("accuracy")
+            print(f"{c['id']}  {c['created']}  classes={','.join(c['classes'][1:])}  "
+                  f"val_acc={acc}  {c['path']}")
+        return 0
+    if not args.projects:
+        raise ClipDeskError("train actions: give at least one project file")
+    if args.evaluate:
+        return _evaluate(args)
+    if args.epochs < 1:
+        raise ClipDeskError("--epochs must be at least 1")
+    for p in args.projects:
+        if not Path(p).is_file():
+            raise ClipDeskError(f"{p}: no such project")
+    streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())
+    cfg = TrainConfig(epochs=args.epochs, arch=args.arch, streams=streams, seed=args.seed,
+                      threads=max(1, args.threads),
+                      window=WindowParams(seconds=args.window))
+    bar = TerminalProgress(enabled=False if args.quiet else None)
+    task = Task(bar)
+    projects = [Project(p, create=False) for p in args.projects]
+    try:
+        res = train_actions(projects, args.out, cfg, task)
+        if not args.no_activate:
+            for proj in projects:
+                analysis = dict(proj.get_setting("analysis", {}) or {})
+                analysis[MODEL_SETTING] = str(res.path)
+                proj.set_setting("analysis", analysis)
+    finally:
+        bar.done()
+        for proj in projects:
+            proj.close()
+    card = res.card
+    if args.json:
+        print(json.dumps(card, indent=2))
+        return 0
+    print(f"model {res.model_id} -> {res.path}")
+    d = card["data"]
+    print(f"data: {d['labelled_spans']} labelled span(s) in {len(d['videos'])} video(s); "
+          f"{d['train_windows']} train / {d['validation_windows']} validation windows; split {d['split']}")
+    val = (card.get("validation") or {}).get("window_level")
+    if val:
+        print(f"validation accuracy {val['accuracy']:.3f}, macro F1 {val['macro_f1']:.3f}")
+        for cls, m in val["per_class"].items():
+            print(f"  {cls:<16} P {m['precision']:.2f}  R {m['recall']:.2f}  n={m['support']}")
+    else:
+        print("validation: no held-out windows (label more videos)")
+    seg = (card.get("validation") or {}).get("segments")
+    if seg:
+        print(f"segments (tIoU {seg['iou']}): P {seg['precision']:.2f} R {seg['recall']:.2f} F1 {seg['f1']:.2f}")
+    print(f"training: {card['training']['seconds_per_epoch']} s/epoch, {card['training']['total_seconds']} s total")
+    if not args.no_activate:
+        print("the project(s) now use this model for the actions stage")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from models.actions.train import evaluate_model, load_model
+
+    model = load_model(args.evaluate)
+    projects = [Project(p, create=False) for p in args.projects]
+    try:
+        rep = evaluate_model(projects, model, args.out)
+    finally:
+        for proj in projects:
+            proj.close()
+    if args.json:
+        print(json.dumps(rep, indent=2))
+        return 0
+    w, s = rep["window_level"], rep["segments"]
+    print(f"model {model.id} on {len(rep['videos'])} video(s): window accuracy {w['accuracy']:.3f}, "
+          f"macro F1 {w['macro_f1']:.3f}")
+    for cls, m in w["per_class"].items():
+        print(f"  {cls:<16} P {m['precision']:.2f}  R {m['recall']:.2f}  n={m['support']}")
+    print(f"segments (tIoU {s['iou']}): P {s['precision']:.2f} R {s['recall']:.2f} F1 {s['f1']:.2f}")
+    if args.out:
+        print(f"report: {Path(args.out) / 'evaluation.json'}")
+    return 0

@@ -1,0 +1,390 @@
+"""Clip export queue: MP4 (horizontal or reframed), GIF and still exports run one at a time.
+
+``ExportQueue`` (a ``QObject``) owns a single worker thread that takes ``ExportJob``s in order and
+calls ``core.export.clip.export_project_clip`` / ``export_gif`` / ``export_still`` with its own
+project connection (SQLite WAL: the GUI keeps its own) and a ``core.progress.Task``. It reports
+through Qt signals, delivered on the GUI thread: ``jobAdded(job)``, ``jobProgress(id, fraction)``,
+``jobFinished(id, status, message)`` with status ``"done"``, ``"cancelled"`` or ``"failed"``.
+``cancel(id)`` drops a queued job or stops the running one (core export writes to a temporary
+file and removes it on cancel, so no partial output is left). The worker never touches widgets.
+
+``ExportPanel`` (dock "Export", File > Export clip..., Ctrl+E) takes in/out from the I/O marks
+or the selected segment, a kind and an output path, and lists every job with a progress bar,
+status line and Cancel button. GUI thread only, except ``ExportQueue._run`` (worker thread).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+from core.errors import Cancelled, ClipDeskError
+from core.progress import Task
+
+log = logging.getLogger(__name__)
+
+MP4 = "mp4"
+REFRAMED = "reframed"
+GIF = "gif"
+STILL = "still"
+KINDS = {MP4: "MP4 horizontal", REFRAMED: "MP4 reframed", GIF: "GIF", STILL: "Still at playhead"}
+ASPECTS = ("9:16", "4:5", "1:1")
+SUFFIX = {MP4: ".mp4", REFRAMED: ".mp4", GIF: ".gif", STILL: ".png"}
+DONE, CANCELLED, FAILED = "done", "cancelled", "failed"
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class ExportJob:
+    """One export. ``start``/``end`` is the half-open frame range (``start`` is the frame for a
+    still). ``crop_json`` (reframed MP4 only) receives the crop path sidecar."""
+
+    project_path: str
+    video_id: int
+    kind: str
+    start: int
+    end: int
+    out: str
+    aspect: str = "9:16"
+    crop_json: str | None = None
+    id: int = field(default_factory=lambda: next(_ids))
+    task: Task | None = field(default=None, repr=False)
+
+
+def crop_sidecar(out: str | Path) -> str:
+    """The crop path JSON written beside a reframed clip."""
+    p = Path(out)
+    return str(p.with_name(p.stem + ".crop.json"))
+
+
+def run_job(job: ExportJob, task: Task) -> str:
+    """Do one export (worker thread); returns a one-line summary. Raises ClipDeskError/Cancelled."""
+    from core.export.clip import export_gif, export_project_clip, export_still
+    from core.store.project import Project
+
+    task.check()
+    with Project(job.project_path, create=False) as project:
+        v = project.video(job.video_id)
+        if job.kind in (MP4, REFRAMED):
+            aspect = job.aspect if job.kind == REFRAMED else "source"
+            res = export_project_clip(project, job.video_id, job.start, job.end, job.out,
+                                      aspect=aspect, crop_json=job.crop_json, task=task)
+            return (f"{res.frames} frames, {res.size[0]}x{res.size[1]}, {res.duration:.2f} s"
+                    + (", audio" if res.has_audio else ""))
+        clock = project.clock(job.video_id)
+        if job.kind == GIF:
+            res = export_gif(v.path, clock, job.start, job.end, job.out,
+                             rotation=v.info.rotation, task=task)
+            return f"{res.frames} GIF frames, {res.size[0]}x{res.size[1]}"
+        if job.kind == STILL:
+            export_still(v.path, clock, job.start, job.out, rotation=v.info.rotation)
+            task.progress("export", 1.0, "", force=True)
+            return f"frame {job.start}"
+    raise ClipDeskError(f"unknown export kind {job.kind!r}")
+
+
+class ExportQueue(QObject):
+    """Runs export jobs one at a time on a worker thread (see module docstring)."""
+
+    jobAdded = Signal(object)  # ExportJob
+    jobStarted = Signal(int)
+    jobProgress = Signal(int, float)
+    jobFinished = Signal(int, str, str)  # id, status, one-line message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._queue: queue.Queue[ExportJob | None] = queue.Queue()
+        self._cancelled: set[int] = set()
+        self._lock = threading.Lock()
+        self._running: ExportJob | None = None
+        self._pending = 0
+        self._thread: threading.Thread | None = None
+
+    def add(self, job: ExportJob) -> ExportJob:
+        """Queue a job (GUI thread); it runs after every job queued before it."""
+        job_id = job.id
+
+        def report(_stage: str, fraction: float, _msg: str) -> None:
+            self.jobProgress.emit(job_id, fraction)
+
+        job.task = Task(on_progress=report)
+        with self._lock:
+            self._pending += 1
+        self.jobAdded.emit(job)
+        self._queue.put(job)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="clipdesk-export", daemon=True)
+            self._thread.start()
+        return job
+
+    def cancel(self, job_id: int) -> None:
+        """Drop a queued job or stop the running one; its output file is not left behind."""
+        with self._lock:
+            self._cancelled.add(job_id)
+            running = self._running
+        if running is not None and running.id == job_id and running.task is not None:
+            running.task.cancel()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._pending > 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every queued job ended (tests, closing the window)."""
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.busy:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def shutdown(self) -> None:
+        """Cancel everything and stop the worker (closing the window)."""
+        with self._lock:
+            running = self._running
+        if running is not None and running.task is not None:
+            running.task.cancel()
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                self._end(job, CANCELLED, "cancelled")
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _end(self, job: ExportJob, status: str, message: str) -> None:
+        with self._lock:
+            self._pending -= 1
+            if self._running is job:
+                self._running = None
+        self.jobFinished.emit(job.id, status, message)
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            with self._lock:
+                skip = job.id in self._cancelled
+                self._running = None if skip else job
+            if skip:
+                self._end(job, CANCELLED, "cancelled")
+                continue
+            self.jobStarted.emit(job.id)
+            task = job.task or Task()
+            try:
+                msg = run_job(job, task)
+            except Cancelled:
+                self._remove_outputs(job)
+                self._end(job, CANCELLED, "cancelled")
+            except ClipDeskError as e:
+                self._end(job, FAILED, str(e))
+            except Exception as e:  # noqa: BLE001 - shown as one line; details in the log
+                log.exception("export failed")
+                self._end(job, FAILED, f"{type(e).__name__}: {e}")
+            else:
+                self._end(job, DONE, msg)
+
+    @staticmethod
+    def _remove_outputs(job: ExportJob) -> None:
+        """Cancelled mid-way: core left no file, but a sidecar of a finished encode may exist."""
+        for p in (job.crop_json,):
+            if p:
+                Path(p).unlink(missing_ok=True)
+
+
+class _JobRow(QWidget):
+    def __init__(self, job: ExportJob, on_cancel: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.status = QLabel("queued")
+        self.status.setWordWrap(True)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.clicked.connect(lambda: on_cancel(job.id))
+        lay = QGridLayout(self)
+        lay.setContentsMargins(0, 2, 0, 2)
+        lay.addWidget(QLabel(f"{Path(job.out).name}  ({KINDS.get(job.kind, job.kind)})"), 0, 0, 1, 2)
+        lay.addWidget(self.bar, 1, 0)
+        lay.addWidget(self.cancel_btn, 1, 1)
+        lay.addWidget(self.status, 2, 0, 1, 2)
+
+    def finish(self, status: str, message: str) -> None:
+        if status == DONE:
+            self.bar.setValue(1000)
+        self.status.setText(message if status != FAILED else f"failed: {message}")
+        self.cancel_btn.setEnabled(False)
+
+
+class ExportPanel(QWidget):
+    """The export form and the job list (see module docstring)."""
+
+    title = "Export"
+    area = "right"
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.queue = ExportQueue(self)
+        self.rows: dict[int, _JobRow] = {}
+        self.range_label = QLabel("")
+        self.range_label.setWordWrap(True)
+        self.kind = QComboBox()
+        for k, text in KINDS.items():
+            self.kind.addItem(text, k)
+        self.aspect = QComboBox()
+        self.aspect.addItems(ASPECTS)
+        self.out = QLineEdit()
+        self.out.setPlaceholderText("output file (default: beside the video)")
+        browse = QPushButton("\u2026")
+        browse.setToolTip("Choose the output file")
+        browse.clicked.connect(self._browse)
+        self.add_btn = QPushButton("Add to queue")
+        self.add_btn.clicked.connect(self._add_clicked)
+        self.message = QLabel("")
+        self.message.setStyleSheet("color: #e0a060;")
+        self.message.setWordWrap(True)
+        form = QGridLayout()
+        form.addWidget(QLabel("Kind"), 0, 0)
+        form.addWidget(self.kind, 0, 1)
+        form.addWidget(self.aspect, 0, 2)
+        form.addWidget(QLabel("File"), 1, 0)
+        form.addWidget(self.out, 1, 1)
+        form.addWidget(browse, 1, 2)
+        self.jobs = QVBoxLayout()
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.range_label)
+        lay.addLayout(form)
+        row = QHBoxLayout()
+        row.addWidget(self.add_btn)
+        row.addWidget(self.message, 1)
+        lay.addLayout(row)
+        lay.addLayout(self.jobs)
+        lay.addStretch(1)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.queue.jobAdded.connect(self._on_added)
+        self.queue.jobStarted.connect(lambda i: self._set_status(i, "exporting\u2026"))
+        self.queue.jobProgress.connect(self._on_progress)
+        self.queue.jobFinished.connect(self._on_finished)
+        for name in ("marksChanged", "selectionChanged", "playheadChanged", "projectChanged"):
+            sig = getattr(ctx, name, None)
+            if sig is not None:
+                sig.connect(self._refresh_range)
+        self._kind_changed()
+
+    # -- form --------------------------------------------------------------------------------
+    def current_range(self) -> tuple[int, int] | None:
+        """In/out marks when both are set, else the selected segment, else None."""
+        ctx = self.ctx
+        if ctx.mark_in is not None and ctx.mark_out is not None and ctx.mark_out > ctx.mark_in:
+            return int(ctx.mark_in), int(ctx.mark_out)
+        sel = ctx.selected()
+        if sel:
+            return min(s.start_frame for s in sel), max(s.end_frame for s in sel)
+        return None
+
+    def _refresh_range(self, *_a: object) -> None:
+        if self.kind.currentData() == STILL:
+            self.range_label.setText(f"Frame {self.ctx.playhead} (playhead)")
+            return
+        r = self.current_range()
+        self.range_label.setText("Set in/out (I, O) or select a segment" if r is None
+                                 else f"Frames [{r[0]}, {r[1]})  {r[1] - r[0]} frames")
+
+    def _kind_changed(self, *_a: object) -> None:
+        kind = str(self.kind.currentData())
+        self.aspect.setEnabled(kind == REFRAMED)
+        text = self.out.text().strip()
+        if text:
+            self.out.setText(str(Path(text).with_suffix(SUFFIX[kind])))
+        self._refresh_range()
+
+    def _default_out(self, kind: str) -> str:
+        v = self.ctx.video
+        base = Path(v.path) if v is not None else Path("clip")
+        r = self.current_range()
+        tag = f"{self.ctx.playhead}" if kind == STILL or r is None else f"{r[0]}-{r[1]}"
+        extra = "_" + self.aspect.currentText().replace(":", "x") if kind == REFRAMED else ""
+        return str(base.with_name(f"{base.stem}_{tag}{extra}{SUFFIX[kind]}"))
+
+    def _browse(self) -> None:
+        kind = str(self.kind.currentData())
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out.text() or self._default_out(kind))
+        if path:
+            self.out.setText(path)
+
+    def _add_clicked(self) -> None:
+        try:
+            job = self.add_job(str(self.kind.currentData()), self.out.text().strip() or None,
+                               self.aspect.currentText())
+        except ClipDeskError as e:
+            self.message.setText(str(e))
+            return
+        self.message.setText("")
+        self.out.clear()  # the next job gets its own default name
+        log.info("queued export %s", job)
+
+    def add_job(self, kind: str, out: str | None = None, aspect: str = "9:16",
+                frames: tuple[int, int] | None = None) -> ExportJob:
+        """Queue an export of the current video (range from the marks/selection unless given)."""
+        ctx = self.ctx
+        if ctx.project is None or ctx.video is None:
+            raise ClipDeskError("open a video first")
+        if kind not in KINDS:
+            raise ClipDeskError(f"unknown export kind {kind!r}")
+        if kind == STILL:
+            r = frames or (int(ctx.playhead), int(ctx.playhead) + 1)
+        else:
+            found = frames or self.current_range()
+            if found is None:
+                raise ClipDeskError("set in/out marks (I, O) or select a segment to export")
+            r = found
+        out = out or self._default_out(kind)
+        job = ExportJob(str(ctx.project.path), int(ctx.video.id), kind, r[0], r[1], out, aspect,
+                        crop_sidecar(out) if kind == REFRAMED else None)
+        return self.queue.add(job)
+
+    # -- job list ----------------------------------------------------------------------------
+    def _on_added(self, job: ExportJob) -> None:
+        row = _JobRow(job, self.queue.cancel, self)
+        self.rows[job.id] = row
+        self.jobs.addWidget(row)
+
+    def _set_status(self, job_id: int, text: str) -> None:
+        row = self.rows.get(job_id)
+        if row is not None:
+            row.status.setText(text)
+
+    def _on_progress(self, job_id: int, fraction: float) -> None:
+        row = self.rows.get(job_id)
+        if row is not None:
+            row.bar.setValue(int(fraction * 1000))
+
+    def _on_finished(self, job_id: int, status: str, message: str) -> None:
+        row = self.rows.get(job_id)
+        if row is not None:
+            row.finish(status, message)
+
+    def shutdown(self) -> None:
+        """Cancel every job and stop the worker (the window is closing)."""
+        self.queue.shutdown()
+
+
+__all__ = ["ASPECTS", "ExportJob", "ExportPanel", "ExportQueue", "KINDS", "crop_sidecar", "run_job"]

@@ -1,0 +1,1 @@
+"""Editing the timeline: undoable operations with history (``ops``) and snapping (``snapping``)."""

@@ -1,0 +1,117 @@
+"""Cover (poster frame) candidates for a segment, ranked by picture quality.
+
+A good cover is sharp, well exposed, not inside a transition (no dissolve/fade blend) and, when
+poses were analysed, shows a person well inside the frame. :func:`cover_candidates` samples frames
+of ``[start, end)`` with :class:`core.media.reader.FrameReader` (exact, by PTS) at a small size, scores
+each with :func:`score_frame`, drops frames inside transitions and returns the best ``count``
+spread across the segment. Pure computation on the caller's thread (the app calls it from a
+worker); takes a :class:`core.progress.Task` for cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from core.media.reader import FrameReader
+from core.persons.poses import PoseTable
+from core.progress import Task, ensure_task
+from core.timebase import FrameClock
+
+
+@dataclass(frozen=True)
+class CoverCandidate:
+    frame: int
+    score: float  # 0..1, higher is better
+    sharpness: float  # 0..1
+    exposure: float  # 0..1
+    subject: float  # 0..1 (0.5 when no poses are known)
+    image: np.ndarray | None = None  # RGB thumbnail, when asked for
+
+
+def sharpness_score(gray: np.ndarray) -> float:
+    """Variance of the Laplacian, squashed to 0..1 (about 0.5 at variance 100 on a 320px frame)."""
+    var = float(cv2.Laplacian(gray, cv2.CV_32F).var())
+    return var / (var + 100.0)
+
+
+def exposure_score(gray: np.ndarray) -> float:
+    """1 for a mid-grey mean with little clipping; low for black, white or blown-out frames."""
+    g = gray.astype(np.float32) / 255.0
+    mean = float(g.mean())
+    clipped = float(((g < 0.02) | (g > 0.98)).mean())
+    contrast = min(1.0, float(g.std()) / 0.2)
+    return max(0.0, (1.0 - abs(mean - 0.5) * 2.0) * (1.0 - clipped) * (0.3 + 0.7 * contrast))
+
+
+def subject_score(poses: PoseTable | None, frame: int, size: tuple[int, int]) -> float:
+    """How well a person is shown: big, confident, away from the edges. 0.5 when unknown."""
+    if poses is None or not len(poses):
+        return 0.5
+    ps = poses.interpolated(frame)
+    if not ps:
+        return 0.0
+    w, h = size
+    best = 0.0
+    for p in ps:
+        x1, y1, x2, y2 = (float(v) for v in p.box)
+        area = max(0.0, (x2 - x1) * (y2 - y1)) / max(1.0, w * h)
+        cx, cy = (x1 + x2) / 2 / max(1, w), (y1 + y2) / 2 / max(1, h)
+        central = 1.0 - min(1.0, 2.0 * max(abs(cx - 0.5), abs(cy - 0.5)))
+        best = max(best, p.score * (0.4 + 0.6 * central) * min(1.0, 0.3 + area * 4))
+    return best
+
+
+def score_frame(rgb: np.ndarray, subject: float = 0.5) -> tuple[float, float, float]:
+    """``(score, sharpness, exposure)`` of one RGB frame."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    sh = sharpness_score(gray)
+    ex = exposure_score(gray)
+    return 0.5 * sh + 0.3 * ex + 0.2 * subject, sh, ex
+
+
+def in_spans(frame: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= frame < b for a, b in spans)
+
+
+def cover_candidates(path: str, clock: FrameClock, start: int, end: int, *,
+                     transitions: Sequence[tuple[int, int]] = (), poses: PoseTable | None = None,
+                     source_size: tuple[int, int] | None = None, count: int = 8, samples: int = 24,
+                     thumb_width: int = 240, rotation: int = 0,
+                     task: Task | None = None) -> list[CoverCandidate]:
+    """The best ``count`` cover frames of ``[start, end)``, best first (see module docstring)."""
+    task = ensure_task(task)
+    start, end = max(0, int(start)), min(int(end), clock.frame_count)
+    if end <= start:
+        return []
+    margin = min(2, (end - start) // 4)  # the first/last frames often still carry the cut
+    lo, hi = start + margin, end - margin
+    n = max(1, min(samples, hi - lo))
+    frames = sorted({int(round(lo + (hi - lo - 1) * i / max(1, n - 1))) for i in range(n)})
+    frames = [f for f in frames if not in_spans(f, transitions)] or frames
+    src = source_size or (thumb_width, thumb_width * 9 // 16)
+    th = int(round(thumb_width * src[1] / max(1, src[0]))) & ~1
+    out: list[CoverCandidate] = []
+    with FrameReader(path, clock, size=(thumb_width & ~1, max(2, th)), rotation=rotation) as reader:
+        for i, f in enumerate(frames):
+            task.check()
+            img = reader.read(f)
+            subj = subject_score(poses, f, src)
+            score, sh, ex = score_frame(img, subj)
+            if in_spans(f, transitions):
+                score *= 0.3
+            out.append(CoverCandidate(f, score, sh, ex, subj, img))
+            task.progress("covers", (i + 1) / len(frames))
+    out.sort(key=lambda c: -c.score)
+    # keep them apart: no two picks closer than a tenth of the segment
+    gap = max(1, (end - start) // 10)
+    picked: list[CoverCandidate] = []
+    for c in out:
+        if all(abs(c.frame - p.frame) >= gap for p in picked):
+            picked.append(c)
+        if len(picked) >= count:
+            break
+    return picked

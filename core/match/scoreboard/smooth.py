@@ -1,0 +1,123 @@
+"""Smooth per-read board observations into segments of constant reading.
+
+Rules: a new reading must persist for ``min_run`` consecutive reads (one misread never makes a
+segment); a score that goes *down* must persist twice as long (a correction, not a misread);
+the board disappearing for fewer than ``min_absent`` reads is a dropout, longer means it is gone
+(replays, graphics) and the segment ends. The clock attribute is the clock at the segment start,
+estimated from all reads in the segment that agree with a running (or stopped) clock.
+Pure functions; any thread.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from core.match.scoreboard.parse import BoardReading, clock_seconds
+from core.segments import SCOREBOARD, Segment
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One read of the board at a decoded frame; ``reading`` is ``None`` if nothing parsed."""
+
+    frame: int
+    time: float
+    reading: BoardReading | None
+    box: tuple[int, int, int, int] | None = None
+
+
+def _decrease(old: BoardReading | None, new: BoardReading | None) -> bool:
+    if old is None or new is None:
+        return False
+    a, b = old.totals(), new.totals()
+    if a is None or b is None:
+        return False
+    return b[0] < a[0] or b[1] < a[1]
+
+
+def stable_states(obs: Sequence[Observation], min_run: int = 2, min_absent: int = 3) -> list[str | None]:
+    """The accepted reading label at each observation (``None`` = no board)."""
+    keys = [o.reading.label if o.reading else None for o in obs]
+    state: str | None = None
+    state_reading: BoardReading | None = None
+    out: list[str | None] = []
+    n = len(keys)
+    for i, k in enumerate(keys):
+        if k != state:
+            if k is None:
+                need = min_absent
+            else:
+                rd = obs[i].reading
+                need = min_run * 2 if _decrease(state_reading, rd) else min_run
+            window = keys[i:i + need]
+            # At the very end of the video accept what is there if it is unanimous.
+            if len(window) == need or (i + len(window) == n and len(window) >= 1 and state is None):
+                if all(w == k for w in window):
+                    state = k
+                    state_reading = obs[i].reading
+        out.append(state)
+    return out
+
+
+def _clock_at(obs: Sequence[Observation], t0: float, first: int = 5) -> str | None:
+    """Clock at time ``t0`` from the segment's first reads: if they advance with the video the
+    clock is running (median of each read projected back to ``t0``), else the most common value."""
+    pairs = [(o.time, clock_seconds(o.reading.clock)) for o in obs if o.reading and o.reading.clock]
+    pairs_ok = [(t, c) for t, c in pairs if c is not None][:first]
+    if not pairs_ok:
+        return None
+    if len(pairs_ok) >= 2 and pairs_ok[-1][1] > pairs_ok[0][1]:
+        back = sorted(c - (t - t0) for t, c in pairs_ok)
+        sec = int(round(back[len(back) // 2]))
+    else:
+        sec = Counter(c for _, c in pairs_ok).most_common(1)[0][0]
+    sec = max(0, sec)
+    return f"{sec // 60:02d}:{sec % 60:02d}"
+
+
+def _mode(values: Sequence[Any]) -> Any:
+    vals = [v for v in values if v is not None]
+    return Counter(vals).most_common(1)[0][0] if vals else None
+
+
+def smooth_readings(obs: Sequence[Observation], frame_count: int, min_run: int = 2,
+                    min_absent: int = 3, source: str = "user:local") -> list[Segment]:
+    """``scoreboard`` segments, one per constant accepted reading, tiling where the board is up."""
+    if not obs:
+        return []
+    states = stable_states(obs, min_run, min_absent)
+    segs: list[Segment] = []
+    i = 0
+    n = len(obs)
+    while i < n:
+        s = states[i]
+        j = i
+        while j < n and states[j] == s:
+            j += 1
+        if s is not None:
+            members = [o for o in obs[i:j] if o.reading and o.reading.label == s]
+            start = obs[i].frame
+            end = obs[j].frame if j < n else frame_count  # still up at the last read
+            first = members[0].reading if members else None
+            boxes = [o.box for o in members if o.box]
+            attrs: dict[str, Any] = {
+                "clock": _clock_at(members, obs[i].time),
+                "home": _mode([o.reading.home for o in members if o.reading]),
+                "away": _mode([o.reading.away for o in members if o.reading]),
+                "box": list(_mode(boxes)) if boxes else None,
+                "raw": first.raw if first else "",
+                "sport": first.sport if first else None,
+                "server": _mode([(o.reading.home, o.reading.away)[o.reading.server] for o in members
+                                 if o.reading and o.reading.server is not None]),
+                "reads": len(members),
+            }
+            conf = len(members) / max(1, j - i)
+            if end > start:
+                segs.append(Segment(SCOREBOARD, start, end, s, round(conf, 3), attrs, source))
+        i = j
+    return segs
+
+
+__all__ = ["Observation", "smooth_readings", "stable_states"]

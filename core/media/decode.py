@@ -1,0 +1,297 @@
+"""The one decode pass: demux and decode a video once, fan frames and audio out to every sink.
+
+Each :class:`Sink` says what it wants (frame size, pixel format, sampling rate, audio) and gets
+its own worker thread fed through a bounded queue, so a slow analyzer applies back-pressure
+instead of growing memory, and analyzers run concurrently with decoding (NumPy, OpenCV, ONNX and
+torch release the GIL). The first exception in any sink stops the pass and is re-raised in the
+caller; cancel stops it too. Modelled on PySceneDetect's ``scene_manager`` decode thread.
+
+Called from a worker thread (CLI main thread or an app worker); never from the GUI thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+from av.video.reformatter import VideoReformatter
+
+from core.audio.mix import DialogueMixer, mono_resampler
+from core.errors import Cancelled, MediaError
+from core.media.reader import MediaInfo, open_container, rotate_image
+from core.progress import Task, ensure_task
+
+AUDIO_RATE = 16000
+_QUEUE_SIZE = 48
+_END = object()
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """What frames a sink wants.
+
+    ``width``/``height``: output size (``None`` keeps the source size; one of them ``None`` keeps
+    the display aspect). ``fps``: sampling rate in frames per second of presentation time
+    (``None`` = every frame). ``fmt``: PyAV pixel format (``rgb24``, ``gray``, ``bgr24``).
+    """
+
+    width: int | None = None
+    height: int | None = None
+    fmt: str = "rgb24"
+    fps: float | None = None
+
+    def size_for(self, info: MediaInfo) -> tuple[int, int]:
+        dw, dh = info.display_size
+        w, h = self.width, self.height
+        if w is None and h is None:
+            return dw, dh
+        if w is None:
+            assert h is not None
+            w = max(2, int(round(dw * h / dh)))
+        if h is None:
+            h = max(2, int(round(dh * w / dw)))
+        return int(w), int(h)
+
+
+class Sink:
+    """Base class for analyzers fed by the decode pass. Methods run on the sink's own thread."""
+
+    name: str = "sink"
+    video: FrameSpec | None = None
+    audio: bool = False
+
+    def begin(self, info: MediaInfo) -> None:
+        """Called once before any data."""
+
+    def frame(self, index: int, time: float, image: np.ndarray) -> None:
+        """A decoded frame: its index among all decoded frames and its presentation time."""
+
+    def samples(self, start: int, data: np.ndarray) -> None:
+        """Mono float32 audio at 16 kHz; ``start`` is the index of ``data[0]``."""
+
+    def end(self, result: "DecodeResult") -> None:
+        """Called once after the last data, with what the pass learned about the video."""
+
+
+@dataclass
+class DecodeResult:
+    frame_count: int = 0
+    frame_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    audio_samples: int = 0
+    corrupt_packets: int = 0
+    audio_error: str | None = None
+    audio_dialogue_mix: bool = False  # multichannel mixed centre-first (core.audio.mix)
+
+
+class _Worker(threading.Thread):
+    def __init__(self, sink: Sink, errors: list[BaseException], stop: threading.Event) -> None:
+        super().__init__(name=f"sink-{sink.name}", daemon=True)
+        self.sink = sink
+        self.q: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_SIZE)
+        self.errors = errors
+        self.stop = stop
+        self.result: DecodeResult | None = None
+
+    def put(self, item: Any) -> None:
+        while not self.stop.is_set():
+            try:
+                self.q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def run(self) -> None:
+        try:
+            while True:
+                try:
+                    item = self.q.get(timeout=0.1)
+                except queue.Empty:
+                    if self.stop.is_set():  # another sink failed or the pass was cancelled
+                        return
+                    continue
+                if self.stop.is_set():
+                    return
+                if item is _END:
+                    assert self.result is not None
+                    self.sink.end(self.result)
+                    return
+                kind = item[0]
+                if kind == "f":
+                    self.sink.frame(item[1], item[2], item[3])
+                else:
+                    self.sink.samples(item[1], item[2])
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+            self.errors.append(e)
+            self.stop.set()
+
+
+class _Sampler:
+    """Decides whether a frame at time ``t`` is sampled for a given fps."""
+
+    def __init__(self, fps: float | None) -> None:
+        self.step = None if not fps else 1.0 / fps
+        self.next_t = -1e9
+
+    def take(self, t: float) -> bool:
+        if self.step is None:
+            return True
+        if t + 1e-6 >= self.next_t:
+            nxt = self.next_t + self.step
+            # Stay on the regular grid; after a gap (VFR, dropped frames) restart from here.
+            self.next_t = nxt if nxt > t + 1e-6 else t + self.step
+            return True
+        return False
+
+
+def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
+               stage: str = "decode") -> DecodeResult:
+    """Decode ``info.path`` once and feed all ``sinks``; returns what the pass learned.
+
+    Raises :class:`MediaError` if no frame decodes, :class:`Cancelled` on cancel, or the first
+    exception a sink raised.
+    """
+    task = ensure_task(task)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    workers = [_Worker(s, errors, stop) for s in sinks]
+    for s in sinks:
+        s.begin(info)
+    for w in workers:
+        w.start()
+    video_workers = [(w, w.sink.video.size_for(info), w.sink.video.fmt, _Sampler(w.sink.video.fps))
+                     for w in workers if w.sink.video is not None]
+    audio_workers = [w for w in workers if w.sink.audio]
+    result = DecodeResult()
+    times: list[float] = []
+    scalers: dict[tuple[int, int, str], VideoReformatter] = {}
+    try:
+        with open_container(info.path) as c:
+            vs = c.streams.video[0]
+            vs.thread_type = "AUTO"
+            streams = [vs]
+            ast = None
+            resampler = None
+            if audio_workers and c.streams.audio:
+                ast = c.streams.audio[0]
+                streams.append(ast)
+                # Centre-channel layouts (5.1, 7.1...) get the dialogue-first mix; others ffmpeg's.
+                resampler = mono_resampler(ast.codec_context.layout, AUDIO_RATE)
+                result.audio_dialogue_mix = isinstance(resampler, DialogueMixer)
+            elif audio_workers:
+                result.audio_error = "no audio stream"
+            t0: float | None = None
+            audio_pos = 0
+            # Audio sample 0 must be the instant of video frame 0: pad or drop the difference
+            # between the streams' start times (e.g. AAC priming, late-starting commentary).
+            skip_audio = 0
+            if ast is not None:
+                v_start = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.0
+                a_start = float(ast.start_time * ast.time_base) if ast.start_time is not None else v_start
+                offset = int(round((a_start - v_start) * AUDIO_RATE))
+                if offset > 0:
+                    pad = np.zeros(min(offset, AUDIO_RATE * 3600), np.float32)
+                    for w in audio_workers:
+                        w.put(("a", 0, pad))
+                    audio_pos = pad.size
+                else:
+                    skip_audio = -offset
+            total = max(1, info.frame_count)
+            rot = info.rotation
+            # Sizes are given in display orientation; decode-side size is pre-rotation.
+            for pkt in c.demux(*streams):
+                if stop.is_set():
+                    break
+                task.check()
+                is_audio = ast is not None and pkt.stream.index == ast.index
+                try:
+                    decoded = pkt.decode()
+                except (av.error.FFmpegError, ValueError):
+                    result.corrupt_packets += 1
+                    continue
+                if is_audio:
+                    for af in decoded:
+                        try:
+                            outs = resampler.resample(af)  # type: ignore[union-attr]
+                        except (av.error.FFmpegError, ValueError):
+                            result.corrupt_packets += 1
+                            continue
+                        for out in outs:
+                            data = out.astype(np.float32, copy=False)
+                            if skip_audio:
+                                cut = min(skip_audio, data.size)
+                                data, skip_audio = data[cut:], skip_audio - cut
+                                if not data.size:
+                                    continue
+                            for w in audio_workers:
+                                w.put(("a", audio_pos, data))
+                            audio_pos += data.size
+                    continue
+                for fr in decoded:
+                    t = fr.time if fr.time is not None else (times[-1] + 1 / info.rate.fps if times else 0.0)
+                    if t0 is None:
+                        t0 = t
+                    t -= t0
+                    if times and t <= times[-1]:
+                        t = times[-1] + 1e-4  # broken timestamps: keep order strictly increasing
+                    index = len(times)
+                    times.append(t)
+                    cache: dict[tuple[int, int, str], np.ndarray] = {}  # one conversion per spec
+                    for w, (sw, sh), fmt, sampler in video_workers:
+                        if not sampler.take(t):
+                            continue
+                        key = (sw, sh, fmt)
+                        img = cache.get(key)
+                        if img is None:
+                            dw, dh = (sh, sw) if rot in (90, 270) else (sw, sh)
+                            conv = scalers.get(key)
+                            if conv is None:  # a reused scaler keeps its swscale context:
+                                conv = scalers[key] = VideoReformatter()  # ~4x cheaper per frame
+                            img = conv.reformat(fr, width=dw, height=dh, format=fmt).to_ndarray()
+                            img = rotate_image(img, rot)
+                            cache[key] = img
+                        w.put(("f", index, t, img))
+                    if index % 8 == 0:
+                        task.progress(stage, min(0.999, index / total), f"frame {index}/{total}")
+            if resampler is not None:
+                try:
+                    for out in resampler.resample(None):
+                        data = out.astype(np.float32, copy=False)
+                        for w in audio_workers:
+                            w.put(("a", audio_pos, data))
+                        audio_pos += data.size
+                except (av.error.FFmpegError, ValueError):
+                    pass
+            if ast is not None and audio_pos == 0:
+                result.audio_error = "audio stream could not be decoded"
+        if not errors and not times:
+            raise MediaError(f"{info.path}: no decodable video frames (corrupt or truncated file)")
+        result.frame_count = len(times)
+        result.frame_times = np.asarray(times, dtype=np.float64)
+        result.audio_samples = audio_pos
+        for w in workers:
+            w.result = result
+            w.put(_END)
+    except BaseException:
+        stop.set()
+        for w in workers:
+            w.join(timeout=5)
+        if errors:
+            raise errors[0] from None
+        raise
+    for w in workers:
+        while w.is_alive():
+            w.join(timeout=0.2)
+            if task.cancelled:
+                stop.set()
+    if errors:
+        raise errors[0]
+    task.check()
+    task.progress(stage, 1.0, f"{result.frame_count} frames", force=True)
+    return result
+
+
+__all__ = ["AUDIO_RATE", "Cancelled", "DecodeResult", "FrameSpec", "Sink", "run_decode"]

@@ -1,0 +1,4 @@
+"""Fixture generators for tests, benchmarks and the demo, kept out of the product path: synthetic
+edits with ground truth (``synth``), a burned-in scoreboard (``scoreboard``), VAD evaluation
+helpers (``vad_eval``) and the demo project (``demo``). Product code never imports this package
+(import-linter contract)."""

@@ -1,0 +1,1 @@
+"""Persons: YOLO pose detection and tracking (``pose``) and the ``persons`` stage (``stage``)."""

@@ -1,0 +1,184 @@
+"""The ``persons`` analysis stage: tracked persons with poses, and the ball, from the one decode pass.
+
+During the decode pass a sink runs YOLO11n-pose on frames sampled at ``fps`` (default 2, at about
+384×640), denser (``dense_fps``, default 4) while people move fast, and the classical ball detector (or a user's COCO
+``sports ball`` model) on the same small frames. After the pass, when the ``shots`` stage has
+stored its shots, the detections are linked into tracks with ultralytics' ByteTrack, a fresh
+tracker per shot. Stored: the poses array (core/persons/poses.py, signal ``poses``), the ball track
+(core/persons/ball.py, signal ``ball``) and one ``person`` segment per track. Sinks run on their decode
+worker thread; ``finish`` on the pipeline's thread. Project settings ``{"persons": {"fps",
+"dense_fps", "width", "conf", "tracker": "bytetrack"|"botsort", "weights", "ball_weights"}}``
+configure it (``ball_weights``: a COCO detector whose ``sports ball`` class replaces the classical
+ball finder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from core.persons.ball import BALL_SIGNAL, detect_ball, track_ball
+from core.media.decode import FrameSpec, Sink
+from core.pipeline import Stage, StageContext
+from core.persons.poses import POSE_SIGNAL, PoseTable
+from core.segments import PERSON, Segment
+from models.persons.pose import MODEL_NAME, BallModel, PoseDetector, track_detections
+
+
+_DETECTORS: dict[tuple[Any, ...], PoseDetector] = {}
+_DETECTORS_LOCK = threading.Lock()
+
+
+def shared_detector(weights: str | None, imgsz: tuple[int, int], conf: float, device: str,
+                    threads: int | None) -> PoseDetector:
+    """One loaded model per configuration for the whole process: analysing a folder of videos (or
+    a second video in the app) does not pay the model load again. Detection itself is serialised
+    by the detector's lock."""
+    key = (weights, tuple(imgsz), conf, device, threads)
+    with _DETECTORS_LOCK:
+        det = _DETECTORS.get(key)
+        if det is None:
+            det = PoseDetector(weights, imgsz=imgsz, conf=conf, device=device, threads=threads)
+            _DETECTORS[key] = det
+        return det
+
+
+class _PoseSink(Sink):
+    name = "persons"
+
+    def __init__(self, stage: "PersonsStage") -> None:
+        self.stage = stage
+        self.video = FrameSpec(width=stage.width, fmt="rgb24", fps=max(stage.fps, stage.dense_fps))
+        self.dets: list[tuple[int, np.ndarray]] = []
+        self.balls: list[tuple[int, np.ndarray]] = []
+        self._detector: PoseDetector | None = None
+        self._ball_model: BallModel | None = None
+        self._next_t = -1.0
+        self._scale = 1.0
+        self._fast = False
+        self._frame_h = 1.0
+
+    def begin(self, info: Any) -> None:
+        dw, dh = info.display_size
+        self._scale = dw / float(self.stage.width)
+        self._frame_h = float(dh)
+        self._detector = None  # loaded on the sink's own thread at the first frame: decoding starts at once
+
+    def _moving_fast(self, prev: np.ndarray, cur: np.ndarray) -> bool:
+        if not len(prev) or not len(cur):
+            return False
+        pc = (prev[:, 0:2] + prev[:, 2:4]) / 2
+        cc = (cur[:, 0:2] + cur[:, 2:4]) / 2
+        d = np.hypot(cc[:, None, 0] - pc[None, :, 0], cc[:, None, 1] - pc[None, :, 1]).min(axis=1)
+        return bool(np.median(d) > self.stage.fast_motion * self._frame_h)
+
+    def frame(self, index: int, time: float, image: np.ndarray) -> None:
+        st = self.stage
+        if time + 1e-6 < self._next_t and not self._fast:
+            return
+        self._next_t = max(self._next_t + 1.0 / st.fps, time + 0.5 / st.fps)
+        if self._detector is None:
+            self._detector = shared_detector(st.weights, st.imgsz, st.conf, st.device, st.threads)
+            if st.ball_weights:
+                self._ball_model = BallModel(st.ball_weights, device=st.device, threads=st.threads)
+        dets = self._detector.detect(image, self._scale)
+        if self.dets:
+            self._fast = st.dense_fps > st.fps and self._moving_fast(self.dets[-1][1], dets)
+        self.dets.append((index, dets))
+        if self._ball_model is not None:
+            b = self._ball_model.detect(image, self._scale)
+            cands = np.concatenate([(b[:, 0:2] + b[:, 2:4]) / 2, (b[:, 2:3] - b[:, 0:1]) / 2, b[:, 4:5]], 1)
+        else:
+            cands = detect_ball(image)
+            cands[:, :3] *= self._scale
+        self.balls.append((index, cands))
+
+
+def default_threads() -> int:
+    """Torch threads for pose inference: both cores of a 2-core machine (0.13x RT instead of 0.17x
+    at 720p on an idle machine), at most 2: the decode pass and the other sinks need the rest.
+    On a heavily oversubscribed machine fewer threads are faster; set ``persons.threads`` to 1."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class PersonsStage(Stage):
+    """Persons (boxes, 17 keypoints, track ids) and the ball; see the module docstring."""
+
+    name = "persons"
+    model = MODEL_NAME
+    version = "1"
+    requires = ("shots",)
+    tracks = (PERSON,)
+
+    def __init__(self, fps: float = 2.0, dense_fps: float = 4.0, width: int = 640,
+                 imgsz: tuple[int, int] = (384, 640), conf: float = 0.25, tracker: str = "bytetrack",
+                 weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
+                 threads: int | None = None, fast_motion: float = 0.06) -> None:
+        self.fps = float(fps)
+        self.dense_fps = float(dense_fps)
+        self.width = int(width)
+        self.imgsz = imgsz
+        self.conf = conf
+        self.tracker = tracker
+        self.weights = weights
+        self.ball_weights = ball_weights
+        self.device = device
+        self.threads = threads or default_threads()
+        self.fast_motion = fast_motion
+        self._sinks: dict[int, _PoseSink] = {}
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], device: str = "cpu") -> "PersonsStage":
+        s = dict(settings.get("persons", {}) or {})
+        return cls(fps=float(s.get("fps", 2.0)), dense_fps=float(s.get("dense_fps", 4.0)),
+                   width=int(s.get("width", 640)), conf=float(s.get("conf", 0.25)),
+                   tracker=str(s.get("tracker", "bytetrack")), weights=s.get("weights"),
+                   ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device,
+                   threads=int(s["threads"]) if s.get("threads") else None)
+
+    def params(self) -> dict[str, Any]:
+        return {"fps": self.fps, "dense_fps": self.dense_fps, "width": self.width, "imgsz": list(self.imgsz),
+                "conf": self.conf, "tracker": self.tracker, "weights": self.weights or "bundled",
+                "ball": self.ball_weights or "classical"}
+
+    @property
+    def signal_key(self) -> str:
+        return f"{self.model}@{self.version}:{json.dumps(self.params(), sort_keys=True)}"
+
+    def sinks(self, ctx: StageContext) -> list[Sink]:
+        sink = _PoseSink(self)
+        self._sinks[ctx.run_id] = sink
+        return [sink]
+
+    def finish(self, ctx: StageContext) -> None:
+        sink = self._sinks.pop(ctx.run_id)
+        vid = ctx.video.id
+        shots = sorted((s.start_frame, s.end_frame) for s in ctx.project.segments(vid, "shot"))
+        ctx.progress(self.name, 0.2, "tracking")
+        poses = track_detections(sink.dets, shots, self.tracker, self.fps)
+        ctx.task.check()
+        fps = ctx.video.rate.fps
+        ball = track_ball(sink.balls, max_jump=0.05 * ctx.video.width * 30 / max(1.0, fps))
+        with ctx.project.transaction():
+            ctx.project.put_signal(vid, POSE_SIGNAL, self.signal_key, poses)
+            ctx.project.put_signal(vid, BALL_SIGNAL, self.signal_key, ball)
+            ctx.project.replace_machine_segments(vid, PERSON, person_segments(poses, self.source),
+                                                 ctx.run_id)
+
+
+def person_segments(poses: np.ndarray, source: str) -> list[Segment]:
+    """One ``person`` segment per track, from its first to its last sampled frame."""
+    table = PoseTable(poses)
+    out = []
+    for tid in table.track_ids():
+        r = table.track(tid)
+        box = np.median(r[:, 3:7], axis=0)
+        out.append(Segment(PERSON, int(r[0, 0]), int(r[-1, 0]) + 1, label="person",
+                           confidence=round(float(r[:, 2].mean()), 4),
+                           attrs={"track": tid, "samples": len(r), "box": [round(float(v), 1) for v in box]},
+                           source=source))
+    return out

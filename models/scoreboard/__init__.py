@@ -1,0 +1,2 @@
+"""Scoreboard: RapidOCR text detection and recognition (``ocr``) and the ``scoreboard`` stage
+(``stage``)."""

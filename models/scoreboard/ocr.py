@@ -1,0 +1,78 @@
+"""Text detection and recognition with RapidOCR's PP-OCR ONNX models (bundled in the
+``rapidocr-onnxruntime`` wheel; nothing is downloaded).
+
+:class:`Ocr` offers the two operations the scoreboard reader needs: ``detect`` (full-frame text
+detection plus a quick read of each box, used rarely to *find* the board) and ``recognize``
+(recognition only, on small line crops, used at 1-2 Hz to *read* it). Returns plain core types.
+One instance belongs to one thread (the ONNX sessions are not shared across threads here).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+from core.errors import ClipDeskError
+from core.match.scoreboard.locate import TextBox
+
+DET_MAX_SIDE = 960  # frames are downscaled to this before detection (boards stay >= 15 px)
+REC_MIN_HEIGHT = 32  # line crops smaller than this are upscaled before recognition
+
+
+class Ocr:
+    """RapidOCR with one ONNX thread per session (several sinks run in parallel on 2 cores)."""
+
+    def __init__(self, threads: int = 1) -> None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as e:  # pragma: no cover - dependency of the package
+            raise ClipDeskError(f"scoreboard reading needs rapidocr-onnxruntime ({e})") from None
+        n = int(threads)
+        # RapidOCR copies the *global* thread settings into every session (module-level ones
+        # are overwritten), so they are set globally.
+        self._engine: Any = RapidOCR(use_cls=False, print_verbose=False,
+                                     intra_op_num_threads=n, inter_op_num_threads=1)
+
+    def detect(self, image_bgr: np.ndarray) -> list[TextBox]:
+        """Text boxes (axis-aligned, source pixels) with their text, over the whole frame."""
+        h, w = image_bgr.shape[:2]
+        scale = min(1.0, DET_MAX_SIDE / max(h, w))
+        img = image_bgr if scale >= 1.0 else cv2.resize(
+            image_bgr, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA)
+        result, _ = self._engine(img, use_cls=False)
+        out: list[TextBox] = []
+        for quad, text, score in result or []:
+            pts = np.asarray(quad, dtype=np.float64) / scale
+            x0, y0 = pts.min(axis=0)
+            x1, y1 = pts.max(axis=0)
+            out.append(TextBox(int(x0), int(y0), int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)),
+                               str(text), float(score)))
+        return out
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """Recognition only: one (text, confidence) per line crop (BGR)."""
+        imgs = []
+        for c in crops:
+            if c.size == 0:
+                c = np.zeros((REC_MIN_HEIGHT, REC_MIN_HEIGHT, 3), np.uint8)
+            if c.shape[0] < REC_MIN_HEIGHT:
+                f = REC_MIN_HEIGHT / c.shape[0]
+                c = cv2.resize(c, (max(1, int(c.shape[1] * f)), REC_MIN_HEIGHT),
+                               interpolation=cv2.INTER_CUBIC)
+            imgs.append(np.ascontiguousarray(c))
+        if not imgs:
+            return []
+        res = self._engine.text_rec(imgs)
+        rows = res[0] if isinstance(res, tuple) else res
+        return [(str(t), float(s)) for t, s in rows]
+
+
+def crop(image: np.ndarray, box: Sequence[int]) -> np.ndarray:
+    x, y, w, h = (int(v) for v in box)
+    H, W = image.shape[:2]
+    return image[max(0, y):min(H, y + h), max(0, x):min(W, x + w)]
+
+
+__all__ = ["Ocr", "crop"]

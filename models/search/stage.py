@@ -1,0 +1,134 @@
+"""The ``search`` pipeline stage: frame embeddings for "find similar".
+
+Fed by the one decode pass at 2 fps (RGB, 480 px wide): a frame is kept once a second and
+whenever the picture changes abruptly (a shot start). Kept frames get a deep embedding
+(``models.search.embeddings``) and an ORB+VLAD local embedding (``core.search.local_features``) with the
+project's codebook (trained on the first video analyzed, stored in the project settings).
+Embeddings are stored as project signals (float16); the faiss index is built from them on
+demand (``models.search.index``).
+
+Memory stays flat on long videos: with the project's codebook known, each kept frame's VLAD
+vector is computed at once and its descriptors dropped; only the first video of a project (which
+trains the codebook on all its descriptors) keeps them, packed (12.8 KB per kept frame).
+
+The sink runs on its decode worker thread; ``finish`` on the pipeline's thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.media.decode import DecodeResult, FrameSpec, Sink
+from core.search.local_features import KEY as LOCAL_KEY
+from core.search.local_features import VladModel, orb_packed, train_model, vlad
+from core.media.reader import MediaInfo
+from core.pipeline import Stage, StageContext
+from models.search.embeddings import DEEP_KEY
+from models.search.index import (
+    CODEBOOK_SETTING,
+    DEEP_SIGNAL,
+    FRAMES_SIGNAL,
+    LOCAL_SIGNAL,
+    SIGNAL_KEY,
+    register_project,
+)
+
+SAMPLE_FPS = 2.0
+WIDTH = 480
+
+
+class EmbeddingSink(Sink):
+    name = "search"
+
+    def __init__(self, every_s: float, device: str, model: VladModel | None = None) -> None:
+        self.video = FrameSpec(width=WIDTH, fmt="rgb24", fps=SAMPLE_FPS)
+        self.every_s = every_s
+        self.device = device
+        self.model = model  # the project's codebook; None: train it from this video
+        self.frames: list[int] = []
+        self.deep: list[np.ndarray] = []
+        self.descs: list[np.ndarray] = []  # packed ORB descriptors, only while training
+        self.local: list[np.ndarray] = []  # VLAD vectors (float16), when the model is known
+        self._pending: list[np.ndarray] = []
+        self._last_t = -1e9
+        self._thumb: np.ndarray | None = None
+        self._embedder: Any = None
+
+    def begin(self, info: MediaInfo) -> None:
+        from models.search.embeddings import DeepEmbedder
+
+        self._embedder = DeepEmbedder(device=self.device)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.deep.append(self._embedder.embed(self._pending))
+            self._pending = []
+
+    def frame(self, index: int, time: float, image: np.ndarray) -> None:
+        small = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), (32, 18),
+                           interpolation=cv2.INTER_AREA).astype(np.int16)
+        cut = self._thumb is not None and float(np.abs(small - self._thumb).mean()) > 20.0
+        self._thumb = small
+        if not cut and time - self._last_t < self.every_s - 1e-6:
+            return
+        self._last_t = time
+        self.frames.append(index)
+        packed = orb_packed(image)
+        if self.model is None:
+            self.descs.append(packed)
+        else:
+            self.local.append(vlad(packed, self.model).astype(np.float16))
+        self._pending.append(image)
+        if len(self._pending) >= 16:
+            self._flush()
+
+    def end(self, result: DecodeResult) -> None:
+        self._flush()
+
+
+class SearchStage(Stage):
+    name = "search"
+    model = "search-embed"
+    version = "1"
+    tracks = ()
+
+    def __init__(self, every_s: float = 1.0, device: str = "cpu") -> None:
+        self.every_s = float(every_s)
+        self.device = device
+
+    def params(self) -> dict[str, Any]:
+        return {"every_s": self.every_s, "deep": DEEP_KEY, "local": LOCAL_KEY}
+
+    def sinks(self, ctx: StageContext) -> list[Sink]:
+        stored = ctx.project.get_setting(CODEBOOK_SETTING)
+        model = VladModel.from_json(stored) if stored is not None else None
+        sink = EmbeddingSink(self.every_s, self.device, model)
+        ctx.shared["search_sink"] = sink
+        return [sink]
+
+    def finish(self, ctx: StageContext) -> None:
+        sink: EmbeddingSink = ctx.shared["search_sink"]
+        proj = ctx.project
+        vid = ctx.video.id
+        frames = np.asarray(sink.frames, np.int32)
+        deep = np.concatenate(sink.deep) if sink.deep else np.zeros((0, 256), np.float32)
+        model = sink.model
+        if model is None:  # the first video trains the project's model; later ones reuse it
+            model = train_model(np.concatenate(sink.descs) if sink.descs else np.zeros((0, 32), np.uint8))
+            proj.set_setting(CODEBOOK_SETTING, model.to_json())
+            sink.local = [vlad(d, model).astype(np.float16) for d in sink.descs]
+            sink.descs = []
+        local = np.stack(sink.local) if sink.local else np.zeros((0, model.centres.size), np.float16)
+        proj.put_signal(vid, FRAMES_SIGNAL, SIGNAL_KEY, frames)
+        proj.put_signal(vid, DEEP_SIGNAL, SIGNAL_KEY, deep.astype(np.float16))
+        proj.put_signal(vid, LOCAL_SIGNAL, SIGNAL_KEY, local)
+        try:
+            register_project(proj.path)
+        except OSError:
+            pass  # the library is a convenience; the project's own search still works
+
+
+__all__ = ["EmbeddingSink", "SearchStage"]

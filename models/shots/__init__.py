@@ -1,0 +1,2 @@
+"""Shots: the TransNetV2 refiner (``transnet``) bound to ``core.shots`` in the ``shots`` stage
+(``stage``)."""
