@@ -55,7 +55,7 @@ def stage_cost(model: Any) -> dict[str, Any]:
     from core.actions.synthetic import synth_video
     from core.persons.poses import PoseTable
     from core.timebase import Rate
-    from models.actions.stage import predict_table
+    from models.actions.predict import predict_table
 
     arr, _ = synth_video(123, n_frames=1500, n_persons=1, sample_step=6)
     table = PoseTable(arr)
@@ -81,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     from core.persons.poses import PoseTable
     from core.segments import ACCEPTED, ACTION, Segment
     from core.timebase import Rate
-    from models.actions.train import ActionModel, TrainConfig, fit
-    from models.actions.stage import predict_table
+    from models.actions.registry import ActionModel
+    from models.actions.train import TrainConfig, fit
+    from models.actions.predict import predict_table
 
     out: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "load_avg": os.getloadavg()}
     out["inference"] = inference(sorted({"micro", "tiny", "small", a.arch}), a.repeat)

@@ -39,8 +39,9 @@ def _labels(seed: int, n_frames: int = 750) -> VideoLabels:
 
 
 def test_tiny_stgcn_learns_generated_actions() -> None:
-    from models.actions.train import ActionModel, TrainConfig, fit
-    from models.actions.stage import evaluate_on_truth
+    from models.actions.predict import evaluate_on_truth
+    from models.actions.registry import ActionModel
+    from models.actions.train import TrainConfig, fit
 
     cfg = TrainConfig(**FAST)
     ds = build_dataset([_labels(s) for s in range(4)], cfg.window, cfg.streams, per_span=cfg.per_span)
@@ -85,7 +86,8 @@ def _project_video(project, tmp_path, seed: int, label: bool = True):
 
 
 def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
-    from models.actions.train import TrainConfig, list_models, load_model, train_actions
+    from models.actions.registry import list_models, load_model
+    from models.actions.train import TrainConfig, train_actions
     from models.actions.stage import ActionsStage
 
     for seed in (11, 12, 13):

@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.actions.windows import WindowParams
-    from models.actions.train import MODEL_SETTING, TrainConfig, list_models, train_actions
+    from models.actions.registry import MODEL_SETTING, list_models
+    from models.actions.train import TrainConfig, train_actions
 
     if args.list:
         for c in list_models():
@@ -102,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from models.actions.train import evaluate_model, load_model
+    from models.actions.registry import load_model
+    from models.actions.train import evaluate_model
 
     model = load_model(args.evaluate)
     projects = [Project(p, create=False) for p in args.projects]

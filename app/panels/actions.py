@@ -410,7 +410,7 @@ class ActionPanel(QWidget):
     def _show_model(self) -> None:
         p = self.ctx.project
         try:
-            from models.actions.train import MODEL_SETTING, list_models, load_model, resolve_model
+            from models.actions.registry import MODEL_SETTING, list_models, load_model, resolve_model
 
             ref = (p.get_setting("analysis", {}) or {}).get(MODEL_SETTING) if p is not None else None
             path = resolve_model(ref)
@@ -446,7 +446,7 @@ class ActionPanel(QWidget):
         self.train_btn.setEnabled(True)
         self.cancel_btn.setEnabled(False)
         if ok and result is not None and self.ctx.project is not None:
-            from models.actions.train import MODEL_SETTING
+            from models.actions.registry import MODEL_SETTING
 
             analysis = dict(self.ctx.project.get_setting("analysis", {}) or {})
             analysis[MODEL_SETTING] = str(result.path)

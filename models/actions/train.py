@@ -1,10 +1,7 @@
-"""Training, evaluation and the registry of action models (ST-GCN weights + model cards).
+"""Training and evaluation of action models (ST-GCN weights + model cards).
 
-A trained model is a directory: ``weights.pt`` (state dict and config, loadable with
-``torch.load(weights_only=True)``), ``card.json`` (id, date, classes, streams, window, the data it
-was trained on, validation metrics, training time) and ``confusion.png``. Models live in
-``<user data dir>/ClipDesk/models/actions/<id>/`` (``CLIPDESK_MODELS_DIR`` overrides the root) or
-wherever ``--out`` puts them.
+Trained models are saved through :mod:`models.actions.registry` (the model directory, its card and
+safe loading); segment-level evaluation uses :mod:`models.actions.predict`.
 
 Training runs on the caller's thread (CLI main thread or an app worker) and honours the Task's
 cancel between batches. Inference uses one torch thread.
@@ -30,19 +27,8 @@ from core.actions.windows import WindowParams
 from core.errors import ClipDeskError
 from core.progress import Task, ensure_task
 from core.store.project import Project
-
-CARD_KIND = "clipdesk.action-model/1"
-MODEL_SETTING = "action_model"  # key in the project's "analysis" settings
-
-
-def models_dir() -> Path:
-    env = os.environ.get("CLIPDESK_MODELS_DIR")
-    if env:
-        return Path(env) / "actions"
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("ClipDesk", "ClipDesk")) / "models" / "actions"
-
+from models.actions.predict import predict_table
+from models.actions.registry import CARD_KIND, ActionModel, models_dir, save_model
 
 @dataclass
 class TrainConfig:
@@ -59,35 +45,6 @@ class TrainConfig:
     augment: bool = True
     seed: int = 0
     threads: int = 1  # 2 OpenMP threads crawl when the 2 cores are shared
-
-
-class ActionModel:
-    """A loaded action model: ``predict`` maps window inputs ``(N, C, T, V)`` to class
-    probabilities ``(N, K)`` (column 0 = background)."""
-
-    def __init__(self, module: Any, card: dict[str, Any], path: Path | None = None) -> None:
-        self.module = module.eval()
-        self.card = card
-        self.path = path
-        self.id: str = card["id"]
-        self.classes: list[str] = list(card["classes"])
-        self.streams: tuple[str, ...] = tuple(card["streams"])
-        self.window = WindowParams.from_json(card["window"])
-
-    def predict(self, x: np.ndarray, batch: int = 256, threads: int = 1) -> np.ndarray:
-        import torch
-
-        prev = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            out = []
-            with torch.inference_mode():
-                for i in range(0, len(x), batch):
-                    xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch], np.float32))
-                    out.append(torch.softmax(self.module(xb), dim=1).numpy())
-            return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
-        finally:
-            torch.set_num_threads(prev)
 
 
 def _new_id(classes: Sequence[str]) -> str:
@@ -181,78 +138,11 @@ def fit(train: ActionDataset, cfg: TrainConfig, task: Task | None = None) -> tup
     return model, history
 
 
-def save_model(module: Any, card: dict[str, Any], out_dir: Path) -> Path:
-    import torch
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": module.state_dict(), "config": card["network"]}, out_dir / "weights.pt")
-    (out_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=False))
-    return out_dir
-
-
-def load_model(ref: str | os.PathLike[str]) -> ActionModel:
-    """Load a model from its directory (or ``card.json`` / ``weights.pt`` in it) or by id from the
-    models directory."""
-    import torch
-
-    from models.actions.stgcn import build
-
-    p = Path(ref)
-    if p.is_file():
-        p = p.parent
-    if not p.exists() and (models_dir() / str(ref)).exists():
-        p = models_dir() / str(ref)
-    card_path, weights = p / "card.json", p / "weights.pt"
-    if not card_path.exists() or not weights.exists():
-        raise ClipDeskError(f"{ref}: not an action model (needs card.json and weights.pt)")
-    try:
-        card = json.loads(card_path.read_text())
-        if card.get("kind") != CARD_KIND:
-            raise ClipDeskError(f"{ref}: card is not a {CARD_KIND} card")
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-        module = build(state["config"])
-        module.load_state_dict(state["state_dict"])
-    except ClipDeskError:
-        raise
-    except Exception as e:  # noqa: BLE001 - corrupt or foreign file: one line for the user
-        raise ClipDeskError(f"{ref}: cannot load action model ({type(e).__name__}: {e})") from None
-    return ActionModel(module, card, p)
-
-
-def list_models(root: Path | None = None) -> list[dict[str, Any]]:
-    """Cards of the models in the models directory, newest first (each with its ``path``)."""
-    root = root or models_dir()
-    cards = []
-    for c in root.glob("*/card.json") if root.exists() else []:
-        try:
-            card = json.loads(c.read_text())
-        except (OSError, ValueError):
-            continue
-        if card.get("kind") == CARD_KIND and (c.parent / "weights.pt").exists():
-            card["path"] = str(c.parent)
-            cards.append(card)
-    return sorted(cards, key=lambda d: str(d.get("created", "")), reverse=True)
-
-
-def resolve_model(ref: str | None) -> str | None:
-    """The model directory to use: ``ref`` (path or id) if given, else the newest trained one."""
-    if ref:
-        p = Path(ref)
-        if p.exists():
-            return str(p.parent if p.is_file() else p)
-        if (models_dir() / ref).exists():
-            return str(models_dir() / ref)
-        raise ClipDeskError(f"action model {ref!r} not found (a model directory or an id in {models_dir()})")
-    cards = list_models()
-    return cards[0]["path"] if cards else None
-
-
 def _segment_eval(model: ActionModel, videos: Sequence[Any], keys: set[str], task: Task) -> dict[str, Any]:
     """Localise actions on the labelled persons of the validation videos and match them to the
     labels at tIoU 0.5 (per-class precision / recall, boundary offset)."""
     from core.actions.metrics import match_segments
     from core.persons.poses import PoseTable
-    from models.actions.stage import predict_table
 
     pred: list[tuple[Any, int, int, str]] = []
     truth: list[tuple[Any, int, int, str]] = []

@@ -1,0 +1,141 @@
+"""The registry of action models: where they live, their cards, loading them safely.
+
+A trained model is a directory: ``weights.pt`` (state dict and config, loaded with
+``torch.load(weights_only=True)``), ``card.json`` (id, date, classes, streams, window, the data it
+was trained on, validation metrics, training time) and ``confusion.png``. Models live in
+``<user data dir>/ClipDesk/models/actions/<id>/`` (``CLIPDESK_MODELS_DIR`` overrides the root) or
+wherever ``--out`` puts them. Inference uses one torch thread; any thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.actions.windows import WindowParams
+from core.errors import ClipDeskError
+
+CARD_KIND = "clipdesk.action-model/1"
+MODEL_SETTING = "action_model"  # key in the project's "analysis" settings
+
+
+def models_dir() -> Path:
+    env = os.environ.get("CLIPDESK_MODELS_DIR")
+    if env:
+        return Path(env) / "actions"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("ClipDesk", "ClipDesk")) / "models" / "actions"
+
+
+class ActionModel:
+    """A loaded action model: ``predict`` maps window inputs ``(N, C, T, V)`` to class
+    probabilities ``(N, K)`` (column 0 = background)."""
+
+    def __init__(self, module: Any, card: dict[str, Any], path: Path | None = None) -> None:
+        self.module = module.eval()
+        self.card = card
+        self.path = path
+        self.id: str = card["id"]
+        self.classes: list[str] = list(card["classes"])
+        self.streams: tuple[str, ...] = tuple(card["streams"])
+        self.window = WindowParams.from_json(card["window"])
+
+    def predict(self, x: np.ndarray, batch: int = 256, threads: int = 1) -> np.ndarray:
+        import torch
+
+        prev = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            out = []
+            with torch.inference_mode():
+                for i in range(0, len(x), batch):
+                    xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch], np.float32))
+                    out.append(torch.softmax(self.module(xb), dim=1).numpy())
+            return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
+        finally:
+            torch.set_num_threads(prev)
+
+
+def save_model(module: Any, card: dict[str, Any], out_dir: Path) -> Path:
+    import torch
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": module.state_dict(), "config": card["network"]}, out_dir / "weights.pt")
+    (out_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=False))
+    return out_dir
+
+
+def load_model(ref: str | os.PathLike[str]) -> ActionModel:
+    """Load a model from its directory (or ``card.json`` / ``weights.pt`` in it) or by id from the
+    models directory."""
+    import torch
+
+    from models.actions.stgcn import build
+
+    p = Path(ref)
+    if p.is_file():
+        p = p.parent
+    if not p.exists() and (models_dir() / str(ref)).exists():
+        p = models_dir() / str(ref)
+    card_path, weights = p / "card.json", p / "weights.pt"
+    if not card_path.exists() or not weights.exists():
+        raise ClipDeskError(f"{ref}: not an action model (needs card.json and weights.pt)")
+    try:
+        card = json.loads(card_path.read_text())
+        if card.get("kind") != CARD_KIND:
+            raise ClipDeskError(f"{ref}: card is not a {CARD_KIND} card")
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        module = build(state["config"])
+        module.load_state_dict(state["state_dict"])
+    except ClipDeskError:
+        raise
+    except Exception as e:  # noqa: BLE001 - corrupt or foreign file: one line for the user
+        raise ClipDeskError(f"{ref}: cannot load action model ({type(e).__name__}: {e})") from None
+    return ActionModel(module, card, p)
+
+
+def list_models(root: Path | None = None) -> list[dict[str, Any]]:
+    """Cards of the models in the models directory, newest first (each with its ``path``)."""
+    root = root or models_dir()
+    cards = []
+    for c in root.glob("*/card.json") if root.exists() else []:
+        try:
+            card = json.loads(c.read_text())
+        except (OSError, ValueError):
+            continue
+        if card.get("kind") == CARD_KIND and (c.parent / "weights.pt").exists():
+            card["path"] = str(c.parent)
+            cards.append(card)
+    return sorted(cards, key=lambda d: str(d.get("created", "")), reverse=True)
+
+
+def resolve_model(ref: str | None) -> str | None:
+    """The model directory to use: ``ref`` (path or id) if given, else the newest trained one."""
+    if ref:
+        p = Path(ref)
+        if p.exists():
+            return str(p.parent if p.is_file() else p)
+        if (models_dir() / ref).exists():
+            return str(models_dir() / ref)
+        raise ClipDeskError(f"action model {ref!r} not found (a model directory or an id in {models_dir()})")
+    cards = list_models()
+    return cards[0]["path"] if cards else None
+
+
+def model_id(path: str | None) -> str | None:
+    """The id in a model directory's card (the cache key: retraining into the same directory
+    gives a new id, so the stage runs again)."""
+    if path is None:
+        return None
+    import json
+    from pathlib import Path
+
+    try:
+        return str(json.loads((Path(path) / "card.json").read_text())["id"])
+    except (OSError, ValueError, KeyError):
+        return Path(path).name
