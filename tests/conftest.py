@@ -17,6 +17,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", REPO.parent / "shared" / "media"))
 
 
+@pytest.fixture(autouse=True)
+def _private_user_folders(tmp_path_factory, monkeypatch):
+    """Every test gets its own data, cache and config folders: nothing reads or writes the user's
+    real ones (models, library registry, proxies, settings). Subprocesses inherit them."""
+    home = tmp_path_factory.mktemp("home")
+    for var, sub in (("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache"), ("XDG_CONFIG_HOME", "config")):
+        (home / sub).mkdir()
+        monkeypatch.setenv(var, str(home / sub))
+    for var in ("CLIPDESK_DATA_DIR", "CLIPDESK_CACHE_DIR", "CLIPDESK_CONFIG_DIR", "CLIPDESK_MODELS_DIR"):
+        monkeypatch.delenv(var, raising=False)
+
+
 @pytest.fixture(scope="session")
 def shared_media() -> Path:
     """Path to ../shared/media; skips the test with a clear message when it is absent."""

@@ -105,13 +105,13 @@ def test_resume_after_kill(tmp_path, make_video):
         print("ran", ",".join(r.ran), "skipped", ",".join(r.skipped))
     """)
     killed = subprocess.run([sys.executable, "-c", script], env={"KILL": "1", "PATH": ""},
-                            capture_output=True, text=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+                            capture_output=True, text=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
     assert killed.returncode == -9
     with Project(proj) as p:
         assert {r.stage: r.status for r in p.runs()} == {"first": "done", "second": "running"}
         assert p.segments(1, "second") == []  # the open transaction was rolled back
     rerun = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                           cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+                           cwd=str(__import__("pathlib").Path(__file__).parents[2]))
     assert rerun.returncode == 0, rerun.stderr
     assert "ran second skipped first" in rerun.stdout
     with Project(proj) as p:

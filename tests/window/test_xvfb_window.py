@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.xvfb
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from core.store import Project
 from core.store.migrations import LATEST, MIGRATIONS
 from core.store.project import STALE_HEARTBEAT_S, process_identity
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # Another ClipDesk process: claims a run of ``stage`` on a video, then exits or holds it.
 CHILD = """
