@@ -1,12 +1,21 @@
 """Shot-boundary benchmark: accuracy (F1 at +-2 frames) and speed, side by side in one run.
 
-Run: ``.venv/bin/python -m bench.shots`` (``--quick`` skips the shared-media table,
-``--keep DIR`` keeps the generated edit). On ../shared/media (annotated files) and on an edit of
-REAL footage built here in a temp dir (shared clips resized to 1280x720, joined with cuts,
-dissolves and fades; the clips' own cuts count too), it reports for each method F1 and frames/s:
-ClipDesk cascade (the full "shots" stage through ``core.pipeline.analyze``, decode included),
-ClipDesk fast pass alone, PySceneDetect ContentDetector and AdaptiveDetector, TransNetV2 alone
-(every frame, official 0.5 rule), and the raw decoder (PyAV, all frames, no conversion).
+Run: ``.venv/bin/python -m bench.shots``. First, the figures that count: ``--heldout N`` (default
+10) fresh held-out edits from ``core.testing.edits`` (random edits of the held-out half of the
+shared clips, seeds from ``--seed-base``, default the first seed never reported), generated in a temp
+dir; ``--tuning N`` does the same on tuning seeds (0-99), the only ones to tune on. Per seed and as
+mean / worst: F1 over every transition at +-2 frames, gradual-transition recall, cut recall and wall
+seconds of ClipDesk's "shots" stage (through ``core.pipeline.analyze``, decode included),
+TransNetV2 alone (every frame, official 0.5 rule) and PySceneDetect ContentDetector and
+AdaptiveDetector, with the truth tags of every miss (start, end, pair, dissolve_cut, dark, ...)
+and where false detections fall (flash, trap, motion). ``--seconds``/``--size`` set the edits,
+``--json FILE`` keeps the results.
+
+Then (unless ``--skip-fixed``) the old tables, which are tuned on and are NOT held-out figures:
+the fixed edit of REAL footage (shared clips resized to 1280x720, joined with cuts, dissolves and
+fades; the clips' own cuts count too) and, unless ``--quick``, the annotated shared files; they add
+the ClipDesk fast pass alone and the raw decoder (PyAV, all frames, no conversion), in frames/s
+(``--cpu``: per CPU-second). ``--keep DIR`` keeps the generated edits.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,6 +44,9 @@ from core.media.reader import probe  # noqa: E402
 from core.pipeline import analyze  # noqa: E402
 from core.shots.metrics import Score, match  # noqa: E402
 from core.store.project import Project  # noqa: E402
+from core.testing.edits import (  # noqa: E402
+    HELDOUT_SEEN_BELOW, TUNING_SEEDS, RealEdit, make_real_edit)
+from core.testing.synth import CUT  # noqa: E402
 
 MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", REPO.parent / "shared" / "media"))
 Span = tuple[int, int]
@@ -250,16 +264,178 @@ def _print(title: str, res: dict[str, tuple[Score | None, float, str]]) -> None:
                   f"{f'{s.tp}/{s.fp}/{s.fn}':>10s} {fps:7.0f}  {note}")
 
 
+# -- held-out edits (core.testing.edits): figures nobody tuned on ------------------------------
+
+HELDOUT_METHODS = ("ClipDesk cascade", "TransNetV2 alone", "PySceneDetect Content", "PySceneDetect Adaptive")
+
+
+@dataclass
+class EditScore:
+    """One method on one generated edit: F1 over every transition at +-2 frames (one-to-one), the
+    recall of gradual spans (found when any detection, widened by 2 frames, meets the span), wall
+    seconds, the truth tags of the transitions it missed and where its false detections lie."""
+
+    score: Score
+    gradual_recall: float
+    cut_recall: float
+    seconds: float
+    missed: list[str]
+    false_at: list[str]
+    note: str = ""
+
+
+def _near(spans: list[Span], a: int, b: int, tol: int = 2) -> bool:
+    return any(s - tol <= b and a <= e + tol for s, e in spans)
+
+
+def score_edit(pred: list[Span], edit: RealEdit, seconds: float = 0.0, note: str = "") -> EditScore:
+    truth = edit.spans()
+    sc, pairs = match(pred, truth)
+    hit_t = Counter(t for _, t in pairs)
+    hit_p = Counter(p for p, _ in pairs)
+    grad = [(t.start, t.end - 1) for t in edit.gradual]
+    missed: list[str] = []
+    cuts_found = 0
+    for span, t in zip(truth, edit.transitions):
+        if hit_t[span]:
+            hit_t[span] -= 1
+            cuts_found += t.kind == CUT
+        else:
+            missed.append(",".join((t.kind, *t.tags)) + f"@{t.start}")
+    motion = [(s.start, s.start + s.pure) for s in edit.shots if s.motion is not None]
+    false_at = []
+    for p in pred:
+        if hit_p[p]:
+            hit_p[p] -= 1
+            continue
+        where = ("flash" if _near([(f, f) for f in edit.flashes], *p) else
+                 "trap" if _near(edit.traps, *p) else "motion" if _near(motion, *p, tol=0) else "other")
+        false_at.append(f"{where}@{p[0]}")
+    return EditScore(sc, sum(_near(pred, a, b) for a, b in grad) / len(grad) if grad else 1.0,
+                     cuts_found / len(edit.cuts) if edit.cuts else 1.0, seconds, missed, false_at, note)
+
+
+def heldout_methods(path: Path, tmp: Path, refiner: Callable[[np.ndarray], np.ndarray]
+                    ) -> dict[str, tuple[list[Span], float, str]]:
+    """Spans, wall seconds and a note of each method on ``path``, one after the other in this process."""
+    def cascade() -> tuple[list[Span], str]:
+        spans, stats = _clipdesk(path, True, tmp)
+        return spans, f"TransNetV2 saw {stats.get('refined', 0)} of {stats.get('frames', 0)} frames"
+
+    runs: dict[str, Callable[[], tuple[list[Span], str]]] = {
+        "ClipDesk cascade": cascade,
+        "TransNetV2 alone": lambda: (_transnet_alone(path, refiner), ""),
+        "PySceneDetect Content": lambda: (_pyscenedetect(path, False), ""),
+        "PySceneDetect Adaptive": lambda: (_pyscenedetect(path, True), ""),
+    }
+    out: dict[str, tuple[list[Span], float, str]] = {}
+    for name, fn in runs.items():
+        t = time.perf_counter()
+        spans, note = fn()
+        out[name] = (spans, time.perf_counter() - t, note)
+    return out
+
+
+def run_generated(seeds: list[int], seconds: float, size: tuple[int, int], tmp: Path,
+                  refiner: Callable[[np.ndarray], np.ndarray], keep: Path | None = None
+                  ) -> dict[int, dict[str, EditScore]]:
+    """Generate each seed's edit, run every method on it, print its row; returns the scores."""
+    results: dict[int, dict[str, EditScore]] = {}
+    print(f"{'seed':>5s} {'frames':>6s} {'cuts':>4s} {'grad':>4s} | " +
+          " | ".join(f"{m[:22]:>22s}" for m in HELDOUT_METHODS))
+    print(f"{'':>23s} | " + " | ".join(f"{'F1  gradR   s':>22s}" for _ in HELDOUT_METHODS))
+    for seed in seeds:
+        path = (keep or tmp) / f"edit-{seed}.mp4"
+        edit = make_real_edit(path, seed, seconds, size)
+        spans = heldout_methods(path, tmp, refiner)
+        results[seed] = {m: score_edit(sp, edit, sec, note) for m, (sp, sec, note) in spans.items()}
+        print(f"{seed:5d} {edit.frame_count:6d} {len(edit.cuts):4d} {len(edit.gradual):4d} | " + " | ".join(
+            f"{r.score.f1:6.3f} {r.gradual_recall:6.3f} {r.seconds:7.1f}" for r in results[seed].values()),
+            flush=True)
+        for m, r in results[seed].items():
+            if r.missed or r.false_at or r.note:
+                print(f"      {m}: missed {' '.join(r.missed) or '-'}; false {' '.join(r.false_at) or '-'}"
+                      + (f"; {r.note}" if r.note else ""))
+        if keep is None:
+            path.unlink()
+    return results
+
+
+def summarize(results: dict[int, dict[str, EditScore]]) -> dict[str, dict[str, Any]]:
+    """Mean and worst per method, and missed transitions counted per truth tag."""
+    out: dict[str, dict[str, Any]] = {}
+    for m in HELDOUT_METHODS:
+        rs = [r[m] for r in results.values() if m in r]
+        if not rs:
+            continue
+        tags: dict[str, int] = {}
+        for r in rs:
+            for miss in r.missed:
+                for tag in miss.split("@")[0].split(","):
+                    tags[tag] = tags.get(tag, 0) + 1
+        pooled = sum((r.score for r in rs), Score(0, 0, 0))
+        out[m] = {"mean_f1": float(np.mean([r.score.f1 for r in rs])), "worst_f1": min(r.score.f1 for r in rs),
+                  "mean_gradual_recall": float(np.mean([r.gradual_recall for r in rs])),
+                  "worst_gradual_recall": min(r.gradual_recall for r in rs),
+                  "mean_cut_recall": float(np.mean([r.cut_recall for r in rs])),
+                  "pooled": f"{pooled.tp}/{pooled.fp}/{pooled.fn}", "seconds": sum(r.seconds for r in rs),
+                  "missed_by_tag": dict(sorted(tags.items())),
+                  "false_by_place": _count(p.split("@")[0] for r in rs for p in r.false_at)}
+    return out
+
+
+def _count(items: Any) -> dict[str, int]:
+    c: dict[str, int] = {}
+    for x in items:
+        c[x] = c.get(x, 0) + 1
+    return dict(sorted(c.items()))
+
+
+def _print_summary(title: str, results: dict[int, dict[str, EditScore]]) -> dict[str, dict[str, Any]]:
+    summ = summarize(results)
+    print(f"\n== {title}: mean / worst over {len(results)} seeds")
+    print(f"{'method':24s} {'F1 mean':>7s} {'worst':>6s} {'gradR':>6s} {'worst':>6s} {'cutR':>6s} "
+          f"{'tp/fp/fn':>10s} {'wall s':>7s}")
+    for m, s in summ.items():
+        print(f"{m:24s} {s['mean_f1']:7.3f} {s['worst_f1']:6.3f} {s['mean_gradual_recall']:6.3f} "
+              f"{s['worst_gradual_recall']:6.3f} {s['mean_cut_recall']:6.3f} {s['pooled']:>10s} {s['seconds']:7.1f}")
+    for m, s in summ.items():
+        print(f"  {m}: missed by tag {s['missed_by_tag']}; false detections at {s['false_by_place']}")
+    ok = [sd for sd, r in results.items() if r["ClipDesk cascade"].score.f1 >= r["TransNetV2 alone"].score.f1 - 0.01]
+    print(f"  ClipDesk F1 >= TransNetV2 alone's - 0.01 on {len(ok)}/{len(results)} seeds "
+          f"(targets: mean F1 >= 0.98, worst >= 0.95, gradual recall >= 0.95, every seed)")
+    return summ
+
+
+def _size(text: str) -> tuple[int, int]:
+    w, _, h = text.lower().partition("x")
+    return int(w), int(h)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="only the real-footage edit")
-    ap.add_argument("--cpu", action="store_true", help="frames per CPU-second instead of wall-clock")
-    ap.add_argument("--keep", type=Path, help="directory to keep the generated edit in (reused if there)")
+    ap.add_argument("--quick", action="store_true", help="skip the shared-media table")
+    ap.add_argument("--cpu", action="store_true", help="frames per CPU-second instead of wall-clock (fixed edit)")
+    ap.add_argument("--keep", type=Path, help="directory to keep the generated edits in (fixed edit reused if there)")
+    ap.add_argument("--heldout", type=int, default=10, metavar="N", help="held-out seeds to generate (default 10)")
+    ap.add_argument("--seed-base", type=int, default=HELDOUT_SEEN_BELOW,
+                    help=f"first held-out seed (default {HELDOUT_SEEN_BELOW}, the first one never reported)")
+    ap.add_argument("--tuning", type=int, default=0, metavar="N", help="tuning seeds to generate (from --tuning-base)")
+    ap.add_argument("--tuning-base", type=int, default=0)
+    ap.add_argument("--seconds", type=float, default=50.0, help="length of each generated edit (default 50)")
+    ap.add_argument("--size", type=_size, default=(640, 360), help="generated edit size WxH (default 640x360)")
+    ap.add_argument("--skip-fixed", action="store_true", help="skip the fixed tuned-on edit and the shared media")
+    ap.add_argument("--json", type=Path, help="write per-seed results and summaries to this file")
     args = ap.parse_args(argv)
     global CPU_CLOCK
     CPU_CLOCK = bool(args.cpu)
     if not (MEDIA / "MANIFEST.md").exists():
         print(f"shared media not found at {MEDIA}")
+        return 2
+    heldout = list(range(args.seed_base, args.seed_base + max(0, args.heldout)))
+    tuning = list(range(args.tuning_base, args.tuning_base + max(0, args.tuning)))
+    if (heldout and args.seed_base < 1000) or any(s not in TUNING_SEEDS for s in tuning):
+        print("held-out seeds start at 1000; tuning seeds are 0-99")
         return 2
     os.environ.setdefault("YOLO_OFFLINE", "1")
     import platform
@@ -273,32 +449,54 @@ def main(argv: list[str] | None = None) -> int:
           f"load {os.getloadavg()[0]:.1f}, fps per {'CPU' if CPU_CLOCK else 'wall'} second")
     refiner = TransNetRefiner()  # TransNetV2 alone: official windows (25 frames padding), 2 threads
     refiner(np.zeros((4, 27, 48, 3), np.uint8))  # load weights outside the timings
+    report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
-        edit_dir = args.keep or tmp
-        edit_dir.mkdir(parents=True, exist_ok=True)
-        edit = edit_dir / "real_edit_720p.mp4"
-        t = time.perf_counter()
-        truth, n = build_real_edit(edit, dry_run=bool(args.keep and edit.exists()))
-        kinds = len(truth)
-        print(f"real edit: {n} frames ({n / 25:.1f} s) 1280x720 25 fps, {kinds} transitions "
-              f"(cuts, dissolves, fades), built in {time.perf_counter() - t:.1f} s")
-        _print("real-footage edit (720p)", run_methods(edit, truth, n, tmp, refiner))
-        if not args.quick:
-            total: dict[str, list[Any]] = {}
-            for name, cuts in _annotated_cuts().items():
-                path = MEDIA / "video" / name
-                frames = probe(path).frame_count
-                res = run_methods(path, [(c, c) for c in cuts], frames, tmp, refiner)
-                for k, (s, fps, _) in res.items():
-                    acc = total.setdefault(k, [Score(0, 0, 0), 0.0, 0])
-                    if s is not None:
-                        acc[0] = acc[0] + s
-                    acc[1] += frames / fps
-                    acc[2] += frames
-            _print("shared media, all annotated files pooled", {
-                k: (v[0] if k != "raw decoder (PyAV)" else None, v[2] / v[1], "") for k, v in total.items()})
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        for label, seeds in (("held-out", heldout), ("tuning", tuning)):
+            if not seeds:
+                continue
+            seen = [s for s in seeds if label == "held-out" and s < HELDOUT_SEEN_BELOW]
+            print(f"\n== {label} edits, seeds {seeds[0]}-{seeds[-1]}, ~{args.seconds:.0f} s, "
+                  f"{args.size[0]}x{args.size[1]} 25 fps (core.testing.edits)")
+            if seen:
+                print(f"   note: seeds {seen[0]}-{seen[-1]} were reported before (seen): not a fresh held-out figure")
+            res = run_generated(seeds, args.seconds, args.size, tmp, refiner, args.keep)
+            summ = _print_summary(f"{label} edits", res)
+            report[label] = {"seeds": seeds, "summary": summ,
+                             "per_seed": {s: {m: asdict(r) for m, r in rs.items()} for s, rs in res.items()}}
+        if not args.skip_fixed:
+            _fixed_and_shared(args, tmp, refiner)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, default=str))
     return 0
+
+
+def _fixed_and_shared(args: argparse.Namespace, tmp: Path, refiner: Callable[[np.ndarray], np.ndarray]) -> None:
+    edit_dir = args.keep or tmp
+    edit = edit_dir / "real_edit_720p.mp4"
+    t = time.perf_counter()
+    truth, n = build_real_edit(edit, dry_run=bool(args.keep and edit.exists()))
+    print(f"\nfixed real edit: {n} frames ({n / 25:.1f} s) 1280x720 25 fps, {len(truth)} transitions "
+          f"(cuts, dissolves, fades), built in {time.perf_counter() - t:.1f} s")
+    _print("fixed real-footage edit (720p): tuned on (not a held-out figure)",
+           run_methods(edit, truth, n, tmp, refiner))
+    if args.quick:
+        return
+    total: dict[str, list[Any]] = {}
+    for name, cuts in _annotated_cuts().items():
+        path = MEDIA / "video" / name
+        frames = probe(path).frame_count
+        res = run_methods(path, [(c, c) for c in cuts], frames, tmp, refiner)
+        for k, (s, fps, _) in res.items():
+            acc = total.setdefault(k, [Score(0, 0, 0), 0.0, 0])
+            if s is not None:
+                acc[0] = acc[0] + s
+            acc[1] += frames / fps
+            acc[2] += frames
+    _print("shared media, all annotated files pooled: tuned on (not a held-out figure)", {
+        k: (v[0] if k != "raw decoder (PyAV)" else None, v[2] / v[1], "") for k, v in total.items()})
 
 
 if __name__ == "__main__":
