@@ -1,18 +1,79 @@
 """The analysis stages ClipDesk runs, in pipeline order, bound to their models.
 
 ``core`` defines what a stage is and implements the classical ones; model-backed stages live
-in ``models``. This module is where they are put together for the CLI and the app. Imports are
-lazy so listing stages costs nothing.
+in ``models``. This module is where they are put together for the CLI and the app, and where the
+settings that name model files are listed, so callers can check them before anything runs
+(:func:`check_model_settings`) or analyse without the untrusted ones
+(:func:`without_untrusted_models`). Imports are lazy so listing stages costs nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, Callable, Collection
 
+from core.errors import ClipDeskError
 from core.pipeline import Stage
 
 # The names INTERFACES.md promises for ``clipdesk analyze --stages``.
 STAGE_NAMES = ("shots", "scenes", "speech", "persons", "scoreboard", "actions", "highlights")
+
+# Settings that name a model file to load (key path in the stage settings), the stage that loads
+# it and what runs instead. Action models are directories loaded weights-only by
+# models.actions.registry.
+MODEL_FILE_SETTINGS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("persons", "weights"), "persons", "the bundled pose model"),
+    (("persons", "ball_weights"), "persons", "the classical ball finder"),
+    (("ball_weights",), "persons", "the classical ball finder"),
+)
+
+
+def model_file_settings(settings: dict[str, Any], stages: Collection[str] | None = None
+                        ) -> list[tuple[tuple[str, ...], str, str]]:
+    """``(key path, value, fallback)`` for each model-file setting present in ``settings`` (of
+    the ``stages`` named, default all)."""
+    out = []
+    for key, stage, fallback in MODEL_FILE_SETTINGS:
+        node: Any = settings
+        for k in key:
+            node = node.get(k) if isinstance(node, dict) else None
+        if node and (stages is None or stage in stages):
+            out.append((key, str(node), fallback))
+    return out
+
+
+def _check(value: str, source: str) -> None:
+    from models.safe_load import scan
+    from models.trust import check_model_path
+
+    scan(check_model_path(value, source))
+
+
+def check_model_settings(settings: dict[str, Any], name: Callable[[tuple[str, ...]], str] = ".".join,
+                         stages: Collection[str] | None = None) -> None:
+    """Raise the first model-file setting's one-line refusal (untrusted, changed, missing, or a
+    file that names code) among the ``stages`` that will run; ``name`` spells a key path as the
+    user knows it."""
+    for key, value, _ in model_file_settings(settings, stages):
+        _check(value, name(key))
+
+
+def without_untrusted_models(settings: dict[str, Any], name: Callable[[tuple[str, ...]], str] = ".".join
+                             ) -> tuple[dict[str, Any], list[str]]:
+    """``settings`` without the model files :func:`check_model_settings` would refuse, and one
+    notice per file dropped (why, and what runs instead). Nothing is loaded."""
+    out = copy.deepcopy(settings)
+    notices = []
+    for key, value, fallback in model_file_settings(settings):
+        try:
+            _check(value, name(key))
+        except ClipDeskError as e:
+            node = out
+            for k in key[:-1]:
+                node = node[k]
+            node.pop(key[-1], None)
+            notices.append(f"{e}; analysing with {fallback} instead")
+    return out, notices
 
 
 def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu") -> list[Stage]:

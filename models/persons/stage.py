@@ -9,7 +9,9 @@ tracker per shot. Stored: the poses array (core/persons/poses.py, signal ``poses
 worker thread; ``finish`` on the pipeline's thread. Project settings ``{"persons": {"fps",
 "dense_fps", "width", "conf", "tracker": "bytetrack"|"botsort", "weights", "ball_weights"}}``
 configure it (``ball_weights``: a COCO detector whose ``sports ball`` class replaces the classical
-ball finder).
+ball finder). Weight files named there must be bundled, in the user's models folder or trusted
+(``models.trust``); they are checked, and scanned for code, before the decode pass starts, and a
+failed load is one line in the run's message.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.persons.ball import BALL_SIGNAL, detect_ball, track_ball
 from core.media.decode import FrameSpec, Sink
+from core.errors import ClipDeskError
 from core.pipeline import Stage, StageContext
 from core.persons.poses import POSE_SIGNAL, PoseTable
 from core.segments import PERSON, Segment
@@ -34,7 +38,7 @@ _DETECTORS_LOCK = threading.Lock()
 
 
 def shared_detector(weights: str | None, imgsz: tuple[int, int], conf: float, device: str,
-                    threads: int | None) -> PoseDetector:
+                    threads: int | None, source: str = "persons.weights") -> PoseDetector:
     """One loaded model per configuration for the whole process: analysing a folder of videos (or
     a second video in the app) does not pay the model load again. Detection itself is serialised
     by the detector's lock."""
@@ -42,7 +46,7 @@ def shared_detector(weights: str | None, imgsz: tuple[int, int], conf: float, de
     with _DETECTORS_LOCK:
         det = _DETECTORS.get(key)
         if det is None:
-            det = PoseDetector(weights, imgsz=imgsz, conf=conf, device=device, threads=threads)
+            det = PoseDetector(weights, imgsz=imgsz, conf=conf, device=device, threads=threads, source=source)
             _DETECTORS[key] = det
         return det
 
@@ -76,15 +80,30 @@ class _PoseSink(Sink):
         d = np.hypot(cc[:, None, 0] - pc[None, :, 0], cc[:, None, 1] - pc[None, :, 1]).min(axis=1)
         return bool(np.median(d) > self.stage.fast_motion * self._frame_h)
 
+    def _load_models(self) -> None:
+        st = self.stage
+        weights, ball = st.model_files()
+        source = st.weights_source
+        try:
+            self._detector = shared_detector(str(weights) if weights else None, st.imgsz, st.conf, st.device,
+                                             st.threads, source)
+            if ball is not None:
+                source = st.ball_source
+                self._ball_model = BallModel(ball, device=st.device, threads=st.threads, source=source)
+        except ClipDeskError:
+            raise
+        except Exception as e:  # noqa: BLE001 - one line in the run's message, not a traceback
+            first = (str(e).strip().splitlines() or [""])[0][:200]
+            raise ClipDeskError(f"{source}: cannot load the model ({type(e).__name__}: {first})") from None
+
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
         st = self.stage
         if time + 1e-6 < self._next_t and not self._fast:
             return
         self._next_t = max(self._next_t + 1.0 / st.fps, time + 0.5 / st.fps)
         if self._detector is None:
-            self._detector = shared_detector(st.weights, st.imgsz, st.conf, st.device, st.threads)
-            if st.ball_weights:
-                self._ball_model = BallModel(st.ball_weights, device=st.device, threads=st.threads)
+            self._load_models()
+        assert self._detector is not None
         dets = self._detector.detect(image, self._scale)
         if self.dets:
             self._fast = st.dense_fps > st.fps and self._moving_fast(self.dets[-1][1], dets)
@@ -117,7 +136,8 @@ class PersonsStage(Stage):
     def __init__(self, fps: float = 2.0, dense_fps: float = 4.0, width: int = 640,
                  imgsz: tuple[int, int] = (384, 640), conf: float = 0.25, tracker: str = "bytetrack",
                  weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
-                 threads: int | None = None, fast_motion: float = 0.06) -> None:
+                 threads: int | None = None, fast_motion: float = 0.06, weights_source: str = "persons.weights",
+                 ball_source: str = "persons.ball_weights") -> None:
         self.fps = float(fps)
         self.dense_fps = float(dense_fps)
         self.width = int(width)
@@ -129,16 +149,36 @@ class PersonsStage(Stage):
         self.device = device
         self.threads = threads or default_threads()
         self.fast_motion = fast_motion
+        self.weights_source = weights_source  # the settings that named the files, for messages
+        self.ball_source = ball_source
         self._sinks: dict[int, _PoseSink] = {}
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], device: str = "cpu") -> "PersonsStage":
         s = dict(settings.get("persons", {}) or {})
+        ball_source = "persons.ball_weights" if s.get("ball_weights") else "ball_weights"
         return cls(fps=float(s.get("fps", 2.0)), dense_fps=float(s.get("dense_fps", 4.0)),
                    width=int(s.get("width", 640)), conf=float(s.get("conf", 0.25)),
                    tracker=str(s.get("tracker", "bytetrack")), weights=s.get("weights"),
                    ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device,
-                   threads=int(s["threads"]) if s.get("threads") else None)
+                   threads=int(s["threads"]) if s.get("threads") else None, ball_source=ball_source)
+
+    def model_files(self) -> tuple[Path | None, Path | None]:
+        """The pose and ball weight files this stage would load (``None``: the bundled pose model,
+        the classical ball finder), each accepted by ``models.trust.check_model_path`` and scanned
+        for code (``models.safe_load.scan``); one-line :class:`ClipDeskError` otherwise."""
+        from models.safe_load import scan
+        from models.trust import check_model_path
+
+        out: list[Path | None] = []
+        for value, source in ((self.weights, self.weights_source), (self.ball_weights, self.ball_source)):
+            if not value:
+                out.append(None)
+                continue
+            path = check_model_path(value, source)
+            scan(path)
+            out.append(path)
+        return out[0], out[1]
 
     def params(self) -> dict[str, Any]:
         return {"fps": self.fps, "dense_fps": self.dense_fps, "width": self.width, "imgsz": list(self.imgsz),
@@ -150,6 +190,7 @@ class PersonsStage(Stage):
         return f"{self.model}@{self.version}:{json.dumps(self.params(), sort_keys=True)}"
 
     def sinks(self, ctx: StageContext) -> list[Sink]:
+        self.model_files()  # refuse an untrusted or unsafe file before the decode pass starts
         sink = _PoseSink(self)
         self._sinks[ctx.run_id] = sink
         return [sink]

