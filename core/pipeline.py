@@ -123,8 +123,10 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
             done_ids[st.name] = run.id
         else:
             pending.append(st)
-    warnings: list[str] = []
+    warnings: list[str] = project.take_notes()  # e.g. a moved video found again by fingerprint
     if not pending and video.exact:
+        # Nothing to decode again, but a file that ends early still says so.
+        warnings.extend((project.get_setting(media_status_key(video.id)) or {}).get("warnings", []))
         return AnalyzeReport(video, [], skipped, warnings)
     ctxs: dict[str, StageContext] = {}
     shared: dict[str, Any] = {}
@@ -154,6 +156,7 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
                 if result.audio_error and any(s.audio for s in sinks):
                     warnings.append(f"audio: {result.audio_error}; speech analysis skipped")
                 project.set_frame_times(video.id, result.frame_times)
+                record_media_status(project, video.id, result, warnings)
                 video = project.video(video.id)
                 for c in ctxs.values():
                     c.decode = result
@@ -179,6 +182,23 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
                 _close_run(project, c.run_id, "failed", str(e)[:500])
             raise
     return AnalyzeReport(video, ran, skipped, warnings)
+
+
+def media_status_key(video_id: int) -> str:
+    """Project setting with what the last decode pass learned about a video's file."""
+    return f"media.status.{video_id}"
+
+
+def record_media_status(project: Project, video_id: int, result: DecodeResult,
+                        warnings: list[str]) -> None:
+    """Store the pass's file-level findings (a file that ends early) and add them to ``warnings``."""
+    found = [w for w in (result.ends_early,) if w]
+    warnings.extend(found)
+    key = media_status_key(video_id)
+    if found or project.get_setting(key) is not None:
+        project.set_setting(key, {"ends_at": round(result.ends_at, 3), "frames": result.frame_count,
+                                  "declared_duration": round(result.declared_duration, 3),
+                                  "warnings": found})
 
 
 def _latest_done(project: Project, video_id: int, stage: str) -> int:

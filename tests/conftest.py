@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# ultralytics reads its settings folder once, at first import (during collection): a private one.
+os.environ["YOLO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="clipdesk-test-yolo-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", REPO.parent / "shared" / "media"))
@@ -25,6 +28,7 @@ def _private_user_folders(tmp_path_factory, monkeypatch):
     for var, sub in (("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache"), ("XDG_CONFIG_HOME", "config")):
         (home / sub).mkdir()
         monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("YOLO_CONFIG_DIR", str(home / "config" / "ClipDesk" / "ultralytics"))
     for var in ("CLIPDESK_DATA_DIR", "CLIPDESK_CACHE_DIR", "CLIPDESK_CONFIG_DIR", "CLIPDESK_MODELS_DIR"):
         monkeypatch.delenv(var, raising=False)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from app.cli.progress import TerminalProgress
 from core.errors import ClipDeskError, MediaError
 from core.media.reader import probe
-from core.pipeline import analyze, order_stages
+from core.pipeline import Stage, analyze, order_stages
 from core.progress import Task
 from core.store.project import Project, project_path_for
 
@@ -54,6 +54,31 @@ def analysis_settings(project: Project) -> dict:
     return settings
 
 
+def check_model_files(project: Project, stages: list[Stage]) -> None:
+    """Refuse, with one line naming the setting, a model file the project names that is not
+    bundled, in the models folder or trusted (``clipdesk models trust``); nothing is loaded."""
+    from models.stages import check_model_settings
+
+    analysis = project.get_setting("analysis", {}) or {}
+    check_model_settings(analysis_settings(project), stages={s.name for s in stages},
+                         name=lambda key: ("analysis." if key[0] in analysis else "") + ".".join(key))
+
+
+def _check_projects(args: argparse.Namespace, videos: list[Path]) -> None:
+    """The model-file check for every existing project before any stage runs on any video."""
+    from models.stages import available_stages
+
+    wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
+    seen: set[Path] = set()
+    for v in videos:
+        proj_path = Path(args.project) if args.project else project_path_for(v)
+        if proj_path in seen or not proj_path.is_file():
+            continue
+        seen.add(proj_path)
+        with Project(proj_path, create=False) as project:
+            check_model_files(project, order_stages(available_stages(analysis_settings(project)), wanted))
+
+
 def run(args: argparse.Namespace) -> int:
     from models.stages import available_stages
 
@@ -61,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     # Probe everything first: a bad input fails before any project is created or touched.
     for v in videos:
         probe(v)
+    _check_projects(args, videos)
     if args.project and len(videos) > 1:
         pass  # several videos share one project
     status = 0
@@ -70,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             stages_all = available_stages(analysis_settings(project), device=args.device)
             wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
             stages = order_stages(stages_all, wanted)
+            check_model_files(project, stages)
             bar = TerminalProgress(enabled=False if args.quiet else None)
             task = Task(on_progress=bar)
             try:

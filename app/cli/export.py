@@ -1,6 +1,8 @@
 """``clipdesk export P --format FMT [--track T] [--video N] --out FILE`` (INTERFACES.md).
 
-Runs on the calling thread; all work is in :mod:`core.export`.
+``--out`` passes the output guard (:func:`core.export.paths.check_output`: never the project,
+its companions, a source video or a model file; a folder gets the default name) and is written
+atomically. Runs on the calling thread; all work is in :mod:`core.export`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from core.errors import ClipDeskError
 from core.export import FORMATS, ExportError, export, render, resolve_video
+from core.export.paths import atomic_target, check_output, project_inputs
 from core.store.project import PROJECT_SUFFIX, Project, project_path_for
 
 
@@ -26,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="track(s) to export (repeat or comma-separate; default: per format)")
     p.add_argument("--video", metavar="N", help="video id or file name (default: the first video)")
     p.add_argument("--out", "-o", metavar="FILE",
-                   help="output file, '-' for standard output (default: beside the project)")
+                   help="output file or folder, '-' for standard output (default: beside the project)")
     p.set_defaults(func=run)
 
 
@@ -51,9 +54,10 @@ def _export_training(args: argparse.Namespace) -> int:
         raise ClipDeskError(f"--format {args.format} writes a file; give --out FILE")
     with Project(path, create=False) as project:
         video = resolve_video(project, args.video) if args.video or args.format == "coco" else None
-        out = Path(args.out) if args.out else path.with_name(
-            f"{path.stem}.{args.format}{TRAINING_FORMATS[args.format]}")
-        counts = export_labels(project, out, args.format, video.id if video else None)
+        name = f"{path.stem}.{args.format}{TRAINING_FORMATS[args.format]}"
+        out = check_output(args.out or path.with_name(name), project_inputs(project), default_name=name)
+        with atomic_target(out) as tmp:
+            counts = export_labels(project, tmp, args.format, video.id if video else None)
     print(f"{args.format}: {counts} -> {out}", file=sys.stderr)
     return 0
 
@@ -75,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(render(project, video.id, fmt.name, tracks))
             return 0
         tag = "" if fmt.suffix == f".{fmt.name}" else f".{fmt.name}"
-        out = Path(args.out) if args.out else path.with_name(f"{path.stem}{tag}{fmt.suffix}")
+        name = f"{path.stem}{tag}{fmt.suffix}"
+        out = check_output(args.out or path.with_name(name), project_inputs(project), default_name=name)
         written = export(project, video.id, fmt.name, out, tracks)
     print(f"{fmt.name}: {video.name} -> {written}", file=sys.stderr)
     return 0

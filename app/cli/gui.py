@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.cli import argtypes
 from core.errors import ClipDeskError
 
 
@@ -21,11 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", nargs="?", help="a project (.clipdesk) or a video")
     p.add_argument("--screenshot", metavar="OUT.png", help="save a PNG of the window and exit")
     p.add_argument("--size", default="1440x900", help="window size for --screenshot (WxH)")
-    p.add_argument("--select", type=int, metavar="N",
+    p.add_argument("--select", type=argtypes.integer(0, 10**7), metavar="N",
                    help="with --screenshot: select the N-th shot first (shows inspector and covers)")
     p.add_argument("--help-overlay", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--while-analyzing", type=float, metavar="S", help=argparse.SUPPRESS)
-    p.add_argument("--timeout", type=float, default=600.0, help=argparse.SUPPRESS)
+    p.add_argument("--while-analyzing", type=argtypes.seconds(0.0, 3600.0), metavar="S", help=argparse.SUPPRESS)
+    p.add_argument("--timeout", type=argtypes.seconds(0.0, 24 * 3600.0, allow_low=False), default=600.0,
+                   help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -34,12 +36,16 @@ def _size(text: str) -> tuple[int, int]:
         w, h = (int(x) for x in text.lower().split("x"))
     except ValueError:
         raise ClipDeskError(f"--size must look like 1440x900, not {text!r}") from None
+    if not (320 <= w <= 8192 and 240 <= h <= 8192):
+        raise ClipDeskError(f"--size must be between 320x240 and 8192x8192, not {text!r}")
     return w, h
 
 
 def run(args: argparse.Namespace) -> int:
     from app.review.qtenv import fix_platform_env, make_app
 
+    if args.screenshot:
+        _size(args.size)  # a bad size is refused before any window opens
     fix_platform_env()
     app = make_app([sys.argv[0]])
     from app.window.main_window import MainWindow
@@ -49,14 +55,18 @@ def run(args: argparse.Namespace) -> int:
     if shot:
         win.resize(*_size(args.size))
     win.show()
-    if args.path:
-        path = Path(args.path)
-        if not path.exists():
-            raise ClipDeskError(f"{path}: no such file")
-        win.open_path(path)
-    if not shot:
-        return int(app.exec())
-    return _screenshot(app, win, Path(args.screenshot), args)
+    try:
+        if args.path:
+            path = Path(args.path)
+            if not path.exists():
+                raise ClipDeskError(f"{path}: no such file")
+            win.open_path(path)
+        if not shot:
+            return int(app.exec())
+        return _screenshot(app, win, Path(args.screenshot), args)
+    finally:
+        if shot:  # whatever happened (a refused file, an error): no window is left behind
+            win.close()
 
 
 def _pump(app: object, seconds: float) -> None:

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-
+from app.cli import argtypes
 from core.errors import ClipDeskError, ProjectError
 from core.media.image import read_image
 from core.store.project import Project, project_path_for
@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="find moments that look like an image")
     p.add_argument("project", metavar="P", help="project file (or the video it sits beside)")
     p.add_argument("--image", "-i", required=True, metavar="IMAGE", help="query image (png, jpg, ...)")
-    p.add_argument("--top", "-k", type=int, default=10, metavar="K", help="number of hits (default 10)")
+    p.add_argument("--top", "-k", type=argtypes.integer(1, 1000), default=10, metavar="K",
+                   help="number of hits, 1..1000 (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--library", action="store_true", help="search every project in the library")
     p.add_argument("--video", metavar="N", help="only this video (id or file name)")
@@ -56,9 +57,7 @@ def ensure_embeddings(project: Project, quiet: bool = True) -> int:
 def run(args: argparse.Namespace) -> int:
     from models.search.index import ProjectSearch, register_project, search_library
 
-    if args.top < 1:
-        raise ClipDeskError("--top must be at least 1")
-    image = read_image(args.image)
+    image = read_image(args.image)  # size-checked before decoding (core.media.image)
     path = _project_path(args.project)
     if not path.exists():
         raise ProjectError(f"{path}: no such project")

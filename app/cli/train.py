@@ -3,7 +3,10 @@
 Trains an ST-GCN action model from the reviewed ``action`` labels of one or more projects
 (see :mod:`models.actions.train`), prints the model card's headline figures and points each
 project's analysis settings at the new model, so the next ``clipdesk analyze --stages actions``
-uses it. ``--list`` shows the trained models instead. Runs on the CLI main thread.
+uses it. ``--list`` shows the trained models instead. Numbers are checked by
+:mod:`app.cli.argtypes`; ``--out`` is a folder that is no input and whose files would overwrite no
+input (the projects, their companions and videos, the models in use: :mod:`core.export.paths`).
+Runs on the CLI main thread.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from app.cli import argtypes
 from app.cli.progress import TerminalProgress
 from core.errors import ClipDeskError
 from core.progress import Task
@@ -23,12 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("what", choices=["actions"], help="which model to train")
     p.add_argument("projects", nargs="*", metavar="P", help="project files (.clipdesk) with reviewed labels")
     p.add_argument("--out", help="model directory (default: the user models dir, named by model id)")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=argtypes.integer(1, 10000), default=30, help="1..10000 (default 30)")
     p.add_argument("--arch", default="tiny", help="network size: micro, tiny, small, base")
     p.add_argument("--streams", default="joint,bone,motion", help="input streams: joint,bone,motion")
-    p.add_argument("--window", type=float, default=3.0, help="window length in seconds")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    p.add_argument("--window", type=argtypes.seconds(0.0, 120.0, allow_low=False), default=3.0,
+                   help="window length in seconds")
+    p.add_argument("--seed", type=argtypes.integer(0, 2**32 - 1), default=0)
+    p.add_argument("--threads", type=argtypes.integer(1, 256), default=1, help="torch threads for training")
     p.add_argument("--no-activate", action="store_true",
                    help="do not make the new model the projects' action model")
     p.add_argument("--list", action="store_true", help="list trained models and exit")
@@ -38,6 +43,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the model card as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+# Files a model folder receives (models.actions.registry.save_model, train, evaluate_model).
+_MODEL_FILES = ("weights.pt", "card.json", "confusion.png")
+_EVAL_FILES = ("evaluation.json", "evaluation_confusion.png")
+
+
+def _check_out(out: str | None, projects: list[Project], files: tuple[str, ...],
+               extra: tuple[str, ...] = ()) -> None:
+    """Refuse an ``--out`` folder that is an input or whose files would overwrite one."""
+    from core.export.paths import check_folder, check_output, project_inputs
+
+    if out is None:
+        return
+    inputs: list[str | Path] = [q for p in projects for q in project_inputs(p)]
+    for x in map(Path, extra):  # a model: its files (evaluating into its folder is fine)
+        inputs += [x / f for f in _MODEL_FILES] if x.is_dir() else [x]
+    folder = check_folder(out, inputs)
+    for name in files:
+        check_output(folder / name, inputs, parents=True)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    from core.actions.skeleton import check_streams
+    from models.actions.stgcn import ARCHS
+
+    if args.arch not in ARCHS:
+        raise ClipDeskError(f"--arch must be one of {', '.join(ARCHS)}, not {args.arch!r}")
+    check_streams(tuple(s.strip() for s in args.streams.split(",") if s.strip()))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,13 +87,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.projects:
         raise ClipDeskError("train actions: give at least one project file")
-    if args.evaluate:
-        return _evaluate(args)
-    if args.epochs < 1:
-        raise ClipDeskError("--epochs must be at least 1")
     for p in args.projects:
         if not Path(p).is_file():
             raise ClipDeskError(f"{p}: no such project")
+    if args.evaluate:
+        return _evaluate(args)
+    _check_options(args)
     streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())
     cfg = TrainConfig(epochs=args.epochs, arch=args.arch, streams=streams, seed=args.seed,
                       threads=max(1, args.threads),
@@ -68,11 +101,12 @@ def run(args: argparse.Namespace) -> int:
     task = Task(bar)
     projects = [Project(p, create=False) for p in args.projects]
     try:
+        _check_out(args.out, projects, _MODEL_FILES)
         res = train_actions(projects, args.out, cfg, task)
         if not args.no_activate:
             for proj in projects:
                 analysis = dict(proj.get_setting("analysis", {}) or {})
-                analysis[MODEL_SETTING] = str(res.path)
+                analysis[MODEL_SETTING] = str(Path(res.path).resolve())
                 proj.set_setting("analysis", analysis)
     finally:
         bar.done()
@@ -109,6 +143,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.evaluate)
     projects = [Project(p, create=False) for p in args.projects]
     try:
+        _check_out(args.out, projects, _EVAL_FILES, extra=(str(model.path or args.evaluate),))
         rep = evaluate_model(projects, model, args.out)
     finally:
         for proj in projects:

@@ -18,6 +18,7 @@ Run alone on a project: ``python -m app.panels.actions PROJECT.clipdesk``.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -449,7 +450,7 @@ class ActionPanel(QWidget):
             from models.actions.registry import MODEL_SETTING
 
             analysis = dict(self.ctx.project.get_setting("analysis", {}) or {})
-            analysis[MODEL_SETTING] = str(result.path)
+            analysis[MODEL_SETTING] = str(Path(result.path).resolve())
             self.ctx.project.set_setting("analysis", analysis)
             acc = ((result.card.get("validation") or {}).get("window_level") or {}).get("accuracy")
             message += f"; validation accuracy {acc}; re-run the actions stage to use it"

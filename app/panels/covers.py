@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QS
 from app.review.context import ReviewContext
 from app.player.frame_server import to_qimage
 from core import segments as sg
+from core.errors import ClipDeskError
 from core.segments import Segment
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,10 @@ def export_cover(ctx: ReviewContext, frame: int, out: str | Path) -> Path:
     from core.media.reader import FrameReader
 
     v, clock = ctx.video, ctx.clock
-    if v is None or clock is None:
+    if v is None or clock is None or ctx.project is None:
         raise ValueError("no video open")
-    with FrameReader(v.path, clock, rotation=v.info.rotation) as r:
+    src = str(ctx.project.video_file(v.id))  # missing or changed: one line, never another file's frame
+    with FrameReader(src, clock, rotation=v.info.rotation) as r:
         img = to_qimage(r.read(frame))
     out = Path(out)
     if not img.save(str(out)):
@@ -112,12 +114,17 @@ class CoversPanel(QWidget):
         except Exception:  # noqa: BLE001 - no poses: subject is unknown
             poses = None
         size = v.info.display_size
+        try:
+            src = str(project.video_file(v.id))
+        except ClipDeskError as e:  # missing or changed: no candidates from another file
+            self.info.setText(str(e))
+            return
 
         def work() -> None:
             from core.highlights.covers import cover_candidates
 
             try:
-                cands = cover_candidates(v.path, clock, seg.start_frame, seg.end_frame,
+                cands = cover_candidates(src, clock, seg.start_frame, seg.end_frame,
                                          transitions=spans, poses=poses, source_size=size,
                                          rotation=v.info.rotation)
             except Exception as e:  # noqa: BLE001

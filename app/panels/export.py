@@ -7,6 +7,8 @@ through Qt signals, delivered on the GUI thread: ``jobAdded(job)``, ``jobProgres
 ``jobFinished(id, status, message)`` with status ``"done"``, ``"cancelled"`` or ``"failed"``.
 ``cancel(id)`` drops a queued job or stops the running one (core export writes to a temporary
 file and removes it on cancel, so no partial output is left). The worker never touches widgets.
+Outputs pass the output guard when the job is created (:func:`checked_outputs`, error shown in
+the panel) and again in core before writing.
 
 ``ExportPanel`` (dock "Export", File > Export clip..., Ctrl+E) takes in/out from the I/O marks
 or the selected segment, a kind and an output path, and lists every job with a progress bar,
@@ -67,6 +69,18 @@ def crop_sidecar(out: str | Path) -> str:
     return str(p.with_name(p.stem + ".crop.json"))
 
 
+def checked_outputs(project: Any, out: str, default_name: str, sidecar: bool) -> tuple[Path, str | None]:
+    """The output file (a folder gets ``default_name``) and the crop sidecar, refused with one
+    line when either would overwrite the project, its companions, a source video or a model."""
+    from core.export.paths import check_output, project_inputs
+
+    inputs = project_inputs(project)
+    path = check_output(out, inputs, default_name=default_name, what="export")
+    if not sidecar:
+        return path, None
+    return path, str(check_output(crop_sidecar(path), [*inputs, path], what="crop path"))
+
+
 def run_job(job: ExportJob, task: Task) -> str:
     """Do one export (worker thread); returns a one-line summary. Raises ClipDeskError/Cancelled."""
     from core.export.clip import export_gif, export_project_clip, export_still
@@ -75,6 +89,7 @@ def run_job(job: ExportJob, task: Task) -> str:
     task.check()
     with Project(job.project_path, create=False) as project:
         v = project.video(job.video_id)
+        src = str(project.video_file(job.video_id))  # missing or changed: one line
         if job.kind in (MP4, REFRAMED):
             aspect = job.aspect if job.kind == REFRAMED else "source"
             res = export_project_clip(project, job.video_id, job.start, job.end, job.out,
@@ -83,11 +98,11 @@ def run_job(job: ExportJob, task: Task) -> str:
                     + (", audio" if res.has_audio else ""))
         clock = project.clock(job.video_id)
         if job.kind == GIF:
-            res = export_gif(v.path, clock, job.start, job.end, job.out,
+            res = export_gif(src, clock, job.start, job.end, job.out,
                              rotation=v.info.rotation, task=task)
             return f"{res.frames} GIF frames, {res.size[0]}x{res.size[1]}"
         if job.kind == STILL:
-            export_still(v.path, clock, job.start, job.out, rotation=v.info.rotation)
+            export_still(src, clock, job.start, job.out, rotation=v.info.rotation)
             task.progress("export", 1.0, "", force=True)
             return f"frame {job.start}"
     raise ClipDeskError(f"unknown export kind {job.kind!r}")
@@ -356,9 +371,10 @@ class ExportPanel(QWidget):
             if found is None:
                 raise ClipDeskError("set in/out marks (I, O) or select a segment to export")
             r = found
-        out = out or self._default_out(kind)
-        job = ExportJob(str(ctx.project.path), int(ctx.video.id), kind, r[0], r[1], out, aspect,
-                        crop_sidecar(out) if kind == REFRAMED else None)
+        out_path, sidecar = checked_outputs(ctx.project, out or self._default_out(kind),
+                                            Path(self._default_out(kind)).name, kind == REFRAMED)
+        job = ExportJob(str(ctx.project.path), int(ctx.video.id), kind, r[0], r[1], str(out_path), aspect,
+                        sidecar)
         return self.queue.add(job)
 
     # -- job list ----------------------------------------------------------------------------

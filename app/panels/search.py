@@ -114,7 +114,7 @@ class SearchPanel(QWidget):
         from core.media.reader import FrameReader
 
         video, clock = self.ctx.video, self.ctx.clock
-        with FrameReader(video.path, clock) as fr:
+        with FrameReader(str(self.ctx.project.video_file(video.id)), clock) as fr:  # never another file
             return fr.read(int(self.ctx.playhead))
 
     def search_current_frame(self) -> None:

@@ -66,9 +66,9 @@ def cache_dir() -> Path:
 
 
 def proxy_path(video: str | os.PathLike[str]) -> Path:
-    from core.store.project import fingerprint
+    from core.store.fingerprint import fingerprint
 
-    return cache_dir() / f"{fingerprint(video)}.mp4"
+    return cache_dir() / f"{fingerprint(video).replace(':', '-')}.mp4"  # no ':' in file names
 
 
 def make_proxy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path:

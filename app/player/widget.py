@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBox
 from app.review.context import ReviewContext
 from app.player.frame_server import FrameServer, display_size
 from app.player.proxy import ProxyMaker
+from core.errors import ClipDeskError
 from core.timebase import timecode
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,11 @@ class PlayerWidget(QWidget):
             return
         if not os.path.exists(path):
             self.view.clear(f"Video not found: {path}")
+            return
+        try:  # never play another file that now sits at the video's path
+            path = str(self.ctx.project.video_file(v.id)) if self.ctx.project is not None else path
+        except ClipDeskError as e:
+            self.view.clear(str(e))
             return
         self._frames = clock.frame_count
         w, h = v.info.display_size

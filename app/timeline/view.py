@@ -107,14 +107,16 @@ class TimelineCanvas(QWidget):
                 w, h = v.info.display_size
                 th = THUMB_H - 4
                 tw = max(8, int(round(th * w / max(h, 1))) & ~1)
+                src = ""
                 try:
-                    self.thumbs = ThumbnailCache(v.path, ctx.clock, (tw, th & ~1),
+                    src = str(ctx.project.video_file(v.id))  # changed or missing: no frames
+                    self.thumbs = ThumbnailCache(src, ctx.clock, (tw, th & ~1),
                                                  v.info.rotation, parent=self)
                     self.thumbs.ready.connect(lambda _f: self.update())
                 except Exception as e:  # noqa: BLE001
                     log.info("no thumbnails: %s", e)
-                self.loudness = self._loader.load(ctx.project, v.id, v.path, ctx.clock,
-                                                  v.info.has_audio)
+                self.loudness = self._loader.load(ctx.project, v.id, src or v.path, ctx.clock,
+                                                  v.info.has_audio and bool(src))
             self.model.views.clear()
             self._load_views()
             self.x0 = 0.0

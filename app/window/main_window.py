@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QFil
                                QScrollArea, QSplitter, QTextEdit, QWidget)
 
 from app.review import commands as cmd
-from app.window.analysis import AnalysisPanel, AnalysisWorker
+from app.window.analysis import AnalysisPanel, AnalysisWorker, confirm_model_files
 from app.review.context import ReviewContext
 from app.panels.covers import CoversPanel
 from app.window.help_overlay import HelpOverlay
@@ -29,7 +29,7 @@ from app.player.widget import PlayerWidget
 from app.review.settings import Settings
 from app.timeline.view import HEADER_W, Timeline
 from core import segments as sg
-from core.errors import ClipDeskError
+from core.errors import ClipDeskError, ProjectError
 from core.store.project import PROJECT_SUFFIX, Project, project_path_for
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.worker = AnalysisWorker(self)
         self.worker.stageDone.connect(lambda _s: self.ctx.reload())
         self.worker.finished.connect(self._analysis_finished)
+        self.worker.notice.connect(lambda m: self.statusBar().showMessage(m))  # untrusted model left out
         self.inspector = Inspector(self.ctx)
         self.covers = CoversPanel(self.ctx)
         self.analysis_panel = AnalysisPanel(self.worker)
@@ -173,6 +174,8 @@ class MainWindow(QMainWindow):
         self.videos_menu = f.addMenu("&Video in project")
         self.videos_menu.aboutToShow.connect(self._fill_videos)
         self._act(f, "&Save project as\u2026", "Ctrl+Shift+S", self.save_as)
+        self._act(f, "Re&link video\u2026", None, lambda: self._run(self.relink_videos),
+                  "point the project at a moved video (the same file only)")
         self._act(f, "&Analyze current video", "Ctrl+R", self.analyze_current)
         self._act(f, "&Export clip\u2026", "Ctrl+E", self.show_export)
         f.addSeparator()
@@ -351,40 +354,66 @@ class MainWindow(QMainWindow):
     def open_project(self, path: str | Path, create: bool = False) -> None:
         if self.worker.running:
             raise ClipDeskError("wait for the analysis to finish (or cancel it) first")
-        project = Project(path, create=create)
+        try:  # a foreign, damaged or newer file: one clear message, nothing written to it
+            project = Project(path, create=create)
+        except ProjectError as e:
+            self.statusBar().showMessage(str(e))
+            if self.interactive:
+                QMessageBox.warning(self, "Cannot open project", str(e))
+            raise
         self.player.close_media()
         old, self.project = self.project, project
         self.ctx.set_project(None)
         if old is not None:
             old.close()
-        self._relocate_missing(project)
+        problems = self._relocate_missing(project)
         self.ctx.set_project(project)
         self.settings.add_recent(path)
         self._update_title()
-        self.statusBar().showMessage(f"Opened {path}", 4000)
+        if problems:  # a missing or changed video stays said until the next message
+            self.statusBar().showMessage(problems[0])
+        else:
+            self.statusBar().showMessage(f"Opened {path}", 4000)
 
-    def _relocate_missing(self, project: Project) -> None:
-        from core.media.reader import probe
+    def _relocate_missing(self, project: Project) -> list[str]:
+        """A video missing, or another file at its path: say so and offer Relink... (the same
+        file only, :meth:`Project.relink`); the player never shows another file's frames.
+        Returns the one-line problems left unresolved."""
+        from core.store.project import VideoChangedError
 
+        problems: list[str] = []
         for v in project.videos():
-            if Path(v.path).exists():
+            try:
+                project.video_file(v.id)
                 continue
-            if not self.interactive:
-                self.statusBar().showMessage(f"Video not found: {v.path}")
-                continue
-            ans = QMessageBox.question(self, "Video moved",
-                                       f"The video {v.name} is not at\n{v.path}\nLocate it?")
-            if ans != QMessageBox.StandardButton.Yes:
-                continue
-            new, _ = QFileDialog.getOpenFileName(self, f"Locate {v.name}", "", VIDEO_FILTER)
-            if new:
-                try:
-                    found = project.add_video(probe(new))
-                    if found.id != v.id:
-                        QMessageBox.warning(self, "Different video",
-                                            f"{Path(new).name} is not the same file as {v.name}.")
-                except ClipDeskError as e:
-                    QMessageBox.warning(self, "Cannot open", str(e))
+            except VideoChangedError as e:
+                title = "Video changed"
+                text = (f"The file at\n{v.path}\nis not the video this project was analysed from "
+                        f"({e.reason}).\nRelink\u2026 to the original?")
+                line = str(e)
+            except ClipDeskError as e:
+                title, line = "Video moved", str(e)
+                text = f"The video {v.name} is not at\n{v.path}\nLocate it (Relink\u2026)?"
+            if self.interactive and QMessageBox.question(self, title, text) == \
+                    QMessageBox.StandardButton.Yes:
+                new, _ = QFileDialog.getOpenFileName(self, f"Relink {v.name}", "", VIDEO_FILTER)
+                if new:
+                    try:
+                        project.relink(v.id, new)
+                        continue
+                    except ClipDeskError as e:
+                        QMessageBox.warning(self, "Different video", str(e))
+            problems.append(line)
+        return problems
+
+    def relink_videos(self) -> str:
+        """File > Relink video...: every missing or changed video of the project, offered again."""
+        if self.project is None:
+            raise ClipDeskError("no project open")
+        vid = self.ctx.video.id if self.ctx.video is not None else None
+        problems = self._relocate_missing(self.project)
+        self.ctx.set_project(self.project, vid)
+        return problems[0] if problems else "every video of the project is in place"
 
     def save_as(self) -> None:
         if self.project is None:
@@ -420,6 +449,8 @@ class MainWindow(QMainWindow):
     def start_analysis(self, video_path: str | Path) -> None:
         if self.project is None:
             raise ClipDeskError("no project open")
+        if self.interactive:  # ask before a run whether to trust a model file the project names
+            confirm_model_files(self, self.project)
         self.worker.start(self.project.path, video_path)
         self.docks["Analysis"].show()
         self.docks["Analysis"].raise_()
@@ -434,7 +465,8 @@ class MainWindow(QMainWindow):
             elif vid is not None:
                 self.ctx.reload()
         if ok:
-            QTimer.singleShot(1500, lambda: self.docks["Covers"].raise_())
+            covers = self.docks["Covers"]
+            QTimer.singleShot(1500, covers, covers.raise_)  # the dock as context: no call once it is gone
 
     def show_export(self) -> None:
         """File > Export clip: the Export dock (app.panels.export) takes marks or selection."""

@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 from core.export.data import ExportData, ExportError, load, resolve_video, write_text_atomic
 from core.export.labels import to_labels
+from core.export.paths import check_output, project_inputs
 from core.export.tabular import to_csv, to_json, to_scene_list
 from core.export.text import to_chapters, to_ffmetadata, to_srt, to_vtt
 from core.export.timeline import to_edl, to_fcp7, to_fcpxml, to_otio
@@ -61,12 +62,7 @@ def render(project: Project, video_id: int, fmt: str, tracks: Sequence[str] | No
 def export(project: Project, video_id: int, fmt: str, out_path: str | os.PathLike[str],
            tracks: Sequence[str] | None = None) -> Path:
     """Write ``fmt`` for one video to ``out_path`` (atomically) and return the path."""
-    out = Path(out_path)
-    if out.is_dir():
-        raise ExportError(f"{out}: is a directory; give a file name for the export")
-    precious = {project.path.resolve(), Path(project.video(video_id).path).resolve()}
-    if out.resolve() in precious:
-        raise ExportError(f"{out}: refusing to overwrite the project or its video with an export")
+    out = check_output(out_path, project_inputs(project), what="export", parents=True)
     return write_text_atomic(out, render(project, video_id, fmt, tracks))
 
 

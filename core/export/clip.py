@@ -5,8 +5,9 @@ to its crop-path rectangle *on the YUV 4:2:0 planes* (no colour conversion), an 
 scoreboard box is re-placed inside the frame, and raw frames are piped (from a decode thread,
 behind a small queue) to the ffmpeg binary, which scales them to the output size when the crop
 size is constant (else OpenCV scales the planes), encodes, and trims the source audio to the
-same span. Output is written to a
-temporary file and renamed when complete, so a cancelled or failed export leaves nothing behind.
+same span. Every output passes the output guard (:func:`core.export.paths.check_output`: never
+the source video, nor the project's files for project clips) and is written to a temporary file
+beside it, renamed when complete, so a cancelled or failed export leaves nothing behind.
 
 :func:`export_project_clip` is what ``clipdesk clip`` and the review UI's export dialog call.
 Takes a Task for progress/cancel; runs on the caller's (worker) thread.
@@ -15,6 +16,7 @@ Takes a Task for progress/cancel; runs on the caller's (worker) thread.
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
 import shutil
@@ -22,6 +24,7 @@ import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any, Callable
 
@@ -29,6 +32,7 @@ import cv2
 import numpy as np
 
 from core.errors import ClipDeskError
+from core.export.paths import atomic_target, check_output, project_inputs, write_text_atomic
 from core.media.reader import FrameReader, open_container
 from core.progress import Task, ensure_task
 from core.reframe.aspect import aspect_label, output_size, parse_aspect
@@ -242,7 +246,7 @@ def _run_ffmpeg(cmd: list[str], feed: Any, task: Task, tmp: Path) -> None:
             raise ClipDeskError(f"ffmpeg failed: {lines[-1] if lines else f'exit status {rc}'}")
 
 
-def export_clip(path: str, clock: FrameClock, start: int, end: int, out: str | os.PathLike[str],
+def export_clip(path: str | os.PathLike[str], clock: FrameClock, start: int, end: int, out: str | os.PathLike[str],
                 rects: np.ndarray | None = None, size: tuple[int, int] | None = None,
                 overlay: Overlay | None = None, rotation: int = 0, audio: bool = True,
                 preset: str = "veryfast", crf: int = 20, task: Task | None = None) -> ClipResult:
@@ -252,8 +256,9 @@ def export_clip(path: str, clock: FrameClock, start: int, end: int, out: str | o
     whole frame). ``size``: output size (default: the first crop's size, made even).
     """
     task = ensure_task(task)
+    path = os.fspath(path)
     _check_range(clock, start, end)
-    out = Path(out)
+    out = check_output(out, [path], what="clip", parents=True)
     with FrameReader(path, clock) as probe_reader:
         src_h, src_w = probe_reader.read(start).shape[:2]
     src = (src_w, src_h)
@@ -273,8 +278,6 @@ def export_clip(path: str, clock: FrameClock, start: int, end: int, out: str | o
     offset, has_audio = _audio_offset(path)
     has_audio = has_audio and audio
     t0, t1 = clock.time(start), clock.time(end)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.part{out.suffix or '.mp4'}")
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
            "-f", "rawvideo", "-pix_fmt", fmt, "-s", f"{pipe_size[0]}x{pipe_size[1]}",
            "-r", _rate_arg(_output_rate(clock, start, end)), "-i", "pipe:0"]
@@ -284,7 +287,7 @@ def export_clip(path: str, clock: FrameClock, start: int, end: int, out: str | o
     if pipe_size != osize:
         cmd += ["-vf", f"scale={osize[0]}:{osize[1]}:flags=bicubic"]
     cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-            "-movflags", "+faststart", "-f", "mp4", str(tmp)]
+            "-movflags", "+faststart", "-f", "mp4"]
     n = end - start
 
     def produce(put: Callable[[bytes], bool]) -> None:
@@ -296,19 +299,20 @@ def export_clip(path: str, clock: FrameClock, start: int, end: int, out: str | o
     def feed(stdin: IO[bytes]) -> None:
         _pump(produce, stdin, n, task)
 
-    _run_ffmpeg(cmd, feed, task, tmp)
-    os.replace(tmp, out)
+    with atomic_target(out) as tmp:
+        _run_ffmpeg([*cmd, str(tmp)], feed, task, tmp)
     task.progress(STAGE, 1.0, f"{n} frames", force=True)
     return ClipResult(out, n, osize, t1 - t0, has_audio)
 
 
-def export_gif(path: str, clock: FrameClock, start: int, end: int, out: str | os.PathLike[str],
+def export_gif(path: str | os.PathLike[str], clock: FrameClock, start: int, end: int, out: str | os.PathLike[str],
                rects: np.ndarray | None = None, width: int = 480, fps: float = 12.0,
                rotation: int = 0, task: Task | None = None) -> ClipResult:
     """An animated GIF of ``[start, end)`` at ``fps`` and ``width`` (palette made for the clip)."""
     task = ensure_task(task)
+    path = os.fspath(path)
     _check_range(clock, start, end)
-    out = Path(out)
+    out = check_output(out, [path], what="GIF", parents=True)
     with FrameReader(path, clock, rotation=rotation) as r0:
         src_h, src_w = r0.read(start).shape[:2]
     rects = _full_rects(start, end, (src_w, src_h)) if rects is None else np.asarray(rects, np.int64)
@@ -322,11 +326,10 @@ def export_gif(path: str, clock: FrameClock, start: int, end: int, out: str | os
         if t + 1e-6 >= next_t:
             picks.append(i)
             next_t = max(next_t + 1.0 / fps, t + 0.5 / fps)
-    tmp = out.with_name(f".{out.stem}.part.gif")
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "rawvideo",
            "-pix_fmt", "rgb24", "-s", f"{ow}x{oh}", "-r", f"{fps:g}", "-i", "pipe:0", "-filter_complex",
            "[0:v]split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=4",
-           "-loop", "0", "-f", "gif", str(tmp)]
+           "-loop", "0", "-f", "gif"]
     renderer = _FrameRenderer((src_w, src_h), (ow, oh), False, None)
 
     def produce(put: Callable[[bytes], bool]) -> None:
@@ -338,16 +341,18 @@ def export_gif(path: str, clock: FrameClock, start: int, end: int, out: str | os
     def feed(stdin: IO[bytes]) -> None:
         _pump(produce, stdin, len(picks), task)
 
-    _run_ffmpeg(cmd, feed, task, tmp)
-    os.replace(tmp, out)
+    with atomic_target(out) as tmp:
+        _run_ffmpeg([*cmd, str(tmp)], feed, task, tmp)
     return ClipResult(out, len(picks), (ow, oh), clock.time(end) - clock.time(start), False)
 
 
-def export_still(path: str, clock: FrameClock, frame: int, out: str | os.PathLike[str],
+def export_still(path: str | os.PathLike[str], clock: FrameClock, frame: int, out: str | os.PathLike[str],
                  rect: tuple[int, int, int, int] | None = None, size: tuple[int, int] | None = None,
                  rotation: int = 0) -> Path:
     """One frame (optionally cropped and scaled) as PNG or JPEG, by ``out``'s suffix."""
+    path = os.fspath(path)
     _check_range(clock, frame, frame + 1)
+    out = check_output(out, [path], what="still", parents=True)
     with FrameReader(path, clock, fmt="bgr24", rotation=rotation) as reader:
         img = reader.read(frame)
     if rect is not None:
@@ -355,23 +360,44 @@ def export_still(path: str, clock: FrameClock, frame: int, out: str | os.PathLik
         img = img[y:y + h, x:x + w]
     if size is not None:
         img = _resize(img, size)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     params = [cv2.IMWRITE_JPEG_QUALITY, 92] if out.suffix.lower() in (".jpg", ".jpeg") else []
-    if not cv2.imwrite(str(out), img, params):
-        raise ClipDeskError(f"cannot write image {out} (use .png or .jpg)")
+    with atomic_target(out) as tmp:
+        try:
+            ok = cv2.imwrite(str(tmp), img, params)
+        except cv2.error:
+            ok = False
+        if not ok:
+            raise ClipDeskError(f"cannot write image {out} (use .png or .jpg)")
     return out
 
 
 def clip_range(clock: FrameClock, start_s: float, end_s: float) -> tuple[int, int]:
-    """Frame range ``[start, end)`` for a span given in seconds (boundaries snap to frame starts)."""
+    """Frame range ``[start, end)`` for a span given in seconds (boundaries snap to frame starts).
+
+    Both must be finite, ``start < end``, the start inside the video; an end past the video is
+    refused unless it is less than one frame past (then it is the video's end).
+    """
+    for name, value in (("--start", start_s), ("--end", end_s)):
+        if not math.isfinite(value):
+            raise ClipDeskError(f"{name} must be a finite time in seconds, not {value}")
+    if start_s < 0:
+        raise ClipDeskError(f"--start must not be negative ({start_s:g} s)")
     if end_s <= start_s:
-        raise ClipDeskError(f"--end ({end_s}) must be after --start ({start_s})")
-    if start_s < 0 or start_s >= clock.duration:
-        raise ClipDeskError(f"--start {start_s} s is outside the video (0..{clock.duration:.3f} s)")
+        raise ClipDeskError(f"--end ({end_s:g}) must be after --start ({start_s:g})")
+    if start_s >= clock.duration:
+        raise ClipDeskError(f"--start {start_s:g} s is outside the video (0..{clock.duration:.3f} s)")
+    last = clock.duration - clock.time(clock.frame_count - 1) if clock.frame_count else 0.0
+    if end_s > clock.duration + last:
+        raise ClipDeskError(f"--end {end_s:g} s is past the end of the video ({clock.duration:.3f} s)")
     s = clock.nearest_frame(start_s)
     e = min(clock.frame_count, max(s + 1, clock.nearest_frame(min(end_s, clock.duration))))
     return s, e
+
+
+def check_size_aspect(size: tuple[int, int] | None, asp: Fraction | None) -> None:
+    """An exact output ``size`` must have the clip's aspect (within 2 %)."""
+    if size is not None and asp is not None and abs(size[0] / size[1] - float(asp)) > 0.02:
+        raise ClipDeskError(f"--size {size[0]}x{size[1]} does not have the aspect {aspect_label(asp)}")
 
 
 def _overlay_for(project: Any, video_id: int, label: str, start: int, end: int,
@@ -404,6 +430,10 @@ def export_project_clip(project: Any, video_id: int, start: int, end: int, out: 
     v = project.video(video_id)
     clock = project.clock(video_id)
     _check_range(clock, start, end)
+    inputs = project_inputs(project)
+    out = check_output(out, inputs, what="clip", parents=True)
+    if crop_json is not None:
+        crop_json = check_output(crop_json, [*inputs, out], what="crop path", parents=True)
     asp = parse_aspect(aspect)
     label = aspect_label(asp)
     if size is not None and asp is None:
@@ -417,15 +447,12 @@ def export_project_clip(project: Any, video_id: int, start: int, end: int, out: 
         if overlay:
             ov = _overlay_for(project, video_id, label, start, end, src)
     w0, h0 = int(rects[0][2]), int(rects[0][3])
-    if size is not None and asp is not None and abs(size[0] / size[1] - float(asp)) > 0.02:
-        raise ClipDeskError(f"--size {size[0]}x{size[1]} does not have the aspect {label}")
+    check_size_aspect(size, asp)
     osize = output_size(w0, h0, asp, size)
     result = export_clip(v.path, clock, start, end, out, rects, osize, ov, rotation=v.info.rotation,
                          task=task)
     if crop_json is not None:
         doc = crop_path_json(label, src, list(range(start, end)), [clock.time(f) for f in range(start, end)],
                              rects, osize)
-        p = Path(crop_json)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps(doc))
+        write_text_atomic(crop_json, json.dumps(doc))
     return result

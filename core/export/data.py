@@ -4,29 +4,27 @@ Rejected suggestions are left out of every export (they are negative training la
 of the timeline) except the review export, which carries everything with its history; accepted
 and still-suggested segments are written with their status.
 
+:class:`ExportError` and the one atomic text writer (``write_text_atomic``) live in
+:mod:`core.export.paths` and are re-exported here.
+
 Thread: any thread with its own project connection; no Qt.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from core.errors import ClipDeskError
+from core.export.paths import ExportError, write_text_atomic
 from core.segments import REJECTED, Segment
+from core.pipeline import media_status_key
 from core.store.project import Project, VideoRecord
 from core.timebase import FrameClock
 
 # Tracks in the order exports list them; any other track follows, alphabetically.
 TRACK_ORDER = ("shot", "transition", "scene", "speech", "word", "person", "action", "event",
                "scoreboard", "highlight", "cover", "crop")
-
-
-class ExportError(ClipDeskError):
-    """The export cannot be written as asked (unknown format, no such track or video, ...)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,8 @@ class ExportData:
     # Only for review exports (load(..., review=True)): soft-deleted ids and each segment's history.
     deleted: frozenset[int] = frozenset()
     history: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # What the last decode pass found wrong with the file (e.g. it ends before its declared end).
+    warnings: tuple[str, ...] = ()
 
     @property
     def tracks(self) -> list[str]:
@@ -54,19 +54,27 @@ def track_sort_key(track: str) -> tuple[int, str]:
     return (TRACK_ORDER.index(track) if track in TRACK_ORDER else len(TRACK_ORDER), track)
 
 
-def resolve_video(project: Project, ref: str | int | None) -> VideoRecord:
-    """A video by id or file name (``None``: the only or first video)."""
+def resolve_video(project: Project, ref: str | int | None, verify: bool = True) -> VideoRecord:
+    """A video by id or file name (``None``: the only or first video).
+
+    With ``verify`` a file at the video's path that is not the video the project was analysed
+    from is refused (:meth:`Project.video_file`); a missing file is allowed, since exports only
+    name it (readers of the frames ask ``video_file`` themselves)."""
     videos = project.videos()
     if not videos:
         raise ExportError(f"{project.path}: the project has no videos (run clipdesk analyze first)")
-    if ref is None or ref == "":
-        return videos[0]
+    found = videos[0] if ref is None or ref == "" else None
     text = str(ref)
-    for v in videos:
+    for v in videos if found is None else []:
         if text == str(v.id) or text == v.name or text == v.path or Path(text).name == v.name:
-            return v
-    names = ", ".join(f"{v.id}:{v.name}" for v in videos)
-    raise ExportError(f"no video '{ref}' in {project.path} (videos: {names})")
+            found = v
+            break
+    if found is None:
+        names = ", ".join(f"{v.id}:{v.name}" for v in videos)
+        raise ExportError(f"no video '{ref}' in {project.path} (videos: {names})")
+    if verify:
+        project.video_file(found.id, missing_ok=True)
+    return found
 
 
 def load(project: Project, video_id: int, tracks: Sequence[str] | None = None,
@@ -89,23 +97,14 @@ def load(project: Project, video_id: int, tracks: Sequence[str] | None = None,
         by_track = {t: by_track[t] for t in tracks}
     ordered = {t: sorted(by_track[t], key=lambda s: (s.start_frame, s.end_frame, s.id or 0))
                for t in sorted(by_track, key=track_sort_key)}
+    status = project.get_setting(media_status_key(video_id)) or {}
+    warnings = tuple(str(w) for w in status.get("warnings", [])) if isinstance(status, dict) else ()
     if not review:
-        return ExportData(video, project.clock(video_id), ordered)
+        return ExportData(video, project.clock(video_id), ordered, warnings=warnings)
     ids = [s.id for segs in ordered.values() for s in segs if s.id is not None]
     return ExportData(video, project.clock(video_id), ordered,
                       deleted=frozenset(i for i in ids if project.is_deleted(i)),
-                      history={i: project.history(i) for i in ids})
+                      history={i: project.history(i) for i in ids}, warnings=warnings)
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write via a temporary file in the same folder so a failed export leaves nothing half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+__all__ = ["ExportData", "ExportError", "load", "resolve_video", "track_sort_key", "write_text_atomic"]

@@ -174,7 +174,8 @@ def report_data(project: Project, video_id: int, m: Material | None = None) -> R
         action_times=actions, event_times=events, excitement=exc, lane_hop=hop,
         highlights=hs, highlight_spans=_spans(hs, m), periods=periods, period_kind=kind,
         dead=dead_time(dur, busy, exc, hop), stages=ran,
-        covers=cover_thumbnails(v.path, m.clock, hs))
+        # a missing video: no covers; a changed one is refused rather than showing its frames
+        covers=cover_thumbnails(str(project.video_file(video_id, missing_ok=True)), m.clock, hs))
 
 
 # -- plots ------------------------------------------------------------------------------------

@@ -26,9 +26,12 @@ def segment_json(d: ExportData, s: Segment) -> dict[str, Any]:
 
 def video_json(d: ExportData) -> dict[str, Any]:
     v = d.video
-    return {"path": v.path, "fps": v.rate.fps, "fps_num": v.rate.num, "fps_den": v.rate.den,
-            "frame_count": v.frame_count, "duration": d.time(v.frame_count), "width": v.width,
-            "height": v.height, "vfr": v.info.vfr}
+    out: dict[str, Any] = {"path": v.path, "fps": v.rate.fps, "fps_num": v.rate.num, "fps_den": v.rate.den,
+                           "frame_count": v.frame_count, "duration": d.time(v.frame_count), "width": v.width,
+                           "height": v.height, "vfr": v.info.vfr}
+    if d.warnings:  # only when there is something to say: the contract's keys stay as they were
+        out["warnings"] = list(d.warnings)
+    return out
 
 
 def to_json(d: ExportData) -> str:

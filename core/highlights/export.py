@@ -97,6 +97,7 @@ def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_di
 
     task = ensure_task(task)
     v = project.video(video_id)
+    src = str(project.video_file(video_id))  # missing or changed: one line, nothing written
     clk = project.clock(video_id)
     rows: list[dict[str, Any]] = []
     for i, s in enumerate(reel, 1):
@@ -107,7 +108,7 @@ def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_di
                                "end": round(clk.time(s.end_frame), 3), "score": s.attrs.get("score"),
                                "why": s.attrs.get("why", []), "files": {}}
         if "horizontal" in kinds:
-            r = ce.export_clip(v.path, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.mp4",
+            r = ce.export_clip(src, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.mp4",
                                rotation=v.info.rotation, task=task)
             row["files"]["horizontal"] = r.path.name
         if "vertical" in kinds:
@@ -115,14 +116,14 @@ def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_di
                                        out_dir / f"{stem}_9x16.mp4", aspect="9:16", task=task)
             row["files"]["vertical"] = r.path.name
         if "gif" in kinds:
-            r = ce.export_gif(v.path, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.gif",
+            r = ce.export_gif(src, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.gif",
                               rotation=v.info.rotation, task=task)
             row["files"]["gif"] = r.path.name
         if "still" in kinds:
             cover = s.attrs.get("cover_frame")
             frame = int(cover) if isinstance(cover, (int, float)) and s.contains(int(cover)) else (
                 (s.start_frame + s.end_frame) // 2)
-            p = ce.export_still(v.path, clk, frame, out_dir / f"{stem}.jpg", rotation=v.info.rotation)
+            p = ce.export_still(src, clk, frame, out_dir / f"{stem}.jpg", rotation=v.info.rotation)
             row["files"]["still"] = p.name
             row["cover_frame"] = frame
         rows.append(row)

@@ -59,6 +59,7 @@ def add_covers(project: Project, video_id: int, segs: list[Segment], task: Task 
     """``segs`` with ``attrs["cover_frame"]`` (and ``attrs["cover"]`` scores) filled in."""
     task = ensure_task(task)
     v = project.video(video_id)
+    src = str(project.video_file(video_id, missing_ok=True))  # a changed file: refused
     clk = project.clock(video_id)
     from core.segments import TRANSITION
 
@@ -75,7 +76,7 @@ def add_covers(project: Project, video_id: int, segs: list[Segment], task: Task 
         task.check()
         task.progress("highlights", 0.5 + 0.5 * i / max(1, len(segs)), f"cover {i + 1}/{len(segs)}")
         try:
-            cover = choose_cover(v.path, clk, s.start_frame, s.end_frame, trans, poses,
+            cover = choose_cover(src, clk, s.start_frame, s.end_frame, trans, poses,
                                  v.info.display_size, v.info.rotation, task)
         except MediaError as e:
             log.warning("highlight cover: %s", e)

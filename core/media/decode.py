@@ -5,6 +5,8 @@ its own worker thread fed through a bounded queue, so a slow analyzer applies ba
 instead of growing memory, and analyzers run concurrently with decoding (NumPy, OpenCV, ONNX and
 torch release the GIL). The first exception in any sink stops the pass and is re-raised in the
 caller; cancel stops it too. Modelled on PySceneDetect's ``scene_manager`` decode thread.
+:func:`ends_early` compares where the decoded frames end with the duration the container
+declares (a cut download, a recording still being written).
 
 Called from a worker thread (CLI main thread or an app worker); never from the GUI thread.
 """
@@ -85,6 +87,31 @@ class DecodeResult:
     corrupt_packets: int = 0
     audio_error: str | None = None
     audio_dialogue_mix: bool = False  # multichannel mixed centre-first (core.audio.mix)
+    ends_at: float = 0.0  # end of the last decoded frame, seconds from the first
+    declared_duration: float = 0.0  # what the probe read from the container
+
+    @property
+    def ends_early(self) -> str | None:
+        """One line when the decoded frames stop well before the declared duration."""
+        return ends_early(self.ends_at, self.declared_duration)
+
+
+# A shortfall under this is container rounding, edit lists or a last frame's duration, not a cut file.
+SHORT_MIN_S = 0.5
+SHORT_FRACTION = 0.02
+SHORT_MAX_S = 5.0
+
+
+def ends_early(ends_at: float, declared: float) -> str | None:
+    """``"the file ends at 2.96 s but declares 10.00 s (...)"`` when it is short by more than
+    0.5 s and 2 % of the declared duration (2 % capped at 5 s), else ``None``."""
+    if declared <= 0 or ends_at <= 0:
+        return None
+    limit = max(SHORT_MIN_S, min(SHORT_FRACTION * declared, SHORT_MAX_S))
+    if declared - ends_at <= limit:
+        return None
+    return (f"the file ends at {ends_at:.2f} s but declares {declared:.2f} s "
+            "(truncated or still being written?)")
 
 
 class _Worker(threading.Thread):
@@ -271,6 +298,9 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
             raise MediaError(f"{info.path}: no decodable video frames (corrupt or truncated file)")
         result.frame_count = len(times)
         result.frame_times = np.asarray(times, dtype=np.float64)
+        step = times[-1] - times[-2] if len(times) > 1 else 1 / info.rate.fps
+        result.ends_at = float(times[-1] + min(step, 1 / info.rate.fps)) if times else 0.0
+        result.declared_duration = float(info.duration)
         result.audio_samples = audio_pos
         for w in workers:
             w.result = result
@@ -294,4 +324,4 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
     return result
 
 
-__all__ = ["AUDIO_RATE", "Cancelled", "DecodeResult", "FrameSpec", "Sink", "run_decode"]
+__all__ = ["AUDIO_RATE", "Cancelled", "DecodeResult", "FrameSpec", "Sink", "ends_early", "run_decode"]

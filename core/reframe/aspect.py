@@ -29,31 +29,46 @@ class Rect:
         return [self.x, self.y, self.w, self.h]
 
 
+# The sane range of aspects (width over height): tall 1:4 to wide 4:1; the product needs 9:16,
+# 4:5, 1:1 and 16:9. Output sides are 16..8192 pixels and even (H.264 4:2:0).
+MIN_ASPECT, MAX_ASPECT = Fraction(1, 4), Fraction(4, 1)
+MIN_SIDE, MAX_SIDE = 16, 8192
+
+
 def parse_aspect(text: str) -> Fraction | None:
-    """``"9:16"`` -> 9/16 (width over height); ``"source"`` -> None."""
+    """``"9:16"`` -> 9/16 (width over height); ``"source"`` -> None. Whole numbers, within
+    ``MIN_ASPECT..MAX_ASPECT``; anything else is one-line :class:`ClipDeskError`."""
     t = text.strip().lower()
     if t in ("source", "src", "original"):
         return None
     try:
         a, b = t.replace("x", ":").split(":")
+        if len(a.strip()) > 6 or len(b.strip()) > 6:
+            raise ValueError(text)
         f = Fraction(int(a), int(b))
     except (ValueError, ZeroDivisionError):
-        raise ClipDeskError(f"bad aspect {text!r}: use 9:16, 4:5, 1:1 or source") from None
-    if f <= 0:
-        raise ClipDeskError(f"bad aspect {text!r}")
+        raise ClipDeskError(f"bad aspect {text!r}: use W:H such as 9:16, 4:5, 1:1, 16:9, or source") from None
+    if not MIN_ASPECT <= f <= MAX_ASPECT:
+        raise ClipDeskError(f"bad aspect {text!r}: must be between 1:4 and 4:1 (e.g. 9:16, 4:5, 1:1, 16:9)")
     return f
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """``"1080x1920"`` -> (1080, 1920); both even (H.264 4:2:0 needs even sizes)."""
+    """``"1080x1920"`` -> (1080, 1920); each side ``MIN_SIDE..MAX_SIDE`` and even (H.264 4:2:0),
+    the shape within the aspect bounds."""
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
+        parts = text.strip().lower().split("x")
+        if len(parts) != 2 or any(len(v.strip()) > 6 for v in parts):
+            raise ValueError(text)
+        w, h = (int(v) for v in parts)
     except ValueError:
         raise ClipDeskError(f"bad size {text!r}: use WxH, e.g. 1080x1920") from None
-    if w < 16 or h < 16 or w > 8192 or h > 8192:
-        raise ClipDeskError(f"bad size {text!r}: each side must be 16..8192 pixels")
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise ClipDeskError(f"bad size {text!r}: each side must be {MIN_SIDE}..{MAX_SIDE} pixels")
     if w % 2 or h % 2:
         raise ClipDeskError(f"bad size {text!r}: width and height must be even")
+    if not MIN_ASPECT <= Fraction(w, h) <= MAX_ASPECT:
+        raise ClipDeskError(f"bad size {text!r}: the shape must be between 1:4 and 4:1")
     return w, h
 
 

@@ -1,7 +1,9 @@
 """Numbered schema migrations, driven by ``PRAGMA user_version``; each runs in one transaction.
 
 Never edit a released migration: append a new one. ``tests/test_store.py`` opens a version-1
-file and checks that it upgrades.
+file and checks that it upgrades. Before an existing file is migrated, :func:`migrate` calls its
+``backup`` hook once with the old version (``Project`` writes
+``<stem>.clipdesk-backups/<stem>.v<old>.clipdesk``, see :mod:`core.store.backup`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import sqlite3
 from typing import Callable
 
 from core.errors import ProjectError
+from core.store.health import APPLICATION_ID
 
 
 def _run_sql(db: sqlite3.Connection, sql: str) -> None:
@@ -127,17 +130,34 @@ def _m2(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2]
+def _m3(db: sqlite3.Connection) -> None:
+    """The file says it is a ClipDesk project (``application_id`` "CLPD"), and one file may be
+    several videos of the project (a copy under another name is a video of its own): the
+    fingerprint index is no longer unique."""
+    _run_sql(
+        db,
+        f"""
+        DROP INDEX IF EXISTS videos_fingerprint;
+        CREATE INDEX videos_fingerprint ON videos(fingerprint);
+        PRAGMA application_id = {APPLICATION_ID}
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m3]
 LATEST = len(MIGRATIONS)
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring ``db`` to the latest schema; returns the version it had."""
+def migrate(db: sqlite3.Connection, backup: Callable[[int], object] | None = None) -> int:
+    """Bring ``db`` to the latest schema; returns the version it had. ``backup(old_version)``
+    runs first when an existing (version >= 1) file is about to change."""
     before = int(db.execute("PRAGMA user_version").fetchone()[0])
     if before > LATEST:
         raise ProjectError(
             f"project was written by a newer ClipDesk (schema {before}, this one knows {LATEST})"
         )
+    if 0 < before < LATEST and backup is not None:
+        backup(before)
     for version in range(before, LATEST):
         db.execute("BEGIN IMMEDIATE")
         try:

@@ -2,16 +2,22 @@
 
 Owns videos, analysis runs, segments with their full label history, the per-frame signal cache
 and project settings. Every write happens inside a transaction, so a crash or a kill leaves the
-file consistent. Each run records the process that owns it (host, pid, heartbeat), so several
-processes can share a project without failing each other's live runs. A ``Project`` may be
-shared between threads (a lock serialises access), but the app gives each thread its own
-connection and keeps one writer at a time.
+file consistent. Opening checks the file before anything writes to it (:mod:`core.store.health`:
+another application's database, a non-SQLite file and a damaged project are refused with one
+line, the file untouched); a read that meets damage later raises the same one line
+(:class:`DamagedProjectError`) and the project then refuses every write. Existing files are backed
+up before a migration and every 200 edits (:mod:`core.store.backup`). Each video is known by its
+fingerprint (:mod:`core.store.fingerprint`): :meth:`Project.video_file` is the one way to get a
+video's file for reading, and refuses a file that is not the one the project was analysed from.
+Each run records the process that owns it (host, pid, heartbeat), so several processes can
+share a project without failing each other's live runs. A ``Project`` may be shared between
+threads (a lock serialises access), but the app gives each thread its own connection and keeps
+one writer at a time.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
 import socket
@@ -31,7 +37,11 @@ import sqlite_utils
 from core.errors import ProjectError
 from core.media.reader import MediaInfo
 from core.segments import ACCEPTED, SUGGESTED, Segment
-from core.store.migrations import migrate
+from core.store import backup as backups
+from core.store.fingerprint import candidates, fingerprint, mismatch
+from core.store.health import (APPLICATION_ID, DB_ERRORS, DamagedProjectError, describe,
+                               is_corruption, preflight)
+from core.store.migrations import LATEST, migrate
 from core.timebase import FrameClock, Rate
 
 PROJECT_SUFFIX = ".clipdesk"
@@ -61,17 +71,16 @@ def project_path_for(video: str | os.PathLike[str]) -> Path:
     return Path(video).with_suffix(PROJECT_SUFFIX)
 
 
-def fingerprint(path: str | os.PathLike[str]) -> str:
-    """Size plus a hash of the first and last MiB: stable across renames, cheap on huge files."""
-    p = Path(path)
-    size = p.stat().st_size
-    h = hashlib.sha1(str(size).encode())
-    with open(p, "rb") as f:
-        h.update(f.read(1 << 20))
-        if size > 2 << 20:
-            f.seek(-(1 << 20), os.SEEK_END)
-            h.update(f.read(1 << 20))
-    return h.hexdigest()
+class VideoChangedError(ProjectError):
+    """The file at a video's stored path is not the video the project was analysed from."""
+
+    def __init__(self, message: str, reason: str = "content changed") -> None:
+        super().__init__(message)
+        self.reason = reason  # a few words: "size changed: 1 -> 2 bytes", "content changed"
+
+
+class VideoMissingError(ProjectError):
+    """No file at a video's stored path."""
 
 
 def _read(path: str, link: bool = False) -> str:
@@ -215,21 +224,37 @@ class Project:
         self.path = Path(path)
         if self.path.is_dir():
             raise ProjectError(f"{self.path}: is a directory, not a project file")
-        if not create and not self.path.exists():
+        exists = self.path.exists()
+        if not create and not exists:
             raise ProjectError(f"{self.path}: no such project")
+        if exists and not self.path.is_file():
+            raise ProjectError(f"{self.path}: not a regular file, not a project")
+        # Nothing below writes until the file is known to be a whole ClipDesk project.
+        new = not exists or preflight(self.path, create, LATEST)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._damaged: DamagedProjectError | None = None
+        self._verified: dict[tuple[int, str, int, int, str], str | None] = {}
+        self._history_rows = 0
+        self.notes: list[str] = []
         try:
             conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
                                    timeout=30)
+            if new:  # in the main file before WAL starts: other processes see it at once
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            migrate(conn)
-        except sqlite3.DatabaseError as e:
-            raise ProjectError(f"{self.path}: not a ClipDesk project ({e})") from None
+            migrate(conn, backup=lambda v: backups.migration_backup(conn, self.path, v))
+        except DB_ERRORS as e:
+            if is_corruption(e):
+                raise DamagedProjectError(self.path, describe(e)) from None
+            raise ProjectError(f"{self.path}: cannot be opened as a ClipDesk project ({e})") from None
+        except OSError as e:
+            raise ProjectError(f"{self.path}: cannot back up the project before upgrading it "
+                               f"({e.strerror or e})") from None
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
-        self._lock = threading.RLock()
-        self._depth = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -242,24 +267,78 @@ class Project:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _damage(self, problem: str) -> DamagedProjectError:
+        """Remember that the file is damaged (no more writes) and return the one-line error."""
+        if self._damaged is None:
+            self._damaged = DamagedProjectError(self.path, problem)
+        return self._damaged
+
+    @contextmanager
+    def _decoding(self, what: str) -> Iterator[None]:
+        """A stored value that cannot be decoded means the file is damaged."""
+        try:
+            yield
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, zlib.error) as e:
+            raise self._damage(f"unreadable {what}: {type(e).__name__}") from None
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All writes inside commit together or not at all (nested calls join the outer one)."""
+        """All writes inside commit together or not at all (nested calls join the outer one).
+
+        A damaged file is never written: once any read or write has met damage, every
+        transaction is refused with the same one line."""
         with self._lock:
-            if self._depth == 0:
-                self.conn.execute("BEGIN IMMEDIATE")
-            self._depth += 1
+            if self._damaged is not None:
+                raise self._damaged
+            try:
+                if self._depth == 0:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    self._history_rows = 0
+                self._depth += 1
+            except DB_ERRORS as e:
+                if is_corruption(e):
+                    raise self._damage(describe(e)) from None
+                raise
             try:
                 yield self.conn
-            except BaseException:
+            except BaseException as e:
                 self._depth -= 1
                 if self._depth == 0:
-                    self.conn.execute("ROLLBACK")
+                    try:
+                        self.conn.execute("ROLLBACK")
+                    except DB_ERRORS:
+                        if not is_corruption(e):
+                            raise
+                if is_corruption(e):
+                    raise self._damage(describe(e)) from None
                 raise
             else:
                 self._depth -= 1
                 if self._depth == 0:
-                    self.conn.execute("COMMIT")
+                    try:
+                        self.conn.execute("COMMIT")
+                    except DB_ERRORS as e:
+                        if is_corruption(e):
+                            raise self._damage(describe(e)) from None
+                        raise
+                    if self._history_rows:
+                        self._count_edits(self._history_rows)
+
+    def _count_edits(self, rows: int) -> None:
+        """Every :data:`backup.EDIT_INTERVAL` label-history rows, a rotating backup."""
+        mark = self.get_setting("backup.edit_mark")
+        last = int(self._q("SELECT COALESCE(MAX(id), 0) AS n FROM label_history")[0]["n"])
+        if not isinstance(mark, int) or mark > last:
+            mark = max(0, last - rows)
+        if last - mark >= backups.EDIT_INTERVAL:
+            with self._lock:
+                try:
+                    backups.edit_backup(self.conn, self.path)
+                except (OSError, sqlite3.Error):
+                    return  # a full disk must not fail the edit; the next one tries again
+            self.set_setting("backup.edit_mark", last)
+        elif self.get_setting("backup.edit_mark") is None:
+            self.set_setting("backup.edit_mark", mark)
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Read-only SQL for indexed look-ups other modules need (rows as dicts)."""
@@ -267,36 +346,133 @@ class Project:
 
     def _q(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
-            cur = self.conn.execute(sql, tuple(args))
-            cols = [d[0] for d in cur.description] if cur.description else []
-            return [dict(zip(cols, row)) for row in cur.fetchall()]
+            try:
+                cur = self.conn.execute(sql, tuple(args))
+                cols = [d[0] for d in cur.description] if cur.description else []
+                return [dict(zip(cols, row)) for row in cur.fetchall()]
+            except DB_ERRORS as e:
+                if is_corruption(e):
+                    raise self._damage(describe(e)) from None
+                raise
 
     # -- videos ------------------------------------------------------------------------------
     def add_video(self, info: MediaInfo) -> VideoRecord:
-        """Register a probed video (or find it again by fingerprint, updating a moved path)."""
-        fp = fingerprint(info.path)
+        """Register a probed video, or find it again.
+
+        The video already at this path is that video (refused with :class:`VideoChangedError`
+        when the file there is no longer the one analysed). The same bytes under another name are
+        that video only when its stored path no longer exists (the file was moved; the path is
+        updated and :meth:`take_notes` says so); a copy beside the original is a new video.
+        """
+        path = os.path.abspath(info.path)
+        fps = candidates(path)
         with self.transaction() as c:
-            row = c.execute("SELECT id FROM videos WHERE fingerprint=?", (fp,)).fetchone()
-            if row:
-                c.execute("UPDATE videos SET path=? WHERE id=?", (info.path, row[0]))
-                vid = int(row[0])
+            rows = self._q("SELECT id, path, fingerprint FROM videos")
+            same_path = [r for r in rows if _same_file_path(r["path"], path)]
+            if same_path:
+                vid = int(same_path[0]["id"])
+                try:
+                    self.video_file(vid)
+                except VideoChangedError as e:
+                    raise VideoChangedError(
+                        f"{path}: this is not the video {vid} the project was analysed from "
+                        f"({e.reason}); put the original back, or analyse this file as a new video "
+                        f"under another name or into another project (--project NEW)", e.reason
+                    ) from None
+                return self.video(vid)
+            moved = [r for r in rows if r["fingerprint"] in fps and not os.path.exists(r["path"])]
+            if moved:
+                vid = int(moved[0]["id"])
+                c.execute("UPDATE videos SET path=?, fingerprint=? WHERE id=?", (path, fps[0], vid))
+                self.notes.append(f"video {vid} was at {moved[0]['path']}; found it moved to {path}")
             else:
                 cur = c.execute(
                     "INSERT INTO videos(path, fingerprint, info, fps_num, fps_den, frame_count,"
                     " duration, width, height, added_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (info.path, fp, json.dumps(info.to_json()), info.rate.num, info.rate.den,
-                     info.frame_count, info.duration, info.width, info.height, now_iso()),
+                    (path, fps[0], json.dumps({**info.to_json(), "path": path}), info.rate.num,
+                     info.rate.den, info.frame_count, info.duration, info.width, info.height,
+                     now_iso()),
                 )
                 vid = int(cur.lastrowid or 0)
         return self.video(vid)
 
+    def take_notes(self) -> list[str]:
+        """One-line notices from :meth:`add_video` (a moved video found again), then cleared."""
+        out, self.notes[:] = list(self.notes), []
+        return out
+
+    def _stored_fingerprint(self, video_id: int) -> tuple[str, str]:
+        rows = self._q("SELECT path, fingerprint FROM videos WHERE id=?", (video_id,))
+        if not rows:
+            raise ProjectError(f"no video {video_id} in {self.path}")
+        path, fp = rows[0]["path"], rows[0]["fingerprint"]
+        if not isinstance(path, str) or not isinstance(fp, str):
+            raise self._damage(f"unreadable video {video_id}")
+        return path, fp
+
+    def _mismatch(self, video_id: int, path: str, stored: str) -> str | None:
+        """Why the file at ``path`` is not video ``video_id`` (None: it is); cached per
+        (path, mtime, size), so checking again costs a stat."""
+        st = os.stat(path)
+        key = (video_id, os.path.abspath(path), st.st_mtime_ns, st.st_size, stored)
+        if key not in self._verified:
+            try:
+                self._verified[key] = mismatch(stored, path)
+            except OSError as e:
+                raise VideoMissingError(f"{path}: the project's video cannot be read "
+                                        f"({e.strerror or e})") from None
+        return self._verified[key]
+
+    def video_file(self, video_id: int, missing_ok: bool = False) -> Path:
+        """The file of video ``video_id``, for reading: the one way every reader gets it.
+
+        Raises :class:`VideoChangedError` when the file now at the stored path is not the video
+        the project was analysed from, :class:`VideoMissingError` when there is none (unless
+        ``missing_ok``: exports that only name the file)."""
+        path, stored = self._stored_fingerprint(video_id)
+        how = f"`clipdesk relink {self.path} --video {video_id} PATH`"
+        if not os.path.isfile(path):
+            if missing_ok and not os.path.exists(path):
+                return Path(path)
+            raise VideoMissingError(f"{path}: the project's video {video_id} is missing; if it was "
+                                    f"moved, relink it with {how}")
+        why = self._mismatch(video_id, path, stored)
+        if why is not None:
+            raise VideoChangedError(f"{path}: this is not the video the project was analysed from "
+                                    f"({why}); put the original back or relink it with {how}", why)
+        return Path(path)
+
+    def relink(self, video_id: int, new_path: str | os.PathLike[str]) -> VideoRecord:
+        """Point video ``video_id`` at ``new_path``, which must hold the same video (fingerprint);
+        a different file is refused: analyse it as a new video instead."""
+        _, stored = self._stored_fingerprint(video_id)
+        new = os.path.abspath(new_path)
+        if not os.path.isfile(new):
+            raise VideoMissingError(f"{new}: no such file")
+        why = self._mismatch(video_id, new, stored)
+        if why is not None:
+            raise VideoChangedError(f"{new}: not the video {video_id} the project was analysed from "
+                                    f"({why}); analyse it as a new video instead "
+                                    f"(clipdesk analyze {new} --project {self.path})", why)
+        with self.transaction() as c:
+            info = json.loads(c.execute("SELECT info FROM videos WHERE id=?",
+                                        (video_id,)).fetchone()[0])
+            info["path"] = new
+            c.execute("UPDATE videos SET path=?, fingerprint=?, info=? WHERE id=?",
+                      (new, fingerprint(new), json.dumps(info), video_id))
+        return self.video(video_id)
+
     def _video_from_row(self, r: dict[str, Any]) -> VideoRecord:
-        info = MediaInfo.from_json(json.loads(r["info"]))
-        return VideoRecord(
-            id=r["id"], path=r["path"], info=info, rate=Rate(r["fps_num"], r["fps_den"]),
-            frame_count=r["frame_count"], duration=r["duration"], width=r["width"],
-            height=r["height"], exact=r["frame_times"] is not None,
-        )
+        with self._decoding(f"video {r.get('id')}"):
+            info = MediaInfo.from_json(json.loads(r["info"]))
+            if not isinstance(r["path"], str):
+                raise TypeError("path")
+            return VideoRecord(
+                id=int(r["id"]), path=r["path"], info=info,
+                rate=Rate(int(r["fps_num"]), int(r["fps_den"])),
+                frame_count=int(r["frame_count"]), duration=float(r["duration"]),
+                width=int(r["width"]), height=int(r["height"]), exact=r["frame_times"] is not None,
+            )
 
     def video(self, video_id: int) -> VideoRecord:
         rows = self._q("SELECT * FROM videos WHERE id=?", (video_id,))
@@ -326,7 +502,8 @@ class Project:
         rows = self._q("SELECT frame_times FROM videos WHERE id=?", (video_id,))
         if not rows or rows[0]["frame_times"] is None:
             return None
-        return np.frombuffer(zlib.decompress(rows[0]["frame_times"]), dtype=np.float64)
+        with self._decoding(f"frame times of video {video_id}"):
+            return np.frombuffer(zlib.decompress(rows[0]["frame_times"]), dtype=np.float64)
 
     def clock(self, video_id: int) -> FrameClock:
         v = self.video(video_id)
@@ -386,6 +563,11 @@ class Project:
                       (status, message, now_iso(), run_id))
 
     def _run_from_row(self, r: dict[str, Any]) -> RunRecord:
+        with self._decoding(f"run {r.get('id')}"):
+            return self._run_record(r)
+
+    @staticmethod
+    def _run_record(r: dict[str, Any]) -> RunRecord:
         return RunRecord(id=r["id"], video_id=r["video_id"], stage=r["stage"], model=r["model"],
                          version=r["version"], params=json.loads(r["params"]), status=r["status"],
                          message=r["message"], started_at=r["started_at"],
@@ -439,14 +621,20 @@ class Project:
             return len(dead)
 
     # -- segments ----------------------------------------------------------------------------
-    @staticmethod
-    def _seg_from_row(r: dict[str, Any]) -> Segment:
-        return Segment(
-            id=r["id"], video_id=r["video_id"], track=r["track"], start_frame=r["start_frame"],
-            end_frame=r["end_frame"], label=r["label"], confidence=r["confidence"],
-            attrs=json.loads(r["attrs"] or "{}"), source=r["source"], status=r["status"],
-            run_id=r["run_id"],
-        )
+    def _seg_from_row(self, r: dict[str, Any]) -> Segment:
+        with self._decoding(f"segment {r.get('id')}"):
+            attrs = json.loads(r["attrs"] or "{}")
+            conf = r["confidence"]
+            if not isinstance(attrs, dict) or not isinstance(r["track"], str) \
+                    or not isinstance(r["label"], (str, type(None))):
+                raise TypeError("segment fields")
+            return Segment(
+                id=int(r["id"]), video_id=int(r["video_id"]), track=r["track"],
+                start_frame=_int(r["start_frame"]), end_frame=_int(r["end_frame"]),
+                label=r["label"], confidence=None if conf is None else float(conf), attrs=attrs,
+                source=str(r["source"]), status=str(r["status"]),
+                run_id=None if r["run_id"] is None else int(r["run_id"]),
+            )
 
     def segments(self, video_id: int, track: str | None = None,
                  include_deleted: bool = False) -> list[Segment]:
@@ -478,6 +666,7 @@ class Project:
     def _history(self, c: sqlite3.Connection, seg_id: int, video_id: int, op: str, who: str,
                  batch: str | None, field: str | None = None, old: Any = None,
                  new: Any = None) -> None:
+        self._history_rows += 1
         c.execute(
             "INSERT INTO label_history(segment_id, video_id, op, field, old_value, new_value, who,"
             " at, batch) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -545,9 +734,10 @@ class Project:
 
     def history(self, segment_id: int) -> list[dict[str, Any]]:
         rows = self._q("SELECT * FROM label_history WHERE segment_id=? ORDER BY id", (segment_id,))
-        for r in rows:
-            for k in ("old_value", "new_value"):
-                r[k] = json.loads(r[k]) if r[k] is not None else None
+        with self._decoding(f"history of segment {segment_id}"):
+            for r in rows:
+                for k in ("old_value", "new_value"):
+                    r[k] = json.loads(r[k]) if r[k] is not None else None
         return rows
 
     def replace_machine_segments(self, video_id: int, track: str, segs: Sequence[Segment],
@@ -611,17 +801,41 @@ class Project:
         if not rows:
             return None
         r = rows[0]
-        return np.frombuffer(zlib.decompress(r["data"]), dtype=np.dtype(r["dtype"])).reshape(
-            json.loads(r["shape"]))
+        with self._decoding(f"signal {name}"):
+            return np.frombuffer(zlib.decompress(r["data"]), dtype=np.dtype(r["dtype"])).reshape(
+                json.loads(r["shape"]))
 
     # -- settings ----------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
         rows = self._q("SELECT value FROM settings WHERE key=?", (key,))
-        return json.loads(rows[0]["value"]) if rows else default
+        if not rows:
+            return default
+        with self._decoding(f"setting {key}"):
+            return json.loads(rows[0]["value"])
 
     def set_setting(self, key: str, value: Any) -> None:
         with self.transaction() as c:
             c.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?,?)", (key, _dump(value)))
+
+
+def _int(v: Any) -> int:
+    """An integer column (a float or blob there means a damaged record)."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"expected an integer, got {type(v).__name__}")
+    return v
+
+
+def _same_file_path(stored: Any, path: str) -> bool:
+    """Whether a stored video path names ``path`` (absolute now; older projects may hold
+    relative paths, which are compared by name only if they still point here)."""
+    if not isinstance(stored, str):
+        return False
+    if os.path.abspath(stored) == path:
+        return True
+    try:
+        return os.path.exists(stored) and os.path.samefile(stored, path)
+    except OSError:
+        return False
 
 
 def new_batch() -> str:

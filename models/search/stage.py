@@ -117,8 +117,12 @@ class SearchStage(Stage):
         deep = np.concatenate(sink.deep) if sink.deep else np.zeros((0, 256), np.float32)
         model = sink.model
         if model is None:  # the first video trains the project's model; later ones reuse it
-            model = train_model(np.concatenate(sink.descs) if sink.descs else np.zeros((0, 32), np.uint8))
-            proj.set_setting(CODEBOOK_SETTING, model.to_json())
+            trained = train_model(np.concatenate(sink.descs) if sink.descs else np.zeros((0, 32), np.uint8))
+            with proj.transaction():  # another analysis may have stored one meanwhile: theirs wins
+                stored = proj.get_setting(CODEBOOK_SETTING)
+                model = VladModel.from_json(stored) if stored is not None else trained
+                if stored is None:
+                    proj.set_setting(CODEBOOK_SETTING, model.to_json())
             sink.local = [vlad(d, model).astype(np.float16) for d in sink.descs]
             sink.descs = []
         local = np.stack(sink.local) if sink.local else np.zeros((0, model.centres.size), np.float16)

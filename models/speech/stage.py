@@ -4,7 +4,8 @@ Takes the 16 kHz mono audio from the one decode pass through a disk spool (flat 
 any length), runs Silero VAD over all of it, then faster-whisper over the voice-active regions
 only. Each VAD region becomes one or more ``speech`` segments (split between Whisper segments)
 whose ``label`` is the text; each word becomes a ``word`` segment (``label`` = word,
-``confidence`` = probability, ``attrs.interpolated`` when its time was repaired). Without
+``confidence`` = probability, ``attrs.interpolated`` when its time was repaired; a speech segment
+whose Whisper loop was cut back has ``attrs.repetition``). Without
 usable audio the stage records a warning and stores nothing; the rest of the analysis goes on.
 
 ``finish`` runs on the pipeline's thread; the spool sink on its decode worker.
@@ -26,7 +27,7 @@ from models.speech.asr import RATE, SpeechSettings, Transcriber, Transcript
 class SpeechStage(Stage):
     name = "speech"
     model = "silero-whisper"
-    version = "1"
+    version = "2"  # 2: no unseeded sampling fallback, repetition loops cut back
     tracks = (SPEECH, WORD)
 
     def __init__(self, settings: dict[str, Any] | None = None, device: str = "cpu",
@@ -41,7 +42,8 @@ class SpeechStage(Stage):
         s = self.settings
         return {"model": s.model_dir or s.model_name, "language": s.language, "beam": s.beam_size,
                 "compute": s.compute_type, "vad": [self.vad.threshold, self.vad.neg_threshold,
-                                                   self.vad.min_silence_ms, self.vad.pad_ms]}
+                                                   self.vad.min_silence_ms, self.vad.pad_ms],
+                "temperatures": list(s.temperatures), "seed": s.seed}
 
     def sinks(self, ctx: StageContext) -> list[Sink]:
         if not ctx.info.has_audio:
@@ -130,8 +132,10 @@ def build_segments(clock: FrameClock, regions: Sequence[tuple[int, int]], probs:
             text = " ".join(w.text for w in fixed)
             conf = float(min(1.0, max(0.0, 2.718281828 ** tr.avg_logprob)))
             fa, fb = frame_range(clock, sa, sb)
-            speech.append(Segment(SPEECH, fa, fb, text, conf,
-                                  {"vad": vad_conf, "no_speech": round(tr.no_speech_prob, 3)}, source))
+            sattrs: dict[str, Any] = {"vad": vad_conf, "no_speech": round(tr.no_speech_prob, 3)}
+            if tr.repetition:
+                sattrs["repetition"] = True  # a Whisper loop was cut back to one occurrence
+            speech.append(Segment(SPEECH, fa, fb, text, conf, sattrs, source))
             for w in fixed:
                 # Nearest frame edges: consecutive words tile instead of overlapping by a frame.
                 wa = min(clock.nearest_frame(w.start), max(0, clock.frame_count - 1))
