@@ -45,7 +45,7 @@ from core.pipeline import analyze  # noqa: E402
 from core.shots.metrics import Score, match  # noqa: E402
 from core.store.project import Project  # noqa: E402
 from core.testing.edits import (  # noqa: E402
-    HELDOUT_SEEN_BELOW, TUNING_SEEDS, RealEdit, make_real_edit)
+    HELDOUT_SEEN_BELOW, TUNING_SEEDS, RealEdit, fit_frame, make_real_edit)
 from core.testing.synth import CUT  # noqa: E402
 
 MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", REPO.parent / "shared" / "media"))
@@ -76,17 +76,6 @@ def _annotated_cuts() -> dict[str, list[int]]:
     return {Path(k).name: list(v.get("cuts", v.get("cuts_decoded_index", []))) for k, v in ann.items()}
 
 
-def _fit(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    w, h = size
-    ih, iw = img.shape[:2]
-    s = min(w / iw, h / ih)
-    nw, nh = max(2, int(round(iw * s))), max(2, int(round(ih * s)))
-    out = np.zeros((h, w, 3), np.uint8)
-    x, y = (w - nw) // 2, (h - nh) // 2
-    out[y:y + nh, x:x + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)
-    return out
-
-
 def _piece_frames(name: str, a: int, b: int) -> list[np.ndarray]:
     frames: list[np.ndarray] = []
     with av.open(str(MEDIA / "video" / name)) as c:
@@ -94,7 +83,7 @@ def _piece_frames(name: str, a: int, b: int) -> list[np.ndarray]:
             if i >= b:
                 break
             if i >= a:
-                frames.append(_fit(fr.to_ndarray(format="rgb24"), EDIT_SIZE))
+                frames.append(fit_frame(fr.to_ndarray(format="rgb24"), EDIT_SIZE))
     return frames
 
 

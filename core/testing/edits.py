@@ -370,7 +370,7 @@ def plan_edit(seed: int, seconds: float = 50.0, size: tuple[int, int] = (640, 36
 
 # -- rendering --------------------------------------------------------------------------------
 
-def _fit(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def fit_frame(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Letterbox/pillarbox ``img`` into ``size``."""
     w, h = size
     ih, iw = img.shape[:2]
@@ -415,7 +415,7 @@ def _shot_frames(shot: Shot, size: tuple[int, int], media: Path) -> Iterator[np.
             _pan(still, size, z0 + (z1 - z0) * u, x0 + (x1 - x0) * u, y0 + (y1 - y0) * u)
             for u in (k / max(1, shot.frames - 1) for k in range(shot.frames)))
     else:
-        frames = (_fit(img, size) for img in _decode(path, shot.first, shot.frames))
+        frames = (fit_frame(img, size) for img in _decode(path, shot.first, shot.frames))
     flashes = {shot.pre + f for f in shot.flashes}
     for k, img in enumerate(frames):
         if shot.grade == DARK:
@@ -493,4 +493,4 @@ def make_real_edit(path: str | Path, seed: int, seconds: float = 50.0, size: tup
 
 __all__ = ["CLASSES", "FPS", "HELD_OUT", "HELDOUT_SEED_BASE", "HELDOUT_SEEN_BELOW", "TUNING", "TUNING_SEEDS",
            "RealEdit", "Shot", "Transition", "make_real_edit", "plan_edit", "render_frames", "sources_for",
-           "split_of"]
+           "split_of", "fit_frame"]
