@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from app.review.task_worker import TaskWorker
 from core.segments import ACCEPTED, ACTION, REJECTED, SUGGESTED, Segment
-from core.timebase import clock as clock_text
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +181,7 @@ class ActionPanel(QWidget):
 
         ctx.projectChanged.connect(self.reload)
         ctx.segmentsChanged.connect(lambda _c: self.refresh_queue())
+        ctx.timeFormatChanged.connect(lambda _f: self.refresh_queue())
         self.reload()
 
     # -- project state -----------------------------------------------------------------------
@@ -322,8 +322,7 @@ class ActionPanel(QWidget):
 
     # -- review queue ------------------------------------------------------------------------
     def _at(self, frame: int) -> str:
-        clk = self.ctx.clock
-        return clock_text(clk.time(frame)) if clk is not None else str(frame)
+        return self.ctx.fmt_frame(frame)  # the window's time format
 
     def refresh_queue(self) -> None:
         self.queue.clear()

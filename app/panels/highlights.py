@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from app.review.context import ReviewContext
+from app.review.names import highlight_name, why_lines
 from core.segments import ACCEPTED, HIGHLIGHT, REJECTED, SPEECH, SUGGESTED, Segment
-from core.timebase import clock
 
 log = logging.getLogger(__name__)
 TRIM_SPEECH_SHIFT_S = 2.0
@@ -98,6 +98,7 @@ class ReelPanel(QWidget):
         self._done.connect(self._on_done)
         ctx.projectChanged.connect(self.refresh)
         ctx.segmentsChanged.connect(self._on_segments)
+        ctx.timeFormatChanged.connect(lambda _f: self.refresh())
         self.refresh()
 
     # -- list ------------------------------------------------------------------------------
@@ -132,9 +133,9 @@ class ReelPanel(QWidget):
             a = clk.time(s.start_frame) if clk else 0.0
             b = clk.time(s.end_frame) if clk else 0.0
             score = s.attrs.get("score", s.confidence)
-            why = [str(w) for w in s.attrs.get("why", [])]
-            head = (f"{_MARK.get(s.status, '')} {i}. {(s.label or 'highlight').replace('_', ' ')}  "
-                    f"{clock(a, False)}\u2013{clock(b, False)} ({b - a:.1f} s)"
+            why = why_lines(s, clk)
+            head = (f"{_MARK.get(s.status, '')} {i}. {highlight_name(s, clk)}  "
+                    f"{self.ctx.fmt_frame(s.start_frame)}\u2013{self.ctx.fmt_frame(s.end_frame)} ({b - a:.1f} s)"
                     + (f"  score {float(score):.2f}" if isinstance(score, (int, float)) else ""))
             item = QListWidgetItem(head + (f"\n    {why[0]}" if why else ""))
             item.setToolTip("\n".join(why))
@@ -180,7 +181,7 @@ class ReelPanel(QWidget):
         if s is None:
             self.why.setText("")
             return
-        lines = [str(w) for w in s.attrs.get("why", [])] or ["(added by hand)"]
+        lines = why_lines(s, self.ctx.clock) or ["(added by hand)"]
         cover = s.attrs.get("cover_frame")
         if isinstance(cover, (int, float)):
             lines.append(f"cover: frame {int(cover)}")

@@ -1,8 +1,10 @@
 """Inspector: everything about the selected segment, its review actions and correction history.
 
-Shows times as timecode and frame (start, end, duration), label (editable: Enter relabels),
-confidence, source, status with Accept/Reject, attributes and the label history from the
-project. Every change is a ``core.edit.ops`` edit through the context. GUI thread only.
+Shows times in the window's time format and as frames (start, end, duration), label (editable: Enter relabels),
+confidence, source, status with Accept/Reject, attributes as readable lines (the "why" first, its
+numbers from the current bounds; the raw JSON behind "Raw") and the label history as sentences.
+While an edge is dragged on the timeline it shows the dragged bounds live. Every change is a
+``core.edit.ops`` edit through the context. GUI thread only.
 """
 
 from __future__ import annotations
@@ -10,18 +12,14 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app.review.context import ReviewContext
+from app.review.names import attr_lines, display_label, history_lines
 from core import segments as sg
 from core.segments import Segment
-from core.timebase import timecode
-
-
-def _short(v: object) -> str:
-    s = json.dumps(v) if not isinstance(v, str) else v
-    return s if len(s) <= 40 else s[:37] + "..."
+from app.review.timefmt import FRAMES
 
 
 class Inspector(QWidget):
@@ -41,6 +39,11 @@ class Inspector(QWidget):
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = lab
             form.addRow(key, lab)
+        self.raw = QCheckBox("Raw")
+        self.raw.setToolTip("Show the attributes as stored (JSON)")
+        self.raw.toggled.connect(lambda _on: self._show_attrs(self._shown))
+        form.addRow("", self.raw)
+        self._shown: Segment | None = None
         self.label_edit = QLineEdit()
         self.label_edit.setPlaceholderText("label (Enter to apply)")
         self.label_edit.returnPressed.connect(self._relabel)
@@ -69,7 +72,17 @@ class Inspector(QWidget):
         lay.addWidget(self.history, 1)
         ctx.selectionChanged.connect(self.show_segment)
         ctx.projectChanged.connect(lambda: self.show_segment(ctx.selection))
+        ctx.previewChanged.connect(self._preview)
+        ctx.timeFormatChanged.connect(lambda _f: self.show_segment(ctx.selection))
         self.show_segment(None)
+
+    def _preview(self, seg: Segment | None) -> None:
+        """A drag in progress: bounds and attributes follow it; None: back to the stored one."""
+        sel = self.ctx.selection
+        if seg is None:
+            self.show_segment(sel)
+        elif sel is not None and seg.id == sel.id:
+            self._show_fields(seg)
 
     def show_segment(self, seg: Segment | None) -> None:
         enabled = seg is not None and self.ctx.video is not None
@@ -81,35 +94,49 @@ class Inspector(QWidget):
             self.heading.setText("No segment selected")
             for lab in self.fields.values():
                 lab.setText("-")
+            self._shown = None
             self.label_edit.setText("")
             return
-        rate = self.ctx.video.rate
-        clock = self.ctx.clock
-        self.heading.setText(f"{seg.track} #{seg.id}")
-
-        def t(f: int) -> str:
-            secs = clock.time(f) if clock is not None else rate.seconds(f)
-            return f"{timecode(f, rate)}  (frame {f}, {secs:.3f} s)"
-
-        self.fields["Start"].setText(t(seg.start_frame))
-        self.fields["End"].setText(t(seg.end_frame))
-        self.fields["Duration"].setText(f"{timecode(seg.length, rate)}  ({seg.length} frames)")
-        self.fields["Confidence"].setText("-" if seg.confidence is None else f"{seg.confidence:.3f}")
-        self.fields["Source"].setText(seg.source)
-        self.fields["Status"].setText(seg.status)
-        self.fields["Attributes"].setText(json.dumps(seg.attrs, sort_keys=True) if seg.attrs else "-")
+        self._show_fields(seg)
         self.label_edit.setText(seg.label or "")
         if self.ctx.project is not None and seg.id is not None:
-            for h in self.ctx.project.history(seg.id):
-                if h["op"] == "update":
-                    change = f"{h['field']}: {_short(h['old_value'])} \u2192 {_short(h['new_value'])}"
-                else:
-                    change = str(h["op"])
-                item = QTreeWidgetItem([str(h["at"])[:19].replace("T", " "), str(h["who"]), change])
-                item.setToolTip(2, change)
+            for h in history_lines(self.ctx.project.history(seg.id), self.ctx.clock, seg,
+                                   self.ctx.fmt_frame):
+                item = QTreeWidgetItem([h["at"], h["who"], h["change"]])
+                item.setToolTip(2, h["change"])
                 self.history.addTopLevelItem(item)
             for i in range(3):
                 self.history.resizeColumnToContents(i)
+
+    def _show_fields(self, seg: Segment) -> None:
+        assert self.ctx.video is not None
+        clock = self.ctx.clock
+        name = display_label(seg, 0, clock) if seg.track == sg.HIGHLIGHT else ""
+        self.heading.setText(f"{seg.track} #{seg.id}" + (f": {name}" if name else ""))
+
+        def t(f: int) -> str:  # the chosen format first; the frame always, for reference
+            return self.ctx.fmt_frame(f) + ("" if self.ctx.time_format == FRAMES else f"  (frame {f})")
+
+        self.fields["Start"].setText(t(seg.start_frame))
+        self.fields["End"].setText(t(seg.end_frame))
+        length = self.ctx.fmt_length(seg.start_frame, seg.end_frame)
+        extra = "" if self.ctx.time_format == FRAMES else f"  ({seg.length} frames)"
+        self.fields["Duration"].setText(length + extra)
+        self.fields["Confidence"].setText("-" if seg.confidence is None else f"{seg.confidence:.3f}")
+        self.fields["Source"].setText(seg.source)
+        self.fields["Status"].setText(seg.status)
+        self._show_attrs(seg)
+
+    def _show_attrs(self, seg: Segment | None) -> None:
+        self._shown = seg
+        lab = self.fields["Attributes"]
+        if seg is None or not seg.attrs:
+            lab.setText("-")
+        elif self.raw.isChecked():
+            lab.setText(json.dumps(seg.attrs, sort_keys=True, indent=1))
+        else:
+            lines = attr_lines(seg, self.ctx.clock, self.ctx.fmt_frame)
+            lab.setText("\n".join(f"\u2022 {x}" for x in lines) or "-")
 
     def _apply(self, edit: object) -> None:
         try:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QLis
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from app.player.pose_overlay import PoseOverlay
+from app.review.names import person_summary
 from core.export.clip import Overlay
 from core.errors import ClipDeskError
 from core.reframe.aspect import Rect
@@ -306,6 +307,7 @@ class ReframePanel(QWidget):
         self.overlay = CropOverlay(self)  # registered with the player while the panel is shown
         ctx.projectChanged.connect(self.reload)
         ctx.segmentsChanged.connect(lambda _c: self.reload())
+        ctx.timeFormatChanged.connect(lambda _f: self.reload())
         ctx.playheadChanged.connect(self._on_playhead)
         self.reload()
 
@@ -333,7 +335,8 @@ class ReframePanel(QWidget):
             ok = a.get("approved")
             mark = "\u2713" if ok is True else "\u2717" if ok is False else "\u00b7"
             pins = len(a.get("pins", []))
-            item = QListWidgetItem(f"{mark} shot {i + 1}  {s.start_frame}\u2013{s.end_frame}  {a.get('mode')}"
+            span = f"{self.ctx.fmt_frame(s.start_frame)}\u2013{self.ctx.fmt_frame(s.end_frame)}"
+            item = QListWidgetItem(f"{mark} shot {i + 1}  {span}  {a.get('mode')}"
                                    + (f"  \u25c6{pins}" if pins else ""))
             item.setData(Qt.ItemDataRole.UserRole, s.start_frame)
             self.shot_list.addItem(item)
@@ -395,8 +398,12 @@ class ReframePanel(QWidget):
         self.person_box.addItem("auto", None)
         a = self.poses.table.array
         inside = a[(a[:, 0] >= seg.start_frame) & (a[:, 0] < seg.end_frame)] if len(a) else a
-        for tid in sorted({int(t) for t in inside[:, 1]}) if len(inside) else []:
-            self.person_box.addItem(f"#{tid}", tid)
+        size = self.ctx.video.info.display_size if self.ctx.video is not None else (1, 1)
+        tids = sorted({int(t) for t in inside[:, 1]}) if len(inside) else []
+        # most present first: the person a viewer would follow is at the top
+        tids.sort(key=lambda t: -int((inside[:, 1] == t).sum()))
+        for tid in tids:
+            self.person_box.addItem(person_summary(inside, tid, size), tid)
         follow = seg.attrs.get("follow")
         self.person_box.setCurrentIndex(max(0, self.person_box.findData(follow)) if follow is not None else 0)
         self.poses.followed = follow if follow is not None else seg.attrs.get("subject")

@@ -13,15 +13,15 @@ import os
 import time
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.review.context import ReviewContext
 from app.player.frame_server import FrameServer, display_size
+from app.player.icons import PAUSE, PLAY, transport_icon
 from app.player.proxy import ProxyMaker
 from core.errors import ClipDeskError
-from core.timebase import timecode
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,8 @@ class PlayerWidget(QWidget):
         self._timer.timeout.connect(self._tick)
 
         self.play_btn = QToolButton()
-        self.play_btn.setText("\u25b6")
+        self.play_btn.setIconSize(QSize(18, 18))
+        self.play_btn.setIcon(self._icon(PLAY))
         self.play_btn.setToolTip("Play / pause (Space)")
         self.play_btn.clicked.connect(self.toggle)
         self.speed_box = QComboBox()
@@ -150,6 +151,7 @@ class PlayerWidget(QWidget):
         ctx.scrubRequested.connect(lambda f: self._request(f, False))
         ctx.playheadChanged.connect(self._update_label)
         ctx.marksChanged.connect(lambda: self._update_label(ctx.playhead))
+        ctx.timeFormatChanged.connect(lambda _f: self._update_label(ctx.playhead))
 
     # -- video switching ---------------------------------------------------------------------
     def _on_project(self) -> None:
@@ -241,10 +243,11 @@ class PlayerWidget(QWidget):
         if v is None:
             self.tc_label.setText("--:--:--:--")
             return
-        parts = [f"{timecode(frame, v.rate)}   frame {frame} / {max(0, v.frame_count - 1)}"]
+        fmt = self.ctx.fmt_frame  # the window's time format
+        parts = [f"{fmt(frame)}   frame {frame} / {max(0, v.frame_count - 1)}"]
         if self.ctx.mark_in is not None or self.ctx.mark_out is not None:
-            mi = "-" if self.ctx.mark_in is None else timecode(self.ctx.mark_in, v.rate)
-            mo = "-" if self.ctx.mark_out is None else timecode(self.ctx.mark_out, v.rate)
+            mi = "-" if self.ctx.mark_in is None else fmt(self.ctx.mark_in)
+            mo = "-" if self.ctx.mark_out is None else fmt(self.ctx.mark_out)
             parts.append(f"in {mi}  out {mo}")
         if self.playing and (self.speed != 1.0 or self.direction < 0):
             parts.append(f"{'-' if self.direction < 0 else ''}{self.speed:g}\u00d7")
@@ -262,6 +265,17 @@ class PlayerWidget(QWidget):
         if self.playing:
             self.play(self.direction)
 
+    def _icon(self, kind: str) -> QIcon:
+        return transport_icon(kind, self.play_btn.palette().color(QPalette.ColorRole.ButtonText))
+
+    def _show_speed(self) -> None:
+        """The speed box says the speed playing now (J/L shuttle changes it too)."""
+        i = self.speed_box.findData(self.speed)
+        if i >= 0 and i != self.speed_box.currentIndex():
+            self.speed_box.blockSignals(True)
+            self.speed_box.setCurrentIndex(i)
+            self.speed_box.blockSignals(False)
+
     def play(self, direction: int = 1) -> None:
         clock = self.ctx.clock
         if clock is None or self.server is None:
@@ -278,7 +292,8 @@ class PlayerWidget(QWidget):
         fps = clock.rate.fps * self.speed
         self._timer.start(max(4, int(500 / max(fps, 1))))
         self._sync_audio(force=True)
-        self.play_btn.setText("\u23f8")
+        self.play_btn.setIcon(self._icon(PAUSE))
+        self._show_speed()
         if not was:
             self.playingChanged.emit(True)
         self._update_label(start)
@@ -289,7 +304,7 @@ class PlayerWidget(QWidget):
             self._audio.pause()
         if self.playing:
             self.playing = False
-            self.play_btn.setText("\u25b6")
+            self.play_btn.setIcon(self._icon(PLAY))
             self.playingChanged.emit(False)
             self.ctx.seek(self.ctx.playhead)  # settle on an exact frame
             self._update_label(self.ctx.playhead)

@@ -90,6 +90,9 @@ def add_from_marks(ctx: ReviewContext, track: str | None = None) -> Segment:
 
     if ctx.video is None:
         raise ClipDeskError("no video open")
+    if track is None and ctx.selection is None and (ctx.mark_in is None or ctx.mark_out is None):
+        # never a silent new highlight from a stray key: with nothing selected, both marks
+        raise ClipDeskError("select a segment or set in/out marks (I, O) first")
     a = ctx.mark_in if ctx.mark_in is not None else ctx.playhead
     b = ctx.mark_out if ctx.mark_out is not None else None
     if b is None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QRectF, Signal
 from PySide6.QtGui import QPainter, QUndoCommand, QUndoStack
 
 from app.review.qtenv import fix_signal_refcount
+from app.review.timefmt import FORMATS, TIMECODE, format_frame, format_length
 
 fix_signal_refcount()  # before any panel emits a signal (PySide6 6.12 refcount bug)
 
@@ -72,6 +73,8 @@ class ReviewContext(QObject):
     marksChanged = Signal()  # in/out marks changed
     overlaysChanged = Signal()
     markersChanged = Signal()  # named frame markers (e.g. search hits) changed
+    timeFormatChanged = Signal(str)  # app.review.timefmt: timecode | seconds | frames
+    previewChanged = Signal(object)  # Segment with the bounds of a live drag, or None when it ends
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +90,7 @@ class ReviewContext(QObject):
         self.undo_stack = QUndoStack(self)
         self.overlays: list[Overlay] = []
         self._markers: dict[str, list[int]] = {}
+        self.time_format = TIMECODE
 
     # -- project / video ---------------------------------------------------------------------
     def set_project(self, project: "Project | None", video_id: int | None = None) -> None:
@@ -234,6 +238,29 @@ class ReviewContext(QObject):
             return
         self.segmentsChanged.emit(change)
         self._refresh_selection()
+        self.overlaysChanged.emit()  # overlays drawn from segments (crop window...) repaint now
+
+    def set_time_format(self, fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown time format {fmt!r}")
+        if fmt != self.time_format:
+            self.time_format = fmt
+            self.timeFormatChanged.emit(fmt)
+
+    def fmt_frame(self, frame: int) -> str:
+        """``frame`` in the user's time format (``str(frame)`` with no video open)."""
+        if self.video is None:
+            return str(frame)
+        return format_frame(frame, self.video.rate, self.clock, self.time_format)
+
+    def fmt_length(self, start: int, end: int) -> str:
+        if self.video is None:
+            return f"{end - start} frames"
+        return format_length(start, end, self.video.rate, self.clock, self.time_format)
+
+    def preview(self, segment: "Segment | None") -> None:
+        """A drag in progress shows ``segment`` (its new bounds, not yet applied); None: ended."""
+        self.previewChanged.emit(segment)
 
     # -- overlays ----------------------------------------------------------------------------
     def add_overlay(self, overlay: Overlay) -> None:

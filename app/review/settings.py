@@ -1,4 +1,5 @@
-"""User settings and recent files (QSettings in an INI file under the platformdirs config dir).
+"""User settings (time format, window geometry...) and recent files (QSettings in an INI file
+under the platformdirs config dir).
 
 ``CLIPDESK_CONFIG_DIR`` overrides the folder (tests use a temporary one). GUI thread only.
 """
@@ -37,6 +38,17 @@ class Settings:
         p = str(Path(path).resolve())
         items = [p] + [x for x in self.recent() if x != p]
         self.qs.setValue("recent", items[:MAX_RECENT])
+        self.qs.sync()
+
+    def time_format(self) -> str:
+        """How times are shown (``app.review.timefmt``): timecode, seconds or frames."""
+        from app.review.timefmt import FORMATS, TIMECODE
+
+        v = str(self.qs.value("time_format", TIMECODE))
+        return v if v in FORMATS else TIMECODE
+
+    def set_time_format(self, fmt: str) -> None:
+        self.qs.setValue("time_format", fmt)
         self.qs.sync()
 
     def value(self, key: str, default: object = None) -> object:

@@ -70,6 +70,16 @@ class TrackData:
                 best = s
         return best
 
+    def index_of(self, seg: Segment) -> int:
+        """Position of ``seg`` in the track (0 if it is not there): "shot 3" is index 2."""
+        i = int(np.searchsorted(self.starts, seg.start_frame, side="left"))
+        for k in range(i, len(self.segs)):
+            if self.segs[k].start_frame != seg.start_frame:
+                break
+            if self.segs[k].id == seg.id:
+                return k
+        return 0
+
     def boundaries(self) -> np.ndarray:
         return np.unique(np.concatenate([self.starts, self.ends])) if self.segs else np.zeros(0, np.int64)
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QScrollBar, QToolButt
                                QWidget)
 
 from app.review.context import ReviewContext
+from app.review.names import display_label
 from app.timeline.snapping import Snapper
 from app.timeline.thumbnails import ThumbnailCache
 from app.timeline.model import TimelineModel, TrackData, track_color
@@ -496,7 +497,7 @@ class TimelineCanvas(QWidget):
             p.setPen(edge)
             p.drawLine(QPointF(x0, top), QPointF(x0, top + h))
             if rect.width() > 40:
-                text = s.label if s.label else (f"{s.confidence:.2f}" if s.confidence is not None else "")
+                text = display_label(s, int(k), self.ctx.clock)
                 if s.status == sg.REJECTED:
                     text = "\u2717 " + text
                 elif s.status == sg.ACCEPTED:
@@ -735,8 +736,10 @@ class TimelineCanvas(QWidget):
         v = self.ctx.video
         if v is None:
             return ""
-        conf = "" if s.confidence is None else f"  ({s.confidence:.2f})"
-        return (f"{s.track} #{s.id}: {s.label or '(no label)'}{conf}\n"
+        conf = "" if s.confidence is None else f"  (confidence {s.confidence:.2f})"
+        td = self.model.tracks.get(s.track)
+        name = display_label(s, td.index_of(s) if td is not None else 0, self.ctx.clock)
+        return (f"{s.track} #{s.id}: {name or '(no label)'}{conf}\n"
                 f"{timecode(s.start_frame, v.rate)} \u2192 {timecode(s.end_frame, v.rate)}"
                 f"  [{s.start_frame}, {s.end_frame})  {s.length} frames\n{s.status} \u00b7 {s.source}")
 
@@ -766,6 +769,7 @@ class TimelineCanvas(QWidget):
             d["start"] = min(frame, seg.end_frame - 1)
         else:
             d["end"] = max(frame, seg.start_frame + 1)
+        self.ctx.preview(seg.with_(start_frame=d["start"], end_frame=d["end"]))
         self.update()
 
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
@@ -776,6 +780,7 @@ class TimelineCanvas(QWidget):
             self.ctx.seek(int(self.frame_of(e.position().x())))
             return
         seg: Segment = d["seg"]
+        self.ctx.preview(None)
         if (d["start"], d["end"]) != (seg.start_frame, seg.end_frame) and seg.id is not None:
             self.apply_bounds(seg.id, d["start"], d["end"])
         self.update()

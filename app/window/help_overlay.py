@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 SHORTCUTS: list[tuple[str, str, str]] = [
     ("Playback", "Space", "Play / pause"),
     ("Playback", "J / K / L", "Shuttle back / stop / forward (press again: faster)"),
-    ("Playback", "\u2190 / \u2192", "One frame back / forward"),
+    ("Playback", "\u2190 / \u2192  or  , / .", "One frame back / forward"),
     ("Playback", "Shift+\u2190 / Shift+\u2192", "One second back / forward"),
     ("Playback", "\u2191 / \u2193", "Previous / next shot boundary"),
     ("Playback", "Home / End", "First / last frame"),
@@ -20,7 +20,7 @@ SHORTCUTS: list[tuple[str, str, str]] = [
     ("Edit", "Shift+click", "Add a segment of the same track to the selection"),
     ("Edit", "M", "Merge the selection (or the selected segment with the next one)"),
     ("Edit", "Del", "Delete the selected segments"),
-    ("Edit", "A", "Add a segment from the in/out marks"),
+    ("Edit", "A", "Add a segment from the in/out marks (the selected track, else a highlight)"),
     ("Edit", "R", "Relabel from the picker"),
     ("Edit", "1 \u2026 9", "Apply label 1\u20269 of the track's label list"),
     ("Edit", "Enter / Backspace", "Accept / reject the suggestion"),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QFileDialog, QFrame,
                                QLineEdit, QMainWindow, QMenu, QMessageBox, QPlainTextEdit,
                                QScrollArea, QSplitter, QTextEdit, QWidget)
@@ -27,6 +27,7 @@ from app.panels.inspector import Inspector
 from app.panels.registry import load_panels
 from app.player.widget import PlayerWidget
 from app.review.settings import Settings
+from app.review.timefmt import FORMATS, LABELS as TIME_LABELS
 from app.timeline.view import HEADER_W, Timeline
 from core import segments as sg
 from core.errors import ClipDeskError, ProjectError
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self._plain_keys: list[tuple[QAction, list[QKeySequence]]] = []
         self.ctx = ReviewContext(self)
         self.settings = Settings()
+        self.ctx.set_time_format(self.settings.time_format())
         self.project: Project | None = None
         self.setWindowTitle("ClipDesk")
         self.setAcceptDrops(True)
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self.covers = CoversPanel(self.ctx)
         self.analysis_panel = AnalysisPanel(self.worker)
         self.docks: dict[str, QDockWidget] = {}
+        self._front_dock = ""  # the dock most recently brought to the front (tab raised)
         self._add_dock(self.inspector, "Inspector", "right")
         self._add_dock(self.covers, "Covers", "right")
         self._add_dock(self.analysis_panel, "Analysis", "right")
@@ -124,7 +127,19 @@ class MainWindow(QMainWindow):
         dock.setWidget(w)
         self.addDockWidget(_AREAS.get(area, Qt.DockWidgetArea.RightDockWidgetArea), dock)
         self.docks[title] = dock
+        dock.visibilityChanged.connect(partial(self._dock_shown, title))
         return dock
+
+    def _dock_shown(self, title: str, visible: bool) -> None:
+        if visible:
+            self._front_dock = title
+
+    def _raise_covers_if_untouched(self) -> None:
+        """After an analysis: show the covers, unless the user brought another dock to the
+        front since the run started (the layout must not jump away from what they use)."""
+        covers = self.docks.get("Covers")
+        if covers is not None and self._front_dock == "Analysis":
+            covers.raise_()
 
     def _act(self, menu: QMenu, text: str, keys: str | list[str] | None,
              fn: Callable[[], object], tip: str = "") -> QAction:
@@ -211,8 +226,8 @@ class MainWindow(QMainWindow):
         self._act(p, "Slower", "[", lambda: self._step_speed(-1))
         self._act(p, "Faster", "]", lambda: self._step_speed(1))
         p.addSeparator()
-        self._act(p, "Frame back", "Left", lambda: self._step(-1))
-        self._act(p, "Frame forward", "Right", lambda: self._step(1))
+        self._act(p, "Frame back", ["Left", ","], lambda: self._step(-1))
+        self._act(p, "Frame forward", ["Right", "."], lambda: self._step(1))
         self._act(p, "Second back", "Shift+Left", lambda: self._step_seconds(-1))
         self._act(p, "Second forward", "Shift+Right", lambda: self._step_seconds(1))
         self._act(p, "Previous shot boundary", "Up", lambda: cmd.shot_boundary(c, -1))
@@ -234,13 +249,30 @@ class MainWindow(QMainWindow):
         self._act(v, "Fit timeline", "Shift+Z", tl.fit)
         self._act(v, "Zoom in", ["+", "="], lambda: tl.zoom(1.5))
         self._act(v, "Zoom out", "-", lambda: tl.zoom(1 / 1.5))
+        tf = v.addMenu("&Time format")
+        group = QActionGroup(self)
+        self.time_actions: dict[str, QAction] = {}
+        for fmt in FORMATS:
+            a = tf.addAction(TIME_LABELS[fmt])
+            a.setCheckable(True)
+            a.setChecked(fmt == c.time_format)
+            a.triggered.connect(lambda _=False, fmt=fmt: self.set_time_format(fmt))
+            group.addAction(a)
+            self.time_actions[fmt] = a
         v.addSeparator()
         for title, dock in self.docks.items():
             a = dock.toggleViewAction()
             a.setText(title)
             v.addAction(a)
         v.addSeparator()
-        self._act(v, "Keyboard shortcuts", ["?", "F1", "Shift+/"], self.help.toggle)
+        # "?" alone: "Shift+/" is the same key on most layouts and made Qt call it ambiguous
+        self._act(v, "Keyboard shortcuts", ["?", "F1"], self.help.toggle)
+
+    def set_time_format(self, fmt: str) -> None:
+        """View > Time format: every panel shows times this way; remembered across sessions."""
+        self.ctx.set_time_format(fmt)
+        self.settings.set_time_format(fmt)
+        self.time_actions[fmt].setChecked(True)
 
     # -- commands needing the window ---------------------------------------------------------
     def _step(self, n: int) -> None:
@@ -261,8 +293,12 @@ class MainWindow(QMainWindow):
         return f"{seg.track} #{seg.id} to review" if seg else "No unreviewed suggestions left"
 
     def _add_from_marks(self) -> str:
-        seg = cmd.add_from_marks(self.ctx)
-        return f"Added {seg.track} #{seg.id} [{seg.start_frame}, {seg.end_frame})"
+        c = self.ctx
+        seg = cmd.add_from_marks(c)
+        clk = c.clock
+        a, b = (clk.time(seg.start_frame), clk.time(seg.end_frame)) if clk is not None else (0.0, 0.0)
+        return (f"Added {seg.track} #{seg.id}: {c.fmt_frame(seg.start_frame)} \u2013 "
+                f"{c.fmt_frame(seg.end_frame)} ({b - a:.1f} s)")
 
     def _label_n(self, i: int) -> str:
         seg = self.ctx.selection
@@ -454,6 +490,7 @@ class MainWindow(QMainWindow):
         self.worker.start(self.project.path, video_path)
         self.docks["Analysis"].show()
         self.docks["Analysis"].raise_()
+        self._front_dock = "Analysis"
         self.statusBar().showMessage("Analyzing in the background\u2026 (you can keep working)")
 
     def _analysis_finished(self, ok: bool, message: str) -> None:
@@ -465,8 +502,8 @@ class MainWindow(QMainWindow):
             elif vid is not None:
                 self.ctx.reload()
         if ok:
-            covers = self.docks["Covers"]
-            QTimer.singleShot(1500, covers, covers.raise_)  # the dock as context: no call once it is gone
+            covers = self.docks["Covers"]  # the dock as context: no call once it is gone
+            QTimer.singleShot(1500, covers, self._raise_covers_if_untouched)
 
     def show_export(self) -> None:
         """File > Export clip: the Export dock (app.panels.export) takes marks or selection."""
