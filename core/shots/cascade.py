@@ -28,7 +28,7 @@ Refiner = Callable[[np.ndarray], np.ndarray]
 
 LAG = 2 * GRAD_K + 8  # the gate needs this many frames after the one it judges
 MERGE_GAP = 25  # unsure frames closer than this share one refiner window
-CONTEXT = 20  # real frames of context on each side of a region
+CONTEXT = 12  # real frames of context on each side of a region
 MAX_REGION = 300  # longer unsure stretches are refined in pieces
 RING = 512  # thumbnails kept (> MAX_REGION + 2 * CONTEXT + LAG + MERGE_GAP)
 _TRUST_EDGE = 8  # refiner outputs this close to a window's inner edge are not stored

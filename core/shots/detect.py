@@ -11,11 +11,15 @@ Rules, in order:
 * **Cut**: a one-frame jump in colour histogram (``D1``) with real pixel change (``PIXDIFF``),
   standing out from its neighbours, and *not* a return to earlier content afterwards (flash,
   corrupted macroblocks, a blur smear: the frame two after the jump looks like the frames before).
-  Strong ones are decided classically; weaker ones need the refiner (probability >= threshold).
+  Strong ones are decided classically; weaker ones need the refiner (probability >= threshold), as
+  do jumps that stand out on one side only (a cut next to a gradual transition) and jumps back to
+  a shot seen before a gradual transition (A-B-A).
 * **Gradual** (dissolve, fade, wipe): the content ``GRAD_K`` frames back and ahead differs a lot
-  (``dist(h[i-K], h[i+K])``) without a cut in between, or frames go black. The refiner (or, fast
-  pass alone, a stricter classical score) confirms; the span is the run of frames that look like
-  neither side; the type comes from luma (fade), a travelling change front (wipe), else dissolve.
+  (``dist(h[i-K], h[i+K])``, at K and K/2 so a short one next to a cut or another transition is not
+  blurred into it) without a cut in between, or frames go black (dark AND flat: a darkened shot is
+  not black). The refiner (or, fast pass alone, a stricter classical score) confirms; the span is
+  the run of frames that look like neither side, between the cuts around it; the type comes from
+  black frames or a luma dip (fade), a change front travelling across or down (wipe), else dissolve.
 
 Pure functions; any thread.
 """
@@ -41,13 +45,16 @@ class DetectParams:
     threshold: float = 0.5  # refiner probability for a boundary
     cut_strong: float = 0.25  # D1 above which a clean jump is a cut without the refiner
     cut_weak: float = 0.08  # D1 above which a jump is worth a look
-    cut_fast: float = 0.22  # D1 for a cut where the refiner did not look (fast pass alone)
+    cut_fast: float = 0.3  # D1 for a cut where the refiner did not look (fast pass alone)
+    cut_vouch: float = 0.9  # refiner probability that makes a jump back to earlier content a cut
     min_pixdiff: float = 0.06  # a cut changes pixels, not only histogram bins
-    grad_min: float = 0.2  # dist(h[i-K], h[i+K]) worth a look for a gradual transition
+    grad_min: float = 0.2  # dist(h[i-K], h[i+K]) for a gradual candidate
+    gate_grad: float = 0.2  # ... for the gate to send the frame to the refiner
+    gate_peak: int = GRAD_K  # ... only where it peaks within this many frames (0: wherever high)
     grad_fast: float = 0.4  # ... accepted without the refiner if also blended linearly:
     mid_sure: float = 0.12  # MID_ERR (see features) at or below which a blend is certain
     mid_unsure: float = 0.25  # MID_ERR above which a change is motion, not a blend
-    min_shot: int = 6  # frames: boundaries closer than this merge (keep the stronger)
+    min_shot: int = 4  # frames: boundaries closer than this merge (keep the stronger)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,10 +75,15 @@ class Boundary:
 
 # -- helpers over the cached arrays -------------------------------------------------------------
 
-def _neighbour_max(x: np.ndarray, i: int, radius: int = 5) -> float:
-    lo, hi = max(0, i - radius), min(len(x), i + radius + 1)
-    vals = np.concatenate([x[lo:i], x[i + 1:hi]])
-    return float(vals.max()) if vals.size else 0.0
+def _neighbour_max(x: np.ndarray, i: int, radius: int = 3, one_sided: bool = False) -> float:
+    """How much a jump at ``i`` must stand out over: its neighbours' largest value or, ``one_sided``,
+    the quieter side's (a cut right before or after a gradual transition is quiet on one side
+    only), but at least 0.4 times the louder side's (so the jump is still the largest around)."""
+    left = x[max(0, i - radius):i]
+    right = x[i + 1:min(len(x), i + radius + 1)]
+    lm = float(left.max()) if left.size else 0.0
+    rm = float(right.max()) if right.size else 0.0
+    return max(min(lm, rm), 0.4 * max(lm, rm)) if one_sided else max(lm, rm)
 
 
 def _returns_to_earlier(sig: ShotSignals, i: int, d1: float, lookback: int = 90,
@@ -98,18 +110,21 @@ def grad_profile(sig: ShotSignals, k: int = GRAD_K) -> np.ndarray:
                                       sig.hist[np.clip(idx + k, 0, n - 1)]), np.float32).reshape(n)
 
 
-def _cut_shape(sig: ShotSignals, i: int, p: DetectParams, since: int = 0) -> bool:
-    """A one-frame jump at ``i`` with real pixel change that stands out from its neighbours."""
+def _cut_shape(sig: ShotSignals, i: int, p: DetectParams, since: int = 0, one_sided: bool = False) -> bool:
+    """A one-frame jump at ``i`` with real pixel change that stands out from its neighbours (from
+    one side only, ``one_sided``: then only the refiner may confirm it)."""
     d1 = sig.scalars[:, F.D1]
     return (d1[i] >= p.cut_weak and sig.scalars[i, F.PIXDIFF] >= p.min_pixdiff
-            and d1[i] >= 2.5 * _neighbour_max(d1, i)
+            and d1[i] >= 2.5 * _neighbour_max(d1, i, one_sided=one_sided)
             and not _returns_to_earlier(sig, i, float(d1[i]), since=since))
 
 
 def strong_cut(sig: ShotSignals, i: int, p: DetectParams, since: int = 0) -> bool:
+    """A jump big and clean enough to be a cut without the refiner (standing out on one side is
+    enough: a strong cut next to a gradual transition is still a cut)."""
     d1 = sig.scalars[:, F.D1]
     return bool(d1[i] >= p.cut_strong and sig.scalars[i, F.PIXDIFF] >= 1.5 * p.min_pixdiff
-                and d1[i] >= 3.0 * _neighbour_max(d1, i)
+                and d1[i] >= 3.0 * _neighbour_max(d1, i, one_sided=True)
                 and not _returns_to_earlier(sig, i, float(d1[i]), since=since))
 
 
@@ -143,10 +158,16 @@ def uncertain(sig: ShotSignals, i: int, p: DetectParams) -> bool:
     """
     d1 = float(sig.scalars[i, F.D1])
     if (d1 >= p.cut_weak and sig.scalars[i, F.PIXDIFF] >= 0.5 * p.min_pixdiff
-            and d1 >= 2.5 * _neighbour_max(sig.scalars[:, F.D1], i) and not strong_cut(sig, i, p)):
+            and d1 >= 2.5 * _neighbour_max(sig.scalars[:, F.D1], i, one_sided=True)
+            and not strong_cut(sig, i, p)):
         return True
     grad = float(sig.hist_dist(i - GRAD_K, i + GRAD_K))
-    if grad >= p.grad_min:
+    # Away from the video's edges only the profile's peak needs a look (the refiner's window
+    # around it covers the transition); near an edge the clamped profile peaks off the
+    # transition, so every high frame goes (the last 2K frames are judged at the end, n known).
+    edge = i < 2 * GRAD_K or i >= sig.n - 2 * GRAD_K
+    if grad >= p.gate_grad and (p.gate_peak == 0 or edge
+                                or grad >= float(_grad_window(sig, i, p.gate_peak).max())):
         mid = min_mid_err(sig, i)
         # blends linearly, or changes more than camera motion does in real footage (and no
         # sure cut in the window explains the change)
@@ -164,23 +185,28 @@ def d1_at(sig: ShotSignals, i: int) -> float:
 
 # -- gradual spans and types ------------------------------------------------------------------
 
-def gradual_span(sig: ShotSignals, c: int, k: int = GRAD_K) -> tuple[int, int]:
-    """Frames around ``c`` that look like neither the shot before nor the shot after."""
+def gradual_span(sig: ShotSignals, c: int, k: int = GRAD_K,
+                 within: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Frames around ``c`` that look like neither the shot before nor the shot after, looking only
+    at frames ``within`` ``[first, end)`` (between the accepted cuts around ``c``: a transition
+    next to a cut must not take the cut's shot for one of its sides)."""
     n = sig.n
+    first, end = within or (0, n)
+    if not first <= c < end:
+        return c, c
     h = sig.hist.astype(np.float32)
     for kk in (k, 2 * k):
-        a_lo, b_hi = max(0, c - kk - 3), min(n, c + kk + 4)
+        a_lo, b_hi = max(first, c - kk - 3), min(end, c + kk + 4)
         a = h[a_lo:max(a_lo + 1, c - kk + 1)].mean(0)
-        b = h[min(n - 1, c + kk):b_hi].mean(0)
+        b = h[max(a_lo + 1, min(b_hi - 1, c + kk)):b_hi].mean(0)
         ab = float(F.hist_distance(a, b))
         if ab < 0.05:
             return c, c
-        lo, hi = max(0, c - kk), min(n, c + kk + 1)
+        lo, hi = max(first, c - kk), min(end, c + kk + 1)
         da = np.asarray(F.hist_distance(h[lo:hi], a[None]))
         db = np.asarray(F.hist_distance(h[lo:hi], b[None]))
         mid = np.minimum(da, db) > 0.2 * ab
-        luma = sig.scalars[lo:hi, F.LUMA]
-        mid |= luma < 0.06  # black frames of a fade belong to it
+        mid |= black_frames(sig)[lo:hi]  # black frames of a fade belong to it
         ci = min(max(c - lo, 0), hi - lo - 1)
         if not mid[ci]:
             # the middle frame may be closer to one side; start from the nearest flagged frame
@@ -208,16 +234,16 @@ def classify(sig: ShotSignals, s: int, e: int) -> str:
     inside = luma[s:e]
     before = float(luma[max(0, s - 3):s].mean()) if s > 0 else float(inside[0])
     after = float(luma[e:min(n, e + 3)].mean()) if e < n else float(inside[-1])
-    if inside.size and float(inside.min()) < max(0.06, 0.3 * min(before, after)):
+    if inside.size and (bool(black_frames(sig)[s:e].any()) or float(inside.min()) < 0.3 * min(before, after)):
         return FADE
-    cx = sig.scalars[s:e, F.CX]
     chg = sig.scalars[s:e, F.CHANGED]
     moving = chg > 0.01
     if moving.sum() >= max(3, 0.6 * (e - s)):
         t = np.flatnonzero(moving).astype(np.float64)
-        x = cx[moving].astype(np.float64)
-        if x.std() > 0.1 and abs(float(np.corrcoef(t, x)[0, 1])) > 0.85:
-            return WIPE
+        for col, spread in ((F.CX, 0.1), (F.CY, 0.1)):  # a front travelling across or down
+            x = sig.scalars[s:e, col][moving].astype(np.float64)
+            if x.std() > spread and abs(float(np.corrcoef(t, x)[0, 1])) > 0.85:
+                return WIPE
     return DISSOLVE
 
 
@@ -252,50 +278,70 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
     # 1. cuts
     last = 0  # the latest accepted cut: what came before it may legally come back (A-B-A)
     for i in (int(x) for x in np.flatnonzero(d1 >= p.cut_weak)):
-        if i < 1 or not _cut_shape(sig, i, p, since=last):
+        if i < 1 or i >= n - 1:  # a change on the very last frame opens no shot (e.g. the end of a fade out)
             continue
         pr = _prob_near(probs, i - 2, i + 1)  # TransNetV2 marks the last frame of the old shot
-        n_before = len(out)
         if strong_cut(sig, i, p, since=last):
-            conf = max(float(d1[i]), pr or 0.0)
-            out.append(Boundary(CUT, i, i, i, min(1.0, conf), pr is not None))
-        elif pr is not None:
-            if pr >= p.threshold:
+            out.append(Boundary(CUT, i, i, i, min(1.0, max(float(d1[i]), pr or 0.0)), pr is not None))
+        elif _cut_shape(sig, i, p, since=last):
+            if pr is not None:
+                if pr < p.threshold:
+                    continue
                 out.append(Boundary(CUT, i, i, i, pr, True))
-        elif d1[i] >= p.cut_fast:
-            out.append(Boundary(CUT, i, i, i, float(d1[i]), False))
-        if len(out) > n_before:
-            last = i
+            elif d1[i] >= p.cut_fast:
+                out.append(Boundary(CUT, i, i, i, float(d1[i]), False))
+            else:
+                continue
+        # Standing out on one side only (next to a gradual transition), or back to a shot seen
+        # before a gradual transition (A-B-A across a dissolve): only with the refiner's word,
+        # and never back to what was on screen just before (a flash).
+        elif pr is not None and (
+                (pr >= p.threshold and _cut_shape(sig, i, p, since=last, one_sided=True))
+                or (pr >= p.cut_vouch and _cut_shape(sig, i, p, since=max(last, i - 8), one_sided=True))):
+            out.append(Boundary(CUT, i, i, i, pr, True))
+        else:
+            continue
+        last = i
 
     # 2. gradual transitions: peaks of the K-frame profile and of the refiner away from cuts
-    grad = grad_profile(sig)
+    # Two scales: a short transition close to a cut or to another transition shows on the
+    # half-width profile, where the K-frame one blurs it into its neighbour.
     cut_frames = np.array([b.frame for b in out], int)
-    cands: set[int] = set(_peaks(grad, p.grad_min, GRAD_K))
+    profiles = {k: grad_profile(sig, k) for k in (GRAD_K, GRAD_K // 2)}
+    cands: set[tuple[int, int]] = {(c, k) for k, g in profiles.items() for c in _peaks(g, p.grad_min, k)}
     finite = np.nan_to_num(probs, nan=0.0)
-    cands.update(i + 1 for i in _peaks(finite, p.threshold, GRAD_K) if i + 1 < n)
-    cands.update(_dark_runs(sig.scalars[:, F.LUMA]))
+    cands.update((i + 1, GRAD_K) for i in _peaks(finite, p.threshold, GRAD_K) if i + 1 < n)
+    black = black_frames(sig)
+    cands.update((c, k) for c in _dark_runs(black) for k in profiles)
     luma = sig.scalars[:, F.LUMA]
     pix = sig.scalars[:, F.PIXDIFF]
     fade_in, fade_out = edge_fades(sig)
-    for c in sorted(cands):
-        if cut_frames.size and np.min(np.abs(cut_frames - c)) <= GRAD_K:
+    # cuts between visible frames bound a gradual span; a cut into or out of black may be its end
+    walls = np.array([f for f in cut_frames if not black[f - 1] and not black[f]], int)
+    for c, k in sorted(cands):
+        if walls.size and np.min(np.abs(walls - c)) <= k:
             continue
-        s, e = gradual_span(sig, c)
+        grad = profiles[k]
+        prev = walls[walls <= c]
+        nxt = walls[walls > c]
+        within = (int(prev.max()) + 2 if prev.size else 0, int(nxt.min()) - 1 if nxt.size else n)
+        s, e = gradual_span(sig, c, k, within)
         if e - s < 2:
             continue
-        if s < fade_in + 2 or e > n - fade_out - 2:
+        if (fade_in and s < fade_in + 2) or (fade_out and e > n - fade_out - 2):
             continue  # part of the fade in from black at the start (or out at the end): no boundary
         # A fade-out ending in a cut from black (or a cut to black before a fade-in) is one
         # transition; any other cut inside or touching the span means this is not a gradual one.
         touching = [b for b in out if b.kind == CUT and s - 1 <= b.frame <= e + 1]
-        if any(luma[b.frame - 1] >= 0.08 and luma[b.frame] >= 0.08 for b in touching):
+        if any(not black[b.frame - 1] and not black[b.frame] for b in touching):
             continue
         side = _side_distance(sig, s, e)
         since = max([b.frame for b in out if b.frame < s], default=0)
         if float(pix[s:e + 1].sum()) < 0.08 or _returns_to_earlier(sig, e, side, before=s - 1, since=since):
             continue  # too little real change (a counter, a caption), or back to earlier content
+        moved = float(pix[max(1, s):min(n, e + 1)].sum())
         jumps = [i for i in range(max(1, s), min(n, e + 1))
-                 if d1[i] >= 0.5 * side and pix[i] >= 0.1 and luma[i - 1] >= 0.08 and luma[i] >= 0.08
+                 if d1[i] >= 0.5 * side and pix[i] >= max(0.1, 0.4 * moved) and not black[i - 1] and not black[i]
                  and min(luma[i - 1], luma[i]) >= 0.7 * max(luma[i - 1], luma[i])]  # not a fade step
         if jumps:
             continue  # most of the change happens in one jump between visible frames: not gradual
@@ -312,11 +358,15 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
         if pr is not None and pr >= p.threshold and g >= 0.5 * p.grad_min:
             conf = pr
         elif g >= p.grad_fast and ((pr is None and min_mid_err(sig, (s + e) // 2) <= p.mid_unsure)
-                                   or kind == WIPE):  # TransNetV2 is weak on wipes
+                                   or kind == WIPE  # TransNetV2 is weak on wipes
+                                   # ... and on low-contrast fades: black frames between two
+                                   # linear blends need no second opinion
+                                   or (kind == FADE and bool(black[s:e].any())
+                                       and min_mid_err(sig, (s + e) // 2) <= p.mid_sure)):
             conf = min(1.0, g)
         else:
             continue
-        if float(luma[:s].mean() if s else 0.0) < 0.08 or float(luma[e:].mean() if e < n else 0.0) < 0.08:
+        if (float(black[:s].mean()) if s else 1.0) > 0.5 or (float(black[e:].mean()) if e < n else 1.0) > 0.5:
             continue  # fade in from / out to black at the very edge of the video: not between shots
         for b in touching:
             out.remove(b)
@@ -325,9 +375,15 @@ def detect_boundaries(sig: ShotSignals, params: DetectParams | None = None) -> l
     return _dedupe(out, p.min_shot)
 
 
-def _dark_runs(luma: np.ndarray, level: float = 0.06) -> list[int]:
+def black_frames(sig: ShotSignals) -> np.ndarray:
+    """Frames that are (near) black: dark AND flat. A darkened shot is dark but keeps its
+    texture; it is a shot, not the middle of a fade."""
+    return (sig.scalars[:, F.LUMA] < 0.06) & (sig.scalars[:, F.LUMA_STD] < 0.02)
+
+
+def _dark_runs(black: np.ndarray) -> list[int]:
     """Centre frame of every run of (near) black frames: the middle of a fade."""
-    dark = np.concatenate([[False], luma < level, [False]])
+    dark = np.concatenate([[False], black, [False]])
     edges = np.flatnonzero(np.diff(dark.astype(np.int8)))
     return [int((a + b - 1) // 2) for a, b in zip(edges[::2], edges[1::2])]
 
@@ -371,13 +427,14 @@ def edge_fades(sig: ShotSignals) -> tuple[int, int]:
     n = sig.n
     if n == 0:
         return 0, 0
+    black = black_frames(sig)
 
-    def run(seq: np.ndarray) -> int:
-        if seq.size == 0 or seq[0] > 0.06:
+    def run(seq: np.ndarray, first_black: bool) -> int:
+        if seq.size == 0 or not first_black:
             return 0
         i = 0
         while i + 1 < seq.size and seq[i + 1] >= seq[i] - 0.005 and seq[i] < 0.9 * float(seq.max()):
             i += 1
         return i + 1 if i >= 2 else 0
 
-    return run(luma[: min(n, 120)]), run(luma[::-1][: min(n, 120)])
+    return run(luma[: min(n, 120)], bool(black[0])), run(luma[::-1][: min(n, 120)], bool(black[-1]))

@@ -34,8 +34,9 @@ from core.shots.types import classify_shots
 from core.store.project import Project
 
 SIG_SCALARS, SIG_HIST, SIG_PROBS = "shots.scalars", "shots.hist", "shots.probs"
-GATE_VERSION = "1"
-_GATE_FIELDS = ("cut_strong", "cut_weak", "min_pixdiff", "grad_min", "grad_fast", "mid_sure", "mid_unsure")
+GATE_VERSION = "2"  # 2: peak-only gradual looks, one-sided weak cuts, 12 frames of context
+_GATE_FIELDS = ("cut_strong", "cut_weak", "min_pixdiff", "gate_grad", "gate_peak", "grad_fast", "mid_sure",
+                "mid_unsure")
 
 
 def feature_key() -> str:
@@ -90,7 +91,7 @@ def boundaries_to_segments(bounds: list[Boundary], frame_count: int, source: str
 
 class ShotStage(Stage):
     name = "shots"
-    version = "2"  # 2: edge fades and partial refiner looks no longer decide gradual spans
+    version = "3"  # 3: contrast-normalised features, two-scale gradual search, calibrated gate
     tracks = (SHOT, TRANSITION)
 
     def __init__(self, refiner: Refiner | None = None, refiner_key: str | None = None,

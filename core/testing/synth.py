@@ -34,11 +34,12 @@ FADE = "fade"  # shot A fades to black, shot B fades in from black
 FADE_OUT = "fade_out"  # A fades to black, then a hard cut to B
 FADE_IN = "fade_in"  # a hard cut from A to black, then B fades in
 WIPE = "wipe"
-KINDS = (CUT, DISSOLVE, FADE, FADE_OUT, FADE_IN, WIPE)
+WIPE_DOWN = "wipe_down"  # B revealed top to bottom
+KINDS = (CUT, DISSOLVE, FADE, FADE_OUT, FADE_IN, WIPE, WIPE_DOWN)
 
 # Track label a detector should give each synthetic kind (see core.segments TRANSITION track).
 TRACK_LABEL = {CUT: "cut", DISSOLVE: "dissolve", FADE: "fade", FADE_OUT: "fade", FADE_IN: "fade",
-               WIPE: "wipe"}
+               WIPE: "wipe", WIPE_DOWN: "wipe"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class ShotSpec:
     flashes: tuple[int, ...] = ()
     speed: float = 2.0  # pan speed in pixels per frame at 320 px width
     look: int | None = None  # shots with the same look show the same scene (default: own look)
+    gain: float = 1.0  # grade: pixel * gain + offset (0.3, 0: a dark shot; 0.3, 85: low contrast)
+    offset: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,16 @@ class _ShotRenderer:
         return cv2.subtract(cv2.add(img, up), down)
 
 
+class _Graded:
+    """A shot renderer whose frames are graded ``pixel * gain + offset`` (darkened, flattened)."""
+
+    def __init__(self, inner: _ShotRenderer, gain: float, offset: float) -> None:
+        self.inner, self.gain, self.offset = inner, gain, offset
+
+    def frame(self, t: int) -> np.ndarray:
+        return cv2.convertScaleAbs(self.inner.frame(t), alpha=self.gain, beta=self.offset)
+
+
 def _bounce(v: float, lo: float, hi: float) -> float:
     span = max(1e-6, hi - lo)
     p = (v - lo) % (2 * span)
@@ -188,8 +201,10 @@ def _frames(shots: Sequence[ShotSpec], trans: Sequence[TransitionSpec], size: tu
     black = np.zeros((h, w, 3), np.uint8)
     pos = 0
     local_start = [0] * len(shots)  # local time of each shot's first pure frame
+    graded: list[_ShotRenderer | _Graded] = [_Graded(r, s.gain, s.offset) if (s.gain, s.offset) != (1.0, 0.0)
+                                             else r for r, s in zip(renderers, shots)]
     for i, spec in enumerate(shots):
-        r = renderers[i]
+        r = graded[i]
         t0 = local_start[i]
         truth.shots.append((pos, pos + spec.length))
         flashes = set(spec.flashes)
@@ -203,7 +218,7 @@ def _frames(shots: Sequence[ShotSpec], trans: Sequence[TransitionSpec], size: tu
         if i == len(shots) - 1:
             break
         tr = trans[i]
-        nxt = renderers[i + 1]
+        nxt = graded[i + 1]
         n = tr.length
         ta = t0 + spec.length  # A's local time continues through the transition
         truth.transitions.append(TransitionTruth(tr.kind, pos, pos + n))
@@ -218,6 +233,11 @@ def _frames(shots: Sequence[ShotSpec], trans: Sequence[TransitionSpec], size: tu
                 yield _gain(a, 1 - (k + 1) / n)
             elif tr.kind == FADE_IN:
                 yield _gain(b, k / n) if k else black.copy()
+            elif tr.kind == WIPE_DOWN:
+                y = int(round(h * (k + 1) / (n + 1)))
+                img = a.copy()
+                img[:y] = b[:y]
+                yield img
             else:  # WIPE: B revealed left to right
                 x = int(round(w * (k + 1) / (n + 1)))
                 img = a.copy()
