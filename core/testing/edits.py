@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from core.errors import ClipDeskError
-from core.testing.synth import CUT, DISSOLVE, FADE, TRACK_LABEL, WIPE
+from core.testing.synth import CUT, DISSOLVE, FADE, WIPE, TransitionTruth
 
 FPS = 25
 MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", Path(__file__).resolve().parents[3] / "shared" / "media"))
@@ -122,24 +122,13 @@ class Shot:
 
 
 @dataclass(frozen=True)
-class Transition:
+class Transition(TransitionTruth):
     """A true boundary: edit frames ``[start, end)`` (``end == start`` for a cut, ``start`` being
     the first frame of the new shot). ``tags`` say why it is there (``start``, ``end``, ``pair``,
     ``dissolve_cut``, ``dark``, ``low_contrast``, ``motion``, ``short``, ``source``)."""
 
-    kind: str
-    start: int
-    end: int
     tags: tuple[str, ...] = ()
     hold: int = 0  # fade: black frames in the middle; wipe: direction 0-3
-
-    @property
-    def label(self) -> str:
-        return TRACK_LABEL[self.kind]
-
-    @property
-    def boundary(self) -> int:
-        return self.start if self.kind == CUT else (self.start + self.end) // 2
 
 
 @dataclass

@@ -5,16 +5,13 @@ inspector's attribute list with its Raw toggle, following a timeline drag live."
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from app.review.names import attr_lines, display_label, highlight_name, history_lines, why_lines
 from app.window.main_window import MainWindow
 from core import segments as sg
 from core.segments import Segment
-from core.testing.demo import copy_project, demo_template
 from core.timebase import FrameClock, Rate
 
 CLK = FrameClock(Rate(25, 1), 2000)
@@ -72,23 +69,6 @@ def test_history_rows_read_as_sentences() -> None:
     ]
     out = [h["change"] for h in history_lines(rows, CLK)]
     assert out == ["trimmed 7.0 s \u2192 4.8 s", "label: kick \u2192 header", "anchor: 600 \u2192 700"]
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture
-def win(qtbot, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))
-    w = MainWindow(interactive=False, audio=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_project(copy_project(template, tmp_path))
-    yield w
-    w.close()
 
 
 def _add_highlight(w: MainWindow) -> Segment:

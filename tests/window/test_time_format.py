@@ -12,7 +12,7 @@ from app.review.settings import Settings
 from app.review.timefmt import FRAMES, SECONDS, TIMECODE, drop_frame_timecode, format_frame
 from app.window.main_window import MainWindow
 from core import segments as sg
-from core.testing.demo import copy_project, demo_template
+from core.testing.demo import copy_project
 from core.timebase import FrameClock, Rate
 
 
@@ -28,11 +28,6 @@ def test_formats_and_drop_frame() -> None:
     assert format_frame(130, pal, clk, TIMECODE) == "00:00:05:05"
     assert format_frame(130, pal, clk, SECONDS) == "0:05.200"
     assert format_frame(130, pal, clk, FRAMES) == "130"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
 
 
 def _window(qtbot, template: Path, tmp_path: Path) -> MainWindow:

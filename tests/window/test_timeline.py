@@ -8,16 +8,11 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from app.review.context import ReviewContext
-from core.testing.demo import copy_project, demo_template
+from core.testing.demo import copy_project
 from app.timeline.view import HEADER_W, TRACK_H, Timeline
 from app.timeline.model import TrackData
 from core.segments import ACCEPTED, Segment
 from core.store.project import Project
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

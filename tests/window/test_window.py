@@ -9,28 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from core.testing.demo import copy_project, demo_template
+from core.testing.demo import copy_project
 from app.window.main_window import MainWindow
 from core.segments import ACCEPTED, REJECTED
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture
-def win(qtbot, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))
-    w = MainWindow(interactive=False, audio=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_project(copy_project(template, tmp_path))
-    w.activateWindow()
-    w.timeline.canvas.setFocus()
-    yield w
-    w.close()
 
 
 def key(qtbot, w: MainWindow, k: Qt.Key, mods: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:

@@ -4,9 +4,7 @@ icon is two bars, the layout stays put after an analysis, overlays repaint after
 
 from __future__ import annotations
 
-from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QKeySequence, QPalette
 
@@ -14,29 +12,9 @@ from app.player.icons import PAUSE, PLAY, transport_pixmap
 from app.window.help_overlay import SHORTCUTS
 from app.window.main_window import MainWindow
 from core import segments as sg
-from core.testing.demo import copy_project, demo_template
 
 # on a US layout these name the same key as their right-hand side
 _SAME_KEY = {"Shift+/": "?", "Shift+1": "!", "Shift+=": "+"}
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture
-def win(qtbot, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))
-    w = MainWindow(interactive=False, audio=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_project(copy_project(template, tmp_path))
-    w.activateWindow()
-    w.timeline.canvas.setFocus()
-    yield w
-    w.close()
 
 
 def test_every_key_is_bound_once(win: MainWindow) -> None:
