@@ -108,21 +108,7 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
     info = probe(video_path)  # raises MediaError before the project is touched
     project.mark_interrupted_runs()
     video = project.add_video(info)
-    pending: list[Stage] = []
-    skipped: list[str] = []
-    done_ids: dict[str, int] = {}  # stage -> id of the finished run its results come from
-    for st in stages:  # dependency order: requirements are decided first
-        run = None if force else project.done_run(video.id, st.name, st.version, st.params())
-        # Stale when a required stage re-runs now or finished a newer run since (e.g. a new
-        # action model makes "events" redo its fusion); done_ids is filled in order.
-        stale = run is not None and any(
-            r in {p.name for p in pending} or done_ids.get(r, _latest_done(project, video.id, r)) > run.id
-            for r in st.requires)
-        if run is not None and not stale:
-            skipped.append(st.name)
-            done_ids[st.name] = run.id
-        else:
-            pending.append(st)
+    pending, skipped = plan_stages(project, video.id, stages, force)
     warnings: list[str] = project.take_notes()  # e.g. a moved video found again by fingerprint
     if not pending and video.exact:
         # Nothing to decode again, but a file that ends early still says so.
@@ -130,20 +116,8 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
         return AnalyzeReport(video, [], skipped, warnings)
     ctxs: dict[str, StageContext] = {}
     shared: dict[str, Any] = {}
-    # Check and claim in one write transaction, so two processes never both start a stage.
-    with project.transaction():
-        busy = [r for r in project.live_runs(video.id) if r.stage in {st.name for st in pending}]
-        if busy:
-            r = busy[0]
-            if r.here and r.pid == os.getpid():
-                who = "this ClipDesk process"
-            else:
-                who = f"another ClipDesk process (pid {r.pid}{'' if r.here else f' on {r.host}'})"
-            raise ClipDeskError(f"video '{video.name}' is being analyzed by {who}; wait for it or"
-                                " cancel it")
-        for st in pending:
-            run_id = project.start_run(video.id, st.name, st.model, st.version, st.params())
-            ctxs[st.name] = StageContext(project, video, info, task, run_id, device, shared=shared)
+    for name, run_id in claim_runs(project, video, pending).items():
+        ctxs[name] = StageContext(project, video, info, task, run_id, device, shared=shared)
     with project.keep_alive([c.run_id for c in ctxs.values()]):  # another host sees them live
         try:
             sinks: list[Sink] = []
@@ -182,6 +156,45 @@ def analyze(project: Project, video_path: str | os.PathLike[str], stages: Sequen
                 _close_run(project, c.run_id, "failed", str(e)[:500])
             raise
     return AnalyzeReport(video, ran, skipped, warnings)
+
+
+def claim_runs(project: Project, video: VideoRecord, pending: Sequence[Stage]) -> dict[str, int]:
+    """Start a run of each pending stage (stage -> run id), checked and claimed in one write
+    transaction, so two processes never both start a stage on a video."""
+    with project.transaction():
+        busy = [r for r in project.live_runs(video.id) if r.stage in {st.name for st in pending}]
+        if busy:
+            r = busy[0]
+            if r.here and r.pid == os.getpid():
+                who = "this ClipDesk process"
+            else:
+                who = f"another ClipDesk process (pid {r.pid}{'' if r.here else f' on {r.host}'})"
+            raise ClipDeskError(f"video '{video.name}' is being analyzed by {who}; wait for it or"
+                                " cancel it")
+        return {st.name: project.start_run(video.id, st.name, st.model, st.version, st.params())
+                for st in pending}
+
+
+def plan_stages(project: Project, video_id: int, stages: Sequence[Stage], force: bool = False
+                ) -> tuple[list[Stage], list[str]]:
+    """``(pending, skipped)``: which of ``stages`` (dependency order) must run on a video, and
+    the names of those whose finished run (same version and parameters, not stale) stands."""
+    pending: list[Stage] = []
+    skipped: list[str] = []
+    done_ids: dict[str, int] = {}  # stage -> id of the finished run its results come from
+    for st in stages:  # dependency order: requirements are decided first
+        run = None if force else project.done_run(video_id, st.name, st.version, st.params())
+        # Stale when a required stage re-runs now or finished a newer run since (e.g. a new
+        # action model makes "events" redo its fusion); done_ids is filled in order.
+        stale = run is not None and any(
+            r in {p.name for p in pending} or done_ids.get(r, _latest_done(project, video_id, r)) > run.id
+            for r in st.requires)
+        if run is not None and not stale:
+            skipped.append(st.name)
+            done_ids[st.name] = run.id
+        else:
+            pending.append(st)
+    return pending, skipped
 
 
 def media_status_key(video_id: int) -> str:
