@@ -16,6 +16,13 @@ the fixed edit of REAL footage (shared clips resized to 1280x720, joined with cu
 fades; the clips' own cuts count too) and, unless ``--quick``, the annotated shared files; they add
 the ClipDesk fast pass alone and the raw decoder (PyAV, all frames, no conversion), in frames/s
 (``--cpu``: per CPU-second). ``--keep DIR`` keeps the generated edits.
+
+``--long SEED`` (with ``--long-seconds``, default 600, and ``--long-size``, default 1280x720) is
+the speed target's side-by-side: it renders edit ``SEED`` as one long file, then runs, each as its
+own process and in turns (``--long-rounds``, default 2: A B C A B C), ``clipdesk analyze --stages
+shots`` (whole process: start-up, model load, decode, a new project), ``scenedetect -i FILE
+detect-content list-scenes`` and a raw PyAV decode of every frame, and prints their wall seconds
+(best and median of the rounds), the ratio to PySceneDetect and every method's F1 on the file.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -396,6 +406,136 @@ def _print_summary(title: str, results: dict[int, dict[str, EditScore]]) -> dict
     return summ
 
 
+# -- the 10-minute side-by-side: whole processes, in turns -------------------------------------
+
+def _read_scenedetect_csv(path: Path) -> list[Span]:
+    """Cut frames from ``list-scenes`` CSV (``--skip-cuts``): scene starts after the first."""
+    import csv
+
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    starts = [int(r[1]) - 1 for r in rows[1:] if len(r) > 1 and r[1].strip().isdigit()]  # 1-based
+    return [(f, f) for f in starts[1:]]
+
+
+def _timed_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds and CPU seconds (user + sys of the child) of one process; its output tail."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-800:]}")
+    return wall, cpu, (proc.stdout + proc.stderr)[-300:]
+
+
+def _loop(src: Path, dst: Path, times: int) -> None:
+    """``src`` played ``times`` times in a row (packets copied, timestamps shifted: no re-encode)."""
+    with av.open(str(src)) as inp:
+        pts = [int(p.pts) for p in inp.demux(video=0) if p.size and p.pts is not None]
+        step = (max(pts) - min(pts)) // max(1, len(pts) - 1)
+        span = max(pts) - min(pts) + step
+    with av.open(str(dst), "w", format="mp4") as out:
+        ost = None
+        for k in range(times):
+            with av.open(str(src)) as inp:
+                ist = inp.streams.video[0]
+                if ost is None:
+                    ost = out.add_stream_from_template(ist)
+                for p in inp.demux(ist):
+                    if not p.size:
+                        continue
+                    if p.pts is not None:
+                        p.pts = int(p.pts) + k * span
+                    if p.dts is not None:
+                        p.dts = int(p.dts) + k * span
+                    p.stream = ost
+                    out.mux(p)
+
+
+def run_long(seed: int, seconds: float, size: tuple[int, int], tmp: Path, rounds: int = 2,
+             keep: Path | None = None, loops: int = 1) -> dict[str, Any]:
+    """Render edit ``seed`` (``seconds / loops`` long, ``size``), play it ``loops`` times in one file
+    (rendering is the slow part), and time the whole processes side by side on that file."""
+    path = (keep or tmp) / f"long-{seed}-{int(seconds)}s-{size[0]}x{size[1]}-x{loops}.mp4"
+    truth_file = path.with_suffix(".json")
+    t = time.perf_counter()
+    if path.exists() and truth_file.exists():
+        edit_json = json.loads(truth_file.read_text())
+        print(f"\n== long file {path.name} reused")
+    else:
+        base = path.with_name(path.stem + "-part.mp4")
+        make_real_edit(base, seed, seconds / loops, size)
+        edit_json = json.loads(base.with_suffix(".json").read_text())
+        _loop(base, path, loops)
+        edit_json["loops"] = loops
+        truth_file.write_text(json.dumps(edit_json))
+        base.unlink()
+        print(f"\n== long file {path.name} rendered in {time.perf_counter() - t:.0f} s")
+    loops = int(edit_json.get("loops", 1))
+    one = int(edit_json["frame_count"])
+    truth = [(int(x["start"]) + k * one, (int(x["start"]) if x["kind"] == CUT else int(x["end"]) - 1) + k * one)
+             for k in range(loops) for x in edit_json["transitions"]]
+    frames = one * loops
+    print(f"   {frames} frames ({frames / 25:.0f} s at 25 fps), {size[0]}x{size[1]}, seed {seed} "
+          f"({edit_json['split']}, {one} frames played {loops} times), {len(truth)} transitions; "
+          f"load {os.getloadavg()[0]:.1f}")
+    env = {**os.environ, "YOLO_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    bindir = Path(sys.executable).parent
+    scenedetect = shutil.which("scenedetect", path=str(bindir)) or "scenedetect"
+    walls: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
+    spans: dict[str, list[Span]] = {}
+    for r in range(rounds):
+        proj = tmp / f"long-{r}.clipdesk"
+        out_dir = tmp / f"sd-{r}"
+        out_dir.mkdir(exist_ok=True)
+        cmds = {
+            "clipdesk analyze --stages shots": [sys.executable, "-m", "app.cli", "analyze", str(path),
+                                                "--stages", "shots", "--project", str(proj), "--quiet"],
+            "scenedetect detect-content": [scenedetect, "-i", str(path), "-o", str(out_dir), "-q",
+                                           "detect-content", "list-scenes", "-s", "-q"],
+            "raw decode (PyAV, all frames)": [sys.executable, "-c",
+                                              "import sys, av\nc = av.open(sys.argv[1])\n"
+                                              "c.streams.video[0].thread_type = 'AUTO'\n"
+                                              "print(sum(1 for _ in c.decode(video=0)))", str(path)],
+        }
+        for name, cmd in cmds.items():
+            wall, cpu, _ = _timed_process(cmd, env)
+            walls.setdefault(name, []).append(wall)
+            cpus.setdefault(name, []).append(cpu)
+            print(f"   round {r + 1}: {name:34s} {wall:7.1f} s wall {cpu:7.1f} s CPU  "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
+        if r == 0:
+            p = Project(proj)
+            try:
+                vid = p.videos()[0].id
+                spans["clipdesk analyze --stages shots"] = [(s.start_frame, s.end_frame)
+                                                            for s in p.segments(vid, "transition")]
+            finally:
+                p.close()
+            csvs = sorted(out_dir.glob("*.csv"))
+            spans["scenedetect detect-content"] = _read_scenedetect_csv(csvs[0]) if csvs else []
+    pysd = statistics.median(walls["scenedetect detect-content"])
+    print(f"\n== side by side, {rounds} rounds in turns: wall seconds (median / best), CPU seconds (median)")
+    out: dict[str, Any] = {"seed": seed, "frames": frames, "size": list(size), "rounds": rounds}
+    for name, ws in walls.items():
+        med = statistics.median(ws)
+        sc = match(spans[name], truth)[0] if name in spans else None
+        acc = f"F1 {sc.f1:.3f} ({sc.tp}/{sc.fp}/{sc.fn})" if sc else ""
+        print(f"{name:34s} {med:7.1f} / {min(ws):7.1f}  CPU {statistics.median(cpus[name]):7.1f}  "
+              f"{med / pysd:5.2f}x PySceneDetect  {acc}")
+        out[name] = {"wall": ws, "cpu": cpus[name], "ratio": med / pysd,
+                     "f1": sc.f1 if sc else None}
+    if keep is None:
+        path.unlink(missing_ok=True)
+    return out
+
+
 def _size(text: str) -> tuple[int, int]:
     w, _, h = text.lower().partition("x")
     return int(w), int(h)
@@ -415,6 +555,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=_size, default=(640, 360), help="generated edit size WxH (default 640x360)")
     ap.add_argument("--skip-fixed", action="store_true", help="skip the fixed tuned-on edit and the shared media")
     ap.add_argument("--json", type=Path, help="write per-seed results and summaries to this file")
+    ap.add_argument("--long", type=int, metavar="SEED", help="also time whole processes on one long edit of this seed")
+    ap.add_argument("--long-seconds", type=float, default=600.0, help="length of the long edit (default 600)")
+    ap.add_argument("--long-size", type=_size, default=(1280, 720), help="size of the long edit (default 1280x720)")
+    ap.add_argument("--long-rounds", type=int, default=2, help="turns of the long side-by-side (default 2)")
+    ap.add_argument("--long-loops", type=int, default=5,
+                    help="the long file plays one edit of seconds/loops this many times (default 5)")
     args = ap.parse_args(argv)
     global CPU_CLOCK
     CPU_CLOCK = bool(args.cpu)
@@ -455,6 +601,9 @@ def main(argv: list[str] | None = None) -> int:
             summ = _print_summary(f"{label} edits", res)
             report[label] = {"seeds": seeds, "summary": summ,
                              "per_seed": {s: {m: asdict(r) for m, r in rs.items()} for s, rs in res.items()}}
+        if args.long is not None:
+            report["long"] = run_long(args.long, args.long_seconds, args.long_size, tmp,
+                                      max(1, args.long_rounds), args.keep, max(1, args.long_loops))
         if not args.skip_fixed:
             _fixed_and_shared(args, tmp, refiner)
     if args.json:
