@@ -22,7 +22,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--force", action="store_true", help="redo stages even if already done")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="local: one video after another here; ray: workers on a Ray cluster (docs/scale.md)")
+    p.add_argument("--address", help="with --engine ray: 'auto', HOST:PORT or ray://HOST:PORT of a running"
+                   " cluster (default: a private local Ray instance sized to this machine)")
+    p.add_argument("--workers", type=_workers, help="with --engine ray: worker count (default: what the"
+                   " cluster's cores and memory hold)")
     p.set_defaults(func=run)
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= n <= 4096:
+        raise argparse.ArgumentTypeError(f"must be 1..4096, not {n}")
+    return n
 
 
 _VIDEO_EXT = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".ts", ".mxf", ".mpg", ".mpeg"}
@@ -83,6 +99,12 @@ def run(args: argparse.Namespace) -> int:
     from models.stages import available_stages
 
     videos = expand_inputs(args.videos)
+    if getattr(args, "engine", "local") == "ray":
+        from app.cli.engine import run_on_ray
+
+        return run_on_ray(args, videos)
+    if getattr(args, "address", None) or getattr(args, "workers", None):
+        raise ClipDeskError("--address and --workers need --engine ray")
     # Probe everything first: a bad input fails before any project is created or touched.
     for v in videos:
         probe(v)

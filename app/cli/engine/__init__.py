@@ -1,0 +1,44 @@
+"""Analysis engines beyond one process: ``clipdesk analyze --engine ray`` (docs/scale.md).
+
+:mod:`.driver` is the one writer (plans, claims and commits each video in its project),
+:mod:`.worker` analyses a video into a scratch project and returns the results as data,
+:mod:`.ray_engine` runs workers as Ray actors and moves jobs and results between them.
+Ray is imported only here (import contract), and only when ``--engine ray`` is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.store.project import project_path_for
+
+
+def run_on_ray(args: argparse.Namespace, videos: list[Path]) -> int:
+    """``clipdesk analyze ... --engine ray``: the exit status."""
+    from app.cli.analyze import _check_projects
+    from app.cli.engine.driver import Driver, Job
+    from app.cli.engine.ray_engine import run_archive
+    from core.pipeline import order_stages
+    from models.stages import available_stages
+
+    wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
+    stage_names = [s.name for s in order_stages(available_stages({}), wanted)]  # unknown: one line now
+    _check_projects(args, videos)
+    jobs: list[Job] = []
+    seen: set[Path] = set()
+    for v in videos:
+        path = v.resolve() if v.exists() else v.absolute()
+        if path in seen:
+            continue
+        seen.add(path)
+        proj = Path(args.project) if args.project else project_path_for(v)
+        jobs.append(Job(len(jobs), path, proj.absolute()))
+    driver = Driver(wanted if wanted is not None else stage_names, device=args.device, force=args.force)
+    try:
+        return run_archive(jobs, driver, args.address, args.workers, args.device, args.quiet)
+    finally:
+        driver.close()
+
+
+__all__ = ["run_on_ray"]

@@ -1,0 +1,145 @@
+"""The driver's side of an archive run: the only writer of the project files.
+
+For each video the driver decides what must run (the pipeline's own :func:`plan_stages`), claims
+those runs in the project (so another process sees them live and a killed driver leaves them to
+be redone), sends the worker the video's state as data and commits the worker's result in one
+transaction (:mod:`core.store.bundle`). No Ray here; :mod:`app.cli.engine.ray_engine` moves the
+jobs between this and the workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ClipDeskError
+from core.media.reader import MediaInfo, probe
+from core.pipeline import media_status_key, order_stages, plan_stages, claim_runs
+from core.store.bundle import ResultConflict, commit_result, video_state
+from core.store.project import Project, now_iso
+
+LEARNED_SETTINGS = {"search.vlad_model": "search"}  # models.search.index.CODEBOOK_SETTING
+"""Project-wide settings the first analysed video learns and every later one reuses (setting ->
+stage). While one video of a project is learning one, the project's other videos wait, as they
+would in a sequential run, so results do not depend on which worker finishes first."""
+
+
+@dataclass
+class Job:
+    index: int
+    path: Path
+    project_path: Path
+    info: MediaInfo | None = None
+    video_id: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    stage_names: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    claimed: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    attempts: int = 0
+    learns: bool = False  # this video learns a project-wide setting (see LEARNED_SETTINGS)
+    payload: dict[str, Any] | None = None  # what the worker gets (kept for a retry)
+    _alive: contextlib.ExitStack | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+class Driver:
+    """Opens each project once, plans, claims, commits and fails jobs."""
+
+    def __init__(self, wanted: list[str] | None, device: str = "cpu", force: bool = False) -> None:
+        self.wanted = wanted
+        self.device = device
+        self.force = force
+        self._projects: dict[Path, Project] = {}
+        self._swept: set[Path] = set()
+        self._stages: dict[str, list[Any]] = {}
+
+    def project(self, path: Path) -> Project:
+        if path not in self._projects:
+            self._projects[path] = Project(path)
+        p = self._projects[path]
+        if path not in self._swept:  # runs a killed driver left 'running' are redone
+            p.mark_interrupted_runs()
+            self._swept.add(path)
+        return p
+
+    def close(self) -> None:
+        for p in self._projects.values():
+            with contextlib.suppress(Exception):
+                p.close()
+        self._projects.clear()
+
+    def probe(self, job: Job) -> None:
+        job.info = probe(job.path)  # MediaError: one line, the project untouched
+
+    def prepare(self, job: Job) -> dict[str, Any] | None:
+        """Plan and claim ``job``; the worker's payload, or None when every stage is up to date."""
+        from app.cli.analyze import analysis_settings, check_model_files
+        from models.stages import available_stages
+
+        project = self.project(job.project_path)
+        job.settings = analysis_settings(project)
+        key = json.dumps(job.settings, sort_keys=True, default=str)
+        if key not in self._stages:  # built once per distinct settings (model checks, logging)
+            self._stages[key] = available_stages(job.settings, device=self.device)
+        stages = order_stages(self._stages[key], self.wanted)
+        check_model_files(project, stages)
+        assert job.info is not None
+        video = project.add_video(job.info)
+        job.video_id = video.id
+        pending, job.skipped = plan_stages(project, video.id, stages, self.force)
+        job.pending = [s.name for s in pending]
+        job.stage_names = [s.name for s in stages]
+        job.warnings = project.take_notes()
+        if not pending and video.exact:
+            job.warnings.extend((project.get_setting(media_status_key(video.id)) or {}).get("warnings", []))
+            return None
+        job.learns = any(stage in job.pending and project.get_setting(key) is None
+                         for key, stage in LEARNED_SETTINGS.items())
+        job.claimed = claim_runs(project, video, pending)
+        job._alive = contextlib.ExitStack()
+        job._alive.enter_context(project.keep_alive(list(job.claimed.values())))
+        return {"path": str(job.path), "state": video_state(project, video.id), "wanted": job.stage_names,
+                "pending": job.pending, "settings": job.settings, "force": self.force}
+
+    def commit(self, job: Job, result: dict[str, Any]) -> bool:
+        """Write a worker's result; False when it conflicts (the job's runs are closed, redo it)."""
+        project = self.project(job.project_path)
+        try:
+            commit_result(project, result, job.claimed)
+        except ResultConflict as e:
+            self._close(job, "failed", f"redone: {e}")
+            return False
+        self._close(job, "failed", "not run by the worker")  # none normally: the worker ran them all
+        if "search" in result["report"]["ran"]:
+            with contextlib.suppress(Exception):  # the library is a convenience, as in the pipeline
+                from models.search.index import register_project
+
+                register_project(project.path)
+        return True
+
+    def fail(self, job: Job, message: str, status: str = "failed") -> None:
+        if job.video_id is not None and job.claimed:
+            self._close(job, status, message[:500])
+
+    def _close(self, job: Job, status: str, message: str) -> None:
+        project = self._projects.get(job.project_path)
+        if project is not None and job.claimed:
+            with project.transaction() as c:
+                for rid in job.claimed.values():
+                    c.execute("UPDATE runs SET status=?, message=?, finished_at=? WHERE id=? AND"
+                              " status='running'", (status, message, now_iso(), rid))
+        job.claimed = {}
+        if job._alive is not None:
+            job._alive.close()
+            job._alive = None
+
+
+__all__ = ["ClipDeskError", "Driver", "Job", "LEARNED_SETTINGS"]

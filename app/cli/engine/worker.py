@@ -1,0 +1,142 @@
+"""The work one engine worker does: analyse a video into a private scratch project and return
+what changed as data (:mod:`core.store.bundle`). No Ray here: :mod:`app.cli.engine.ray_engine`
+wraps :class:`VideoAnalyzer` in a Ray actor, and the tests can drive it directly.
+
+A worker keeps its stages (and the models they load) across videos: stages are built once per
+distinct settings and device and reused for every later video with the same settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from core.errors import Cancelled, ClipDeskError
+from core.pipeline import Stage, analyze, order_stages
+from core.progress import Task
+from core.store.bundle import seed_project, video_result
+from core.store.project import Project
+
+
+def one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text[:400]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (MiB; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def check_readable(paths: list[str]) -> list[tuple[str, str]]:
+    """``(path, reason)`` for each path this process cannot open and read."""
+    bad = []
+    for p in paths:
+        try:
+            with open(p, "rb") as f:
+                f.read(1)
+        except OSError as e:
+            bad.append((p, e.strerror or str(e)))
+    return bad
+
+
+class VideoAnalyzer:
+    """Analyses one video at a time; progress can be read from another thread meanwhile."""
+
+    def __init__(self, device: str = "cpu", name: str = "worker") -> None:
+        self.device = device
+        self.name = name
+        self._stages: dict[str, list[Stage]] = {}
+        self._lock = threading.Lock()
+        self._state: dict[str, Any] = {}
+        self.loads = 0  # how many times stages (models) were built: once per settings
+
+    # -- what the driver asks ------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        node = ""
+        try:
+            import ray
+
+            if ray.is_initialized():
+                node = ray.get_runtime_context().get_node_id()
+        except Exception:  # noqa: BLE001 - outside Ray: no node id
+            node = ""
+        return {"name": self.name, "host": socket.gethostname(), "pid": os.getpid(), "node": node,
+                "peak_rss_mb": round(peak_rss_mb(), 1), "loads": self.loads}
+
+    def check_paths(self, paths: list[str]) -> list[tuple[str, str]]:
+        return check_readable(paths)
+
+    def progress(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._state)
+
+    def stages(self, settings: dict[str, Any]) -> list[Stage]:
+        from models.stages import available_stages
+
+        key = json.dumps(settings, sort_keys=True, default=str)
+        if key not in self._stages:
+            self._stages[key] = available_stages(settings, device=self.device)
+            self.loads += 1
+        return self._stages[key]
+
+    def analyze(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Run ``job`` (path, state, wanted stages, settings, force); returns ``{"ok": True,
+        "result": ...}`` or ``{"ok": False, "error": one line}`` for input the pipeline refuses."""
+        t0 = time.monotonic()
+        phases = ["decode", *job.get("pending", [])]  # the decode pass, then each stage's finish
+
+        def on_progress(stage: str, fraction: float, message: str) -> None:
+            i = phases.index(stage) if stage in phases else 0
+            with self._lock:
+                self._state = {"video": job["path"], "stage": stage, "fraction": fraction,
+                               "overall": min(1.0, (i + fraction) / len(phases)), "pid": os.getpid()}
+
+        with self._lock:
+            self._state = {"video": job["path"], "stage": "start", "fraction": 0.0, "overall": 0.0,
+                           "pid": os.getpid()}
+        try:
+            with tempfile.TemporaryDirectory(prefix="clipdesk-worker-") as tmp:
+                scratch_path = Path(tmp) / "scratch.clipdesk"
+                with Project(scratch_path) as scratch:
+                    seed_project(scratch, job["state"])
+                    stages = order_stages(self.stages(job["settings"]), job["wanted"])
+                    report = analyze(scratch, job["path"], stages, Task(on_progress=on_progress),
+                                     device=self.device, force=job["force"])
+                    result = video_result(scratch, int(job["state"]["video"]["id"]), job["state"])
+                _forget_library_entry(scratch_path)  # while the scratch file still exists
+        except (ClipDeskError, OSError) as e:
+            return {"ok": False, "error": one_line(e), "worker": self.info()}
+        except Cancelled:
+            return {"ok": False, "error": "cancelled", "worker": self.info()}
+        finally:
+            with self._lock:
+                self._state = {}
+        result["report"] = {"ran": report.ran, "skipped": report.skipped, "warnings": report.warnings,
+                            "frames": report.video.frame_count}
+        return {"ok": True, "result": result, "seconds": round(time.monotonic() - t0, 3),
+                "worker": self.info()}
+
+
+def _forget_library_entry(scratch: Path) -> None:
+    """The search stage registers its project in the user's search library; a scratch project
+    must not stay there (the driver registers the real project)."""
+    try:
+        from models.search.index import library_file, library_projects
+    except Exception:  # noqa: BLE001 - no search stage installed: nothing was registered
+        return
+    p = str(scratch.resolve())
+    items = [str(x) for x in library_projects()]
+    if p in items:
+        items.remove(p)
+        try:
+            library_file().write_text(json.dumps(items, indent=1))
+        except OSError:
+            pass
