@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
@@ -59,6 +60,8 @@ class ExportJob:
     out: str
     aspect: str = "9:16"
     crop_json: str | None = None
+    size: tuple[int, int] | None = None  # reframed MP4: None = the default (1080 wide)
+    title: str | None = None  # the MP4's title tag (the highlight's title)
     id: int = field(default_factory=lambda: next(_ids))
     task: Task | None = field(default=None, repr=False)
 
@@ -93,7 +96,9 @@ def run_job(job: ExportJob, task: Task) -> str:
         if job.kind in (MP4, REFRAMED):
             aspect = job.aspect if job.kind == REFRAMED else "source"
             res = export_project_clip(project, job.video_id, job.start, job.end, job.out,
-                                      aspect=aspect, crop_json=job.crop_json, task=task)
+                                      aspect=aspect, crop_json=job.crop_json, task=task,
+                                      size=job.size if job.kind == REFRAMED else None,
+                                      title=job.title)
             return (f"{res.frames} frames, {res.size[0]}x{res.size[1]}, {res.duration:.2f} s"
                     + (", audio" if res.has_audio else ""))
         clock = project.clock(job.video_id)
@@ -181,7 +186,7 @@ class ExportQueue(QObject):
                 self._end(job, CANCELLED, "cancelled")
         self._queue.put(None)
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.join(1.0)  # a cancelled encode removes its temp file itself
 
     def _end(self, job: ExportJob, status: str, message: str) -> None:
         with self._lock:
@@ -234,18 +239,38 @@ class _JobRow(QWidget):
         self.status.setWordWrap(True)
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.clicked.connect(lambda: on_cancel(job.id))
+        self.reveal_btn = QPushButton("Show in folder")
+        self.reveal_btn.setToolTip(f"Open the folder {Path(job.out).parent}")
+        self.reveal_btn.clicked.connect(self.reveal)
+        self.open_btn = QPushButton("Open")
+        self.open_btn.setToolTip("Open the exported file in the system's player/viewer")
+        self.open_btn.clicked.connect(self.open_file)
+        for b in (self.reveal_btn, self.open_btn):
+            b.setVisible(False)
         lay = QGridLayout(self)
         lay.setContentsMargins(0, 2, 0, 2)
-        lay.addWidget(QLabel(f"{Path(job.out).name}  ({KINDS.get(job.kind, job.kind)})"), 0, 0, 1, 2)
+        lay.addWidget(QLabel(f"{Path(job.out).name}  ({KINDS.get(job.kind, job.kind)})"), 0, 0, 1, 3)
         lay.addWidget(self.bar, 1, 0)
-        lay.addWidget(self.cancel_btn, 1, 1)
-        lay.addWidget(self.status, 2, 0, 1, 2)
+        lay.addWidget(self.cancel_btn, 1, 1, 1, 2)
+        lay.addWidget(self.status, 2, 0)
+        lay.addWidget(self.reveal_btn, 2, 1)
+        lay.addWidget(self.open_btn, 2, 2)
 
     def finish(self, status: str, message: str) -> None:
         if status == DONE:
             self.bar.setValue(1000)
+            self.cancel_btn.setVisible(False)
+            for b in (self.reveal_btn, self.open_btn):
+                b.setVisible(True)
         self.status.setText(message if status != FAILED else f"failed: {message}")
         self.cancel_btn.setEnabled(False)
+
+    def reveal(self) -> bool:
+        """Show the export's folder in the file manager."""
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.job.out).parent)))
+
+    def open_file(self) -> bool:
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(self.job.out))
 
 
 class ExportPanel(QWidget):
@@ -266,8 +291,16 @@ class ExportPanel(QWidget):
             self.kind.addItem(text, k)
         self.aspect = QComboBox()
         self.aspect.addItems(ASPECTS)
+        self.size = QComboBox()  # reframed: the default 1080-wide size or the crop's own size
+        self.size.setToolTip("Output size of a reframed clip: 1080 wide, or the crop's own "
+                             "resolution (no upscaling)")
+        self.upscale = QLabel("")  # "5.3x upscaling" warning with the offer of the source size
+        self.upscale.setWordWrap(True)
+        self.upscale.setStyleSheet("color: #e0a060;")
+        self.title_edit = QLineEdit()
+        self.title_edit.setPlaceholderText("title (MP4 tag and file name; from the highlight)")
         self.out = QLineEdit()
-        self.out.setPlaceholderText("output file (default: beside the video)")
+        self.out.setPlaceholderText("output file (default: the project's export folder)")
         browse = QPushButton("\u2026")
         browse.setToolTip("Choose the output file")
         browse.clicked.connect(self._browse)
@@ -280,9 +313,14 @@ class ExportPanel(QWidget):
         form.addWidget(QLabel("Kind"), 0, 0)
         form.addWidget(self.kind, 0, 1)
         form.addWidget(self.aspect, 0, 2)
-        form.addWidget(QLabel("File"), 1, 0)
-        form.addWidget(self.out, 1, 1)
-        form.addWidget(browse, 1, 2)
+        form.addWidget(QLabel("Size"), 1, 0)
+        form.addWidget(self.size, 1, 1, 1, 2)
+        form.addWidget(self.upscale, 2, 0, 1, 3)
+        form.addWidget(QLabel("Title"), 3, 0)
+        form.addWidget(self.title_edit, 3, 1, 1, 2)
+        form.addWidget(QLabel("File"), 4, 0)
+        form.addWidget(self.out, 4, 1)
+        form.addWidget(browse, 4, 2)
         self.jobs = QVBoxLayout()
         lay = QVBoxLayout(self)
         lay.addWidget(self.range_label)
@@ -294,11 +332,18 @@ class ExportPanel(QWidget):
         lay.addLayout(self.jobs)
         lay.addStretch(1)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.aspect.currentIndexChanged.connect(self._refresh_sizes)
+        self.size.currentIndexChanged.connect(self._refresh_upscale)
+        for name in ("selectionChanged", "projectChanged"):
+            sig = getattr(ctx, name, None)
+            if sig is not None:
+                sig.connect(self._refresh_title)
         self.queue.jobAdded.connect(self._on_added)
         self.queue.jobStarted.connect(lambda i: self._set_status(i, "exporting\u2026"))
         self.queue.jobProgress.connect(self._on_progress)
         self.queue.jobFinished.connect(self._on_finished)
-        for name in ("marksChanged", "selectionChanged", "playheadChanged", "projectChanged"):
+        for name in ("marksChanged", "selectionChanged", "playheadChanged", "projectChanged",
+                     "timeFormatChanged"):
             sig = getattr(ctx, name, None)
             if sig is not None:
                 sig.connect(self._refresh_range)
@@ -316,28 +361,104 @@ class ExportPanel(QWidget):
         return None
 
     def _refresh_range(self, *_a: object) -> None:
+        ctx = self.ctx
         if self.kind.currentData() == STILL:
-            self.range_label.setText(f"Frame {self.ctx.playhead} (playhead)")
+            self.range_label.setText(f"{ctx.fmt_frame(ctx.playhead)} (playhead)")
             return
         r = self.current_range()
         self.range_label.setText("Set in/out (I, O) or select a segment" if r is None
-                                 else f"Frames [{r[0]}, {r[1]})  {r[1] - r[0]} frames")
+                                 else f"{ctx.fmt_frame(r[0])} \u2013 {ctx.fmt_frame(r[1])}  "
+                                      f"({ctx.fmt_length(r[0], r[1])})")
 
     def _kind_changed(self, *_a: object) -> None:
         kind = str(self.kind.currentData())
         self.aspect.setEnabled(kind == REFRAMED)
+        self.size.setEnabled(kind == REFRAMED)
+        self._refresh_sizes()
         text = self.out.text().strip()
         if text:
             self.out.setText(str(Path(text).with_suffix(SUFFIX[kind])))
         self._refresh_range()
 
-    def _default_out(self, kind: str) -> str:
+    # -- size, upscaling, title, folder ------------------------------------------------------
+    def _plan(self, size: tuple[int, int] | None = None) -> Any:
+        from core.export.sizes import size_plan
+
         v = self.ctx.video
-        base = Path(v.path) if v is not None else Path("clip")
+        if v is None:
+            return None
+        return size_plan(tuple(v.info.display_size), self.aspect.currentText(), size)
+
+    def _refresh_sizes(self, *_a: object) -> None:
+        """Size choices for the aspect: the default (1080 wide) and the crop's own resolution."""
+        plan = self._plan()
+        keep = self.size.currentIndex()
+        self.size.blockSignals(True)
+        self.size.clear()
+        if plan is not None:
+            self.size.addItem(f"{plan.out[0]}x{plan.out[1]} (default)", None)
+            self.size.addItem(f"{plan.native[0]}x{plan.native[1]} (source resolution)", plan.native)
+            self.size.setCurrentIndex(max(0, min(keep, 1)))
+        self.size.blockSignals(False)
+        self._refresh_upscale()
+
+    def chosen_size(self) -> tuple[int, int] | None:
+        data = self.size.currentData()
+        return (int(data[0]), int(data[1])) if isinstance(data, (tuple, list)) else None
+
+    def use_source_resolution(self) -> None:
+        self.size.setCurrentIndex(1)
+
+    def _refresh_upscale(self, *_a: object) -> None:
+        plan = self._plan(self.chosen_size())
+        if plan is None or self.kind.currentData() != REFRAMED or not plan.upscaled:
+            self.upscale.setText("")
+            self.upscale.setVisible(False)
+            return
+        self.upscale.setText(f"\u26a0 the {plan.crop[0]}x{plan.crop[1]} crop is scaled up "
+                             f"{plan.factor:.1f}x to {plan.out[0]}x{plan.out[1]} and will look soft; "
+                             f"choose {plan.native[0]}x{plan.native[1]} (source resolution) in Size "
+                             "to keep every pixel sharp.")
+        self.upscale.setVisible(True)
+
+    def _refresh_title(self, *_a: object) -> None:
+        """The selected highlight's title (typed in the Inspector, else proposed)."""
+        self.title_edit.setText(self.proposed_title() or "")
+
+    def proposed_title(self) -> str | None:
+        from core.segments import HIGHLIGHT
+
+        ctx = self.ctx
+        sel = ctx.selection
+        if sel is None or sel.track != HIGHLIGHT or ctx.project is None or ctx.video is None:
+            return None
+        from core.highlights.titles import title_of
+
+        return title_of(sel, ctx.segments(), ctx.clock)
+
+    def export_folder(self) -> Path:
+        """Settings' export folder, else ``<project folder>/<project name> exports``."""
+        from app.review.settings import Settings
+
+        chosen = str(Settings().value("export_folder", "") or "").strip()
+        if chosen:
+            return Path(chosen).expanduser()
+        p = self.ctx.project
+        if p is None:
+            return Path.cwd()
+        return Path(p.path).parent / f"{Path(p.path).stem} exports"
+
+    def _default_out(self, kind: str) -> str:
+        from core.highlights.titles import slug
+
+        v = self.ctx.video
+        base = Path(v.path).stem if v is not None else "clip"
         r = self.current_range()
+        title = self.title_edit.text().strip()
         tag = f"{self.ctx.playhead}" if kind == STILL or r is None else f"{r[0]}-{r[1]}"
+        name = f"{slug(title)}_{tag}" if title and kind != STILL else f"{base}_{tag}"
         extra = "_" + self.aspect.currentText().replace(":", "x") if kind == REFRAMED else ""
-        return str(base.with_name(f"{base.stem}_{tag}{extra}{SUFFIX[kind]}"))
+        return str(self.export_folder() / f"{name}{extra}{SUFFIX[kind]}")
 
     def _browse(self) -> None:
         kind = str(self.kind.currentData())
@@ -348,7 +469,7 @@ class ExportPanel(QWidget):
     def _add_clicked(self) -> None:
         try:
             job = self.add_job(str(self.kind.currentData()), self.out.text().strip() or None,
-                               self.aspect.currentText())
+                               self.aspect.currentText(), size=self.chosen_size())
         except ClipDeskError as e:
             self.message.setText(str(e))
             return
@@ -357,7 +478,8 @@ class ExportPanel(QWidget):
         log.info("queued export %s", job)
 
     def add_job(self, kind: str, out: str | None = None, aspect: str = "9:16",
-                frames: tuple[int, int] | None = None) -> ExportJob:
+                frames: tuple[int, int] | None = None, size: tuple[int, int] | None = None,
+                title: str | None = None) -> ExportJob:
         """Queue an export of the current video (range from the marks/selection unless given)."""
         ctx = self.ctx
         if ctx.project is None or ctx.video is None:
@@ -373,8 +495,10 @@ class ExportPanel(QWidget):
             r = found
         out_path, sidecar = checked_outputs(ctx.project, out or self._default_out(kind),
                                             Path(self._default_out(kind)).name, kind == REFRAMED)
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
         job = ExportJob(str(ctx.project.path), int(ctx.video.id), kind, r[0], r[1], str(out_path), aspect,
-                        sidecar)
+                        sidecar, size=size if kind == REFRAMED else None,
+                        title=title or self.title_edit.text().strip() or None)
         return self.queue.add(job)
 
     # -- job list ----------------------------------------------------------------------------

@@ -89,7 +89,7 @@ class FrameServer(QObject):
         with self._cond:
             self._closed = True
             self._cond.notify()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=0.5)  # a long seek is not waited for on Quit
 
     @property
     def busy(self) -> bool:

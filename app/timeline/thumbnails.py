@@ -59,7 +59,7 @@ class ThumbnailCache(QObject):
         with self._cond:
             self._closed = True
             self._cond.notify()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=0.5)  # a long seek is not waited for on Quit
 
     def _store(self, frame: int, img: QImage) -> None:
         self._images[frame] = img

@@ -31,7 +31,6 @@ from app.timeline.model import TimelineModel, TrackData, track_color
 from app.timeline.waveform import LoudnessLoader
 from core import segments as sg
 from core.segments import Segment
-from core.timebase import timecode
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +91,7 @@ class TimelineCanvas(QWidget):
         ctx.selectionChanged.connect(lambda _s: self.update())
         ctx.marksChanged.connect(self.update)
         ctx.markersChanged.connect(self.update)
+        ctx.timeFormatChanged.connect(lambda _f: self.update())
 
     # -- data --------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -312,11 +312,11 @@ class TimelineCanvas(QWidget):
             x = self.x_of(fr)
             if x >= HEADER_W:
                 p.drawLine(QPointF(x, RULER_H - 8), QPointF(x, RULER_H))
-                p.drawText(QPointF(x + 3, RULER_H - 10), timecode(fr, v.rate))
+                p.drawText(QPointF(x + 3, RULER_H - 10), self.ctx.fmt_frame(fr))
             f += step_f
         p.setPen(TEXT)
         p.drawText(QRectF(6, 0, HEADER_W - 8, RULER_H), Qt.AlignmentFlag.AlignVCenter,
-                   timecode(self.ctx.playhead, v.rate))
+                   self.ctx.fmt_frame(self.ctx.playhead))
 
     def marker_color(self, name: str) -> QColor:
         names = sorted(self.ctx.markers())
@@ -740,8 +740,8 @@ class TimelineCanvas(QWidget):
         td = self.model.tracks.get(s.track)
         name = display_label(s, td.index_of(s) if td is not None else 0, self.ctx.clock)
         return (f"{s.track} #{s.id}: {name or '(no label)'}{conf}\n"
-                f"{timecode(s.start_frame, v.rate)} \u2192 {timecode(s.end_frame, v.rate)}"
-                f"  [{s.start_frame}, {s.end_frame})  {s.length} frames\n{s.status} \u00b7 {s.source}")
+                f"{self.ctx.fmt_frame(s.start_frame)} \u2192 {self.ctx.fmt_frame(s.end_frame)}"
+                f"  ({self.ctx.fmt_length(s.start_frame, s.end_frame)})\n{s.status} \u00b7 {s.source}")
 
     def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         x, y = e.position().x(), e.position().y()

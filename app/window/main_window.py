@@ -23,6 +23,9 @@ from app.window.analysis import AnalysisPanel, AnalysisWorker, confirm_model_fil
 from app.review.context import ReviewContext
 from app.panels.covers import CoversPanel
 from app.window.help_overlay import HelpOverlay
+from app.window.jobs import JobStatus
+from app.window.summary import representative_frame, summary_line
+from app.window.placement import restore_placement, save_placement
 from app.panels.inspector import Inspector
 from app.panels.registry import load_panels
 from app.player.widget import PlayerWidget
@@ -112,12 +115,15 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._on_focus)
         self.statusBar().showMessage("Open a video or project: File \u25b8 Open, or drop it here")
+        self.jobs = JobStatus(self)  # what a background job is doing, always in view
+        self.statusBar().addPermanentWidget(self.jobs)
+        self.jobs.watch_analysis(self.worker)
+        for w in self.plugin_panels:
+            if hasattr(w, "queue") and hasattr(w.queue, "jobProgress"):
+                self.jobs.watch_exports(w.queue)
         self.timeline.canvas.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.ctx.undo_stack.indexChanged.connect(self._update_title)
-        geo = self.settings.value("geometry")
-        if geo is not None and interactive:
-            self.restoreGeometry(geo)  # type: ignore[arg-type]
-        else:
+        if not (interactive and restore_placement(self, self.settings)):
             self.resize(1440, 900)
 
     # -- layout ------------------------------------------------------------------------------
@@ -409,7 +415,17 @@ class MainWindow(QMainWindow):
         if problems:  # a missing or changed video stays said until the next message
             self.statusBar().showMessage(problems[0])
         else:
-            self.statusBar().showMessage(f"Opened {path}", 4000)
+            self.statusBar().showMessage(f"Opened {Path(path).name}: {self.show_found()}")
+
+    def show_found(self) -> str:
+        """Open on a representative frame (not the black frame 0) and say what was found."""
+        c = self.ctx
+        segs = c.segments()
+        frame = representative_frame(segs)
+        if frame is not None and c.playhead == 0 and c.selection is None:
+            c.seek(frame)
+        clk = c.clock
+        return summary_line(segs, (lambda a, b: clk.time(b) - clk.time(a)) if clk is not None else None)
 
     def _relocate_missing(self, project: Project) -> list[str]:
         """A video missing, or another file at its path: say so and offer Relink... (the same
@@ -494,13 +510,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Analyzing in the background\u2026 (you can keep working)")
 
     def _analysis_finished(self, ok: bool, message: str) -> None:
-        self.statusBar().showMessage(message, 10000)
         vid = self.ctx.video.id if self.ctx.video is not None else None
         if self.project is not None:
             if self.ctx.video is None and self.project.videos():
                 self.ctx.set_project(self.project)
             elif vid is not None:
                 self.ctx.reload()
+        self.statusBar().showMessage(f"{message} — {self.show_found()}" if ok else message, 15000)
         if ok:
             covers = self.docks["Covers"]  # the dock as context: no call once it is gone
             QTimer.singleShot(1500, covers, self._raise_covers_if_untouched)
@@ -533,9 +549,9 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication) and self._focus_connected:
             app.focusChanged.disconnect(self._on_focus)
             self._focus_connected = False
-        if self.worker.running:
-            self.worker.cancel()
-            self.worker.wait(10)
+        if self.worker.running:  # cancelled; a stage in a long step is not waited for (Quit
+            self.worker.cancel()   # took 6 s mid-analysis): the daemon thread ends with the process
+            self.worker.wait(0.5)
         for w in self.plugin_panels:
             stop = getattr(w, "shutdown", None)
             if callable(stop):
@@ -544,7 +560,7 @@ class MainWindow(QMainWindow):
         if self.timeline.canvas.thumbs is not None:
             self.timeline.canvas.thumbs.close()
         if self.interactive:
-            self.settings.set_value("geometry", self.saveGeometry())
+            save_placement(self, self.settings)
         if self.project is not None:
             self.project.close()
             self.project = None

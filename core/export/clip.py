@@ -249,11 +249,13 @@ def _run_ffmpeg(cmd: list[str], feed: Any, task: Task, tmp: Path) -> None:
 def export_clip(path: str | os.PathLike[str], clock: FrameClock, start: int, end: int, out: str | os.PathLike[str],
                 rects: np.ndarray | None = None, size: tuple[int, int] | None = None,
                 overlay: Overlay | None = None, rotation: int = 0, audio: bool = True,
-                preset: str = "veryfast", crf: int = 20, task: Task | None = None) -> ClipResult:
+                preset: str = "veryfast", crf: int = 20, task: Task | None = None,
+                title: str | None = None) -> ClipResult:
     """Encode frames ``[start, end)`` of ``path`` to an H.264/AAC MP4 at ``out``.
 
     ``rects``: one ``(x, y, w, h)`` crop per frame in source pixels (even values; ``None`` = the
-    whole frame). ``size``: output size (default: the first crop's size, made even).
+    whole frame). ``size``: output size (default: the first crop's size, made even). ``title``:
+    the MP4's title tag (players and media libraries show it).
     """
     task = ensure_task(task)
     path = os.fspath(path)
@@ -288,6 +290,8 @@ def export_clip(path: str | os.PathLike[str], clock: FrameClock, start: int, end
         cmd += ["-vf", f"scale={osize[0]}:{osize[1]}:flags=bicubic"]
     cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-movflags", "+faststart", "-f", "mp4"]
+    if title:
+        cmd += ["-metadata", f"title={' '.join(title.split())[:200]}"]
     n = end - start
 
     def produce(put: Callable[[bytes], bool]) -> None:
@@ -418,11 +422,12 @@ def _overlay_for(project: Any, video_id: int, label: str, start: int, end: int,
 def export_project_clip(project: Any, video_id: int, start: int, end: int, out: str | os.PathLike[str],
                         aspect: str = "9:16", size: tuple[int, int] | None = None,
                         crop_json: str | os.PathLike[str] | None = None, overlay: bool = True,
-                        task: Task | None = None) -> ClipResult:
+                        task: Task | None = None, title: str | None = None) -> ClipResult:
     """Export ``[start, end)`` of a project video, reframed along its crop path (planned if needed).
 
     ``aspect`` ``"source"`` keeps the horizontal frame (scaled to ``size`` if given). With
-    ``crop_json`` the crop actually used is written as JSON (INTERFACES.md).
+    ``crop_json`` the crop actually used is written as JSON (INTERFACES.md). ``title``: the MP4's
+    title tag (the highlight's title).
     """
     from core.reframe.plan import video_crop_path  # keeps the import light for GIF/still users
 
@@ -450,7 +455,7 @@ def export_project_clip(project: Any, video_id: int, start: int, end: int, out: 
     check_size_aspect(size, asp)
     osize = output_size(w0, h0, asp, size)
     result = export_clip(v.path, clock, start, end, out, rects, osize, ov, rotation=v.info.rotation,
-                         task=task)
+                         task=task, title=title)
     if crop_json is not None:
         doc = crop_path_json(label, src, list(range(start, end)), [clock.time(f) for f in range(start, end)],
                              rects, osize)

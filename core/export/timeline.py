@@ -62,7 +62,17 @@ def _lanes(segs: list[Segment]) -> list[list[Segment]]:
     return lanes
 
 
-def _name(s: Segment, i: int) -> str:
+def _name(s: Segment, i: int, d: ExportData | None = None) -> str:
+    """A clip's name: a highlight's title (typed, or proposed from what was found), else the
+    label, else "track N"."""
+    if s.track == HIGHLIGHT:
+        from core.highlights.titles import title_of
+
+        t = (s.attrs or {}).get("title")
+        if not (isinstance(t, str) and t.strip()) and d is not None:
+            t = title_of(s, [x for segs in d.segments.values() for x in segs], d.clock)
+        if isinstance(t, str) and t.strip():  # a straight quote breaks OTIO's FCP XML readers
+            return t.strip().replace("'", "\u2019").replace('"', "\u201d")
     return s.label if s.label else f"{s.track} {i + 1}"
 
 
@@ -83,7 +93,7 @@ def build_timeline(d: ExportData) -> otio.schema.Timeline:
     ref = _reference(d)
     total = d.video.frame_count
     for track, segs in d.segments.items():
-        names = {id(s): _name(s, i) for i, s in enumerate(segs)}
+        names = {id(s): _name(s, i, d) for i, s in enumerate(segs)}
         lanes = _lanes([s for s in segs if s.length > 0]) or [[]]
         for li, lane in enumerate(lanes):
             ot = otio.schema.Track(name=track if li == 0 else f"{track} {li + 1}",
@@ -132,7 +142,7 @@ def build_cut_list(d: ExportData) -> otio.schema.Timeline:
     for i, s in enumerate(d.segments[track]):
         a, b = frame_at(d, s.start_frame, rate), frame_at(d, s.end_frame, rate)
         if b > a:
-            clip = _clip(d, s, ref, _name(s, i))
+            clip = _clip(d, s, ref, _name(s, i, d))
             clip.source_range = TR(RT(a, rate), RT(b - a, rate))
             ot.append(clip)
     if not len(ot):

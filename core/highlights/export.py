@@ -7,8 +7,9 @@
   :func:`core.export.timeline.build_cut_list` restricted to the ``highlight`` track;
 - ``reel_chapters.txt``: YouTube chapters at the reel's own times (the reel video's timeline),
   and ``source_chapters.txt``: the highlights as chapters of the source video;
-- per highlight ``NN_label.mp4`` (horizontal), ``NN_label_9x16.mp4`` (vertical, reframed along
-  the crop path through :mod:`core.export.clip`), ``NN_label.gif`` and ``NN_label.jpg`` (the cover);
+- per highlight ``NN_title.mp4`` (horizontal), ``NN_title_9x16.mp4`` (vertical, reframed along
+  the crop path through :mod:`core.export.clip`), ``NN_title.gif`` and ``NN_title.jpg`` (the cover;
+  titles from :mod:`core.highlights.titles`, also the MP4 title tag);
 - ``reel.json``: what was written, with each highlight's why.
 
 Runs on the caller's thread (CLI or an app worker); takes a Task for progress and cancel.
@@ -17,12 +18,12 @@ Runs on the caller's thread (CLI or an app worker); takes a Task for progress an
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
 from core.errors import ClipDeskError
 from core.highlights.reel import reel_segments
+from core.highlights.titles import slug, with_titles
 from core.progress import Task, ensure_task
 from core.segments import HIGHLIGHT, Segment
 from core.store.project import Project
@@ -30,10 +31,6 @@ from core.store.project import Project
 CUT_FORMATS = ("otio", "fcpxml", "fcp7", "edl", "chapters")
 MEDIA_KINDS = ("horizontal", "vertical", "gif", "still")
 _SUFFIX = {"otio": ".otio", "fcpxml": ".fcpxml", "fcp7": ".xml", "edl": ".edl"}
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:40] or "highlight"
 
 
 def _yt(seconds: float, hours: bool) -> str:
@@ -53,7 +50,7 @@ def reel_chapters(project: Project, video_id: int, reel: Sequence[Segment]) -> s
     for i, s in enumerate(reel):
         t = int(pos)
         if t > last:
-            title = (s.label or "highlight").replace("_", " ")
+            title = str((s.attrs or {}).get("title") or (s.label or "highlight").replace("_", " "))
             lines.append(f"{_yt(pos, total >= 3600)} {i + 1}. {title}")
             last = t
         pos += clk.time(s.end_frame) - clk.time(s.start_frame)
@@ -102,18 +99,21 @@ def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_di
     rows: list[dict[str, Any]] = []
     for i, s in enumerate(reel, 1):
         task.check()
-        stem = f"{i:02d}_{_slug(s.label or 'highlight')}"
-        row: dict[str, Any] = {"id": s.id, "order": i, "label": s.label, "start_frame": s.start_frame,
+        title = str((s.attrs or {}).get("title") or (s.label or "highlight").replace("_", " "))
+        stem = f"{i:02d}_{slug(title, 40)}"
+        row: dict[str, Any] = {"id": s.id, "order": i, "label": s.label, "title": title,
+                               "start_frame": s.start_frame,
                                "end_frame": s.end_frame, "start": round(clk.time(s.start_frame), 3),
                                "end": round(clk.time(s.end_frame), 3), "score": s.attrs.get("score"),
                                "why": s.attrs.get("why", []), "files": {}}
         if "horizontal" in kinds:
             r = ce.export_clip(src, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.mp4",
-                               rotation=v.info.rotation, task=task)
+                               rotation=v.info.rotation, task=task, title=title)
             row["files"]["horizontal"] = r.path.name
         if "vertical" in kinds:
             r = ce.export_project_clip(project, video_id, s.start_frame, s.end_frame,
-                                       out_dir / f"{stem}_9x16.mp4", aspect="9:16", task=task)
+                                       out_dir / f"{stem}_9x16.mp4", aspect="9:16", task=task,
+                                       title=title)
             row["files"]["vertical"] = r.path.name
         if "gif" in kinds:
             r = ce.export_gif(src, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.gif",
@@ -146,6 +146,7 @@ def export_reel(project: Project, video_id: int, out_dir: str | Path,
         raise ClipDeskError(f"{project.video(video_id).name}: no highlights to export "
                             "(run clipdesk highlights first, or every one was rejected)")
     out.mkdir(parents=True, exist_ok=True)
+    reel = with_titles(project, video_id, reel)  # clip names, file names, MP4 title tags
     cut_files = write_cut_lists(project, video_id, reel, out, formats) if formats else []
     rows = write_media(project, video_id, reel, out, media, task) if media else []
     clk = project.clock(video_id)
@@ -153,11 +154,14 @@ def export_reel(project: Project, video_id: int, out_dir: str | Path,
         "schema": "clipdesk.reel/1", "video": project.video(video_id).path, "reviewed": reviewed,
         "duration": round(sum(clk.time(s.end_frame) - clk.time(s.start_frame) for s in reel), 3),
         "cut_lists": [p.name for p in cut_files],
-        "highlights": rows or [{"id": s.id, "order": i, "label": s.label, "start_frame": s.start_frame,
+        "highlights": rows or [{"id": s.id, "order": i, "label": s.label,
+                                "title": s.attrs.get("title"), "start_frame": s.start_frame,
                                 "end_frame": s.end_frame, "why": s.attrs.get("why", [])}
                                for i, s in enumerate(reel, 1)],
     }
-    (out / "reel.json").write_text(json.dumps(manifest, indent=2, default=str))
+    from core.export.paths import write_text_atomic
+
+    write_text_atomic(out / "reel.json", json.dumps(manifest, indent=2, default=str))
     return manifest
 
 

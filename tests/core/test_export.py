@@ -172,7 +172,9 @@ def test_otio_round_trip_keeps_frames_rate_and_labels(ntsc: tuple[Project, int],
     hl = next(tr for tr in tl.tracks if tr.name == "highlight")
     clips = list(hl.find_clips())
     assert [round(c.range_in_parent().start_time.value) for c in clips] == [100, 1800]  # gaps kept
-    assert clips[0].name == "goal" and clips[0].metadata["clipdesk"]["attrs"]["cover_frame"] == 212
+    # a highlight clip is named by its title (core.highlights.titles), its label kept in metadata
+    assert clips[0].name == "Goal, 0:08" and clips[0].metadata["clipdesk"]["label"] == "goal"
+    assert clips[0].metadata["clipdesk"]["attrs"]["cover_frame"] == 212
     assert tl.metadata["clipdesk"]["video"]["fps_num"] == 30000
     assert all(round(tr.duration().value) == 2200 for tr in tl.tracks)  # every track spans the video
     trans = next(tr for tr in tl.tracks if tr.name == "transition")
@@ -229,8 +231,9 @@ def test_fcp7_and_fcpxml_round_trip(ntsc: tuple[Project, int], tmp_path: Path) -
     clips = [(c.get("name"), _secs(c.get("offset")), _secs(c.get("start")), _secs(c.get("duration")))
              for c in spine.findall("clip")]
     fps = Fraction(30000, 1001)
-    assert [(n, o * fps, s * fps, d * fps) for n, o, s, d in clips] == [
-        ("goal", 0, 100, 300), ("save", 300, 1800, 200)]
+    # highlight clips are named by their titles (core.highlights.titles)
+    assert [(n.split(",")[0].split(":")[0], o * fps, s * fps, d * fps) for n, o, s, d in clips] == [
+        ("Goal", 0, 100, 300), ("Save", 300, 1800, 200)]
 
 
 def _secs(value: str | None) -> Fraction:

@@ -16,7 +16,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def win(qtbot, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """The main window, shown and focused, on a fresh copy of the demo project."""
+    """The main window, shown and focused, on a fresh copy of the demo project, at frame 0."""
     from app.window.main_window import MainWindow
 
     monkeypatch.setenv("CLIPDESK_CONFIG_DIR", str(tmp_path / "cfg"))
@@ -25,6 +25,7 @@ def win(qtbot, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     w.show()
     qtbot.waitExposed(w)
     w.open_project(copy_project(template, tmp_path))
+    w.ctx.seek(0)  # opening shows a representative frame (test_open_summary); tests start at 0
     w.activateWindow()
     w.timeline.canvas.setFocus()
     yield w

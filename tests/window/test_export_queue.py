@@ -157,7 +157,9 @@ def test_window_ctrl_e_shows_export_dock_and_exports_marks(qtbot, tmp_path: Path
     act.trigger()
     assert dock.isVisible()
     w.ctx.set_marks(mark_in=10, mark_out=35)
-    assert "[10, 35)" in panel.range_label.text()
+    assert panel.range_label.text() == "00:00:00:10 \u2013 00:00:01:10  (00:00:01:00)"
+    w.set_time_format("frames")  # the one time format, here too
+    assert panel.range_label.text() == "10 \u2013 35  (25 frames)"
     ends = _finished(panel)
     panel.out.setText(str(tmp_path / "marks.mp4"))
     panel.add_btn.click()

@@ -107,7 +107,11 @@ def test_export_and_report_from_the_panel(ctx_panel, qtbot, tmp_path: Path) -> N
     panel.export_to(str(out), media=("still",))
     qtbot.waitUntil(lambda: not panel.busy, timeout=60000)
     assert "reel exported: 3" in panel.status.text(), panel.status.text()
-    assert (out / "reel.fcpxml").exists() and (out / "01_moment.jpg").exists()
+    # files are named after each highlight's title (here proposed from the commentary's words)
+    assert (out / "reel.fcpxml").exists()
+    stills = sorted(p.name for p in out.glob("01_*.jpg"))
+    assert len(stills) == 1 and stills[0].startswith("01_Highlight-words_0-0"), stills
+    assert "Highlight: \u201cwords\u201d" in (out / "reel.fcpxml").read_text()
     panel.report_to(str(tmp_path / "r.html"))
     qtbot.waitUntil(lambda: not panel.busy, timeout=60000)
     assert (tmp_path / "r.html").read_text().count("<section") == 8
