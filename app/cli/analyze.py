@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    " cluster (default: a private local Ray instance sized to this machine)")
     p.add_argument("--workers", type=_workers, help="with --engine ray: worker count (default: what the"
                    " cluster's cores and memory hold)")
+    from app.cli.follow import add_arguments as add_follow_arguments
+
+    add_follow_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -98,6 +101,10 @@ def _check_projects(args: argparse.Namespace, videos: list[Path]) -> None:
 def run(args: argparse.Namespace) -> int:
     from models.stages import available_stages
 
+    if getattr(args, "follow", False):  # a recording still being written (app/cli/follow.py)
+        from app.cli.follow import run_follow
+
+        return run_follow(args)
     videos = expand_inputs(args.videos)
     if getattr(args, "engine", "local") == "ray":
         from app.cli.engine import run_on_ray
