@@ -842,6 +842,13 @@ class Timeline(QWidget):
         self.follow_btn.setToolTip("Scroll to keep the playhead in view")
         self.follow_btn.toggled.connect(lambda on: setattr(self.canvas, "follow", on))
         bar.addWidget(self.follow_btn)
+        self.signals_btn = QToolButton()
+        self.signals_btn.setText("Signals")
+        self.signals_btn.setCheckable(True)
+        self.signals_btn.setChecked(True)
+        self.signals_btn.setToolTip("Show the signal lanes: excitement and loudness, the shot score "
+                                    "with its threshold (drag it), action and scoreboard confidence")
+        bar.addWidget(self.signals_btn)
         bar.addWidget(self.status, 1)
         mid = QHBoxLayout()
         mid.setSpacing(0)
@@ -852,6 +859,17 @@ class Timeline(QWidget):
         lay.setSpacing(0)
         lay.addLayout(bar)
         lay.addLayout(mid, 1)
+        self.lanes: QWidget | None = None
+        try:  # pyqtgraph lanes under the tracks (app.timeline.signals)
+            from app.timeline.signals import SignalLanes
+
+            self.lanes = SignalLanes(ctx, self.canvas, self)
+            self.lanes.message.connect(self.status.setText)
+            self.signals_btn.toggled.connect(self.lanes.setVisible)
+            lay.addWidget(self.lanes)
+        except Exception as e:  # noqa: BLE001 - the timeline works without its lanes
+            log.warning("signal lanes unavailable: %s", e)
+            self.signals_btn.setEnabled(False)
         lay.addWidget(self.hbar)
         self._syncing = False
         self.canvas.viewChanged.connect(self._sync_bars)

@@ -381,6 +381,8 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(path)
         if analyze and self._needs_analysis(video.id):
             self.start_analysis(path)
+        else:
+            self.statusBar().showMessage(f"Opened {path.name}: {self.show_found()}")
 
     def _needs_analysis(self, video_id: int) -> bool:
         assert self.project is not None
