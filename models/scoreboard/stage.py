@@ -1,7 +1,9 @@
 """The ``scoreboard`` pipeline stage: find the board rarely, read its crop at ~1 Hz.
 
-Fed by the one decode pass (source-size BGR frames at ``read_fps``). Full-frame text detection
-runs on the first frame and then only while no board reads: after a few unreadable reads (a
+Fed by the one decode pass (source-size BGR frames at ``sample_fps``; the board is read at
+``read_fps``, the frames in between are read only to date a change or the board's first frame).
+Full-frame text detection runs on the first frame and then only while no board reads (on the
+top and bottom bands, a full frame every ``relocate_s``): after a few unreadable reads (a
 replay, a graphic, a moved board) at the next shot change or after a back-off that doubles from
 ``retry_s`` to ``relocate_s``. Every other sample is read with recognition-only OCR on the
 board's line boxes. Readings are smoothed into ``scoreboard`` segments, changes become
@@ -25,7 +27,7 @@ from core.match.structure import match_periods
 from core.media.reader import MediaInfo
 from core.pipeline import Stage, StageContext
 from core.match.scoreboard.events import score_events
-from core.match.scoreboard.locate import BoardLayout, TextBox, locate_candidates
+from core.match.scoreboard.locate import BoardLayout, TextBox, locate_candidates, plate_box
 from core.match.scoreboard.parse import TENNIS, BoardReading, parse_board
 from core.match.scoreboard.smooth import Observation, smooth_readings
 from core.segments import EVENT, SCENE, SCOREBOARD, SUGGESTED, Segment
@@ -34,15 +36,33 @@ from core.store.project import Project
 CLOCK_SIGNAL = "scoreboard.clock"
 
 
+def _label(reading: BoardReading | None) -> str | None:
+    return reading.label if reading is not None else None
+
+
 @dataclass
 class BoardReader:
     """Stateful locate-then-read loop over sampled frames (one thread). Usable without the
     decode pass: call :meth:`observe` with BGR frames in time order. ``cpu_detect`` and
-    ``cpu_read`` accumulate this thread's CPU seconds in detection and in reading."""
+    ``cpu_read`` accumulate this thread's CPU seconds in detection and in reading.
+
+    Frames may come more often than the board is read (``read_every_s``): the ones in between
+    wait in a short buffer (``buffer_s``). When a read differs from the previous one (a score
+    change, the board coming back) the buffered frames between the two are read too, so the
+    change is dated to the sample where it happened; when detection finds the board, the
+    buffered frames before it are read back to where the board first shows. Detection then
+    need not run often (it costs ~0.3 s of CPU) for the board's first frame to be dated right.
+    While no board is known, detection runs on the frame's top and bottom bands (where boards
+    live; half the pixels) on a back-off from ``retry_s`` doubling to ``scan_max_s``, and on the
+    whole frame at the first frame and every ``relocate_s``."""
 
     ocr: Any
     relocate_s: float = 30.0
-    retry_s: float = 4.0
+    retry_s: float = 2.0
+    scan_max_s: float = 6.0
+    read_every_s: float = 1.0
+    buffer_s: float = 6.5
+    band: float = 0.25
     history: int = 4
     layout: BoardLayout | None = None
     observations: list[Observation] = field(default_factory=list)
@@ -51,6 +71,7 @@ class BoardReader:
     cpu_read: float = 0.0
     _dets: list[list[TextBox]] = field(default_factory=list)
     _last_det: float = -1e9
+    _last_full: float = -1e9
     _retry: float = 0.0
     _misses: int = 0
     _thumb: np.ndarray | None = None
@@ -60,6 +81,9 @@ class BoardReader:
     _last_layout: BoardLayout | None = None
     lost_s: float = 6.0
     _last_ok: float = -1e9
+    _last_read: float = -1e9
+    _buf: list[tuple[int, float, np.ndarray]] = field(default_factory=list)
+    extra_reads: int = 0
 
     def _read(self, image: np.ndarray, layout: BoardLayout) -> BoardReading | None:
         from models.scoreboard.ocr import crop
@@ -83,41 +107,104 @@ class BoardReader:
         self.cpu_read += time.thread_time() - c0
         return reading
 
+    def _detect(self, image: np.ndarray, full: bool) -> list[TextBox]:
+        """Text boxes over the whole frame, or over its top and bottom bands stacked (one call)."""
+        h = image.shape[0]
+        bh = int(round(h * self.band))
+        if full or bh < 16 or 2 * bh >= h:
+            return list(self.ocr.detect(image))
+        stacked = np.ascontiguousarray(np.vstack([image[:bh], image[h - bh:]]))
+        out = []
+        for b in self.ocr.detect(stacked):
+            if b.y < bh <= b.y + b.h - 1 and b.y + b.h - bh > 2 and bh - b.y > 2:
+                continue  # across the seam: neither band's text
+            out.append(b if b.y < bh else replace(b, y=b.y - bh + (h - bh)))
+        return out
+
     def _locate(self, image: np.ndarray, t: float) -> BoardReading | None:
         self.detections += 1
         self._last_det = t
+        full = t - self._last_full >= self.relocate_s
+        if full:
+            self._last_full = t
         c0 = time.thread_time()
-        boxes = self.ocr.detect(image)
+        boxes = self._detect(image, full)
         self.cpu_detect += time.thread_time() - c0
         self._dets = (self._dets + [boxes])[-self.history:]
         h, w = image.shape[:2]
         for cand in locate_candidates(self._dets, (w, h)):
             reading = self._read(image, cand)
             if reading is not None:
-                self.layout = cand
+                frames = [image] + [b[2] for b in self._buf[-6:-1:2]]
+                self.layout = replace(cand, box=plate_box(frames, cand.box))
                 self._retry = self.retry_s
                 self._last_ok = t
                 return reading
-        self._retry = min(self.relocate_s, max(self.retry_s, self._retry * 2))
+        self._retry = min(self.scan_max_s, max(self.retry_s, self._retry * 2))
         return None
 
     def _wait(self, cut: bool) -> float:
         """Seconds since the last detection before the next one. A shot change halves the
         back-off (never below ``retry_s``): footage without a board, cut every few seconds, is
-        not searched at every cut (a full-frame detection costs ~0.3 s of CPU)."""
+        not searched at every cut."""
         return max(self.retry_s, self._retry / 2) if cut else self._retry
 
-    def observe(self, index: int, t: float, image: np.ndarray) -> Observation:
+    def _add(self, ob: Observation) -> None:
+        obs = self.observations
+        if obs and obs[-1].frame < ob.frame:
+            obs.append(ob)
+            return
+        k = next((i for i, o in enumerate(obs) if o.frame >= ob.frame), len(obs))
+        if k < len(obs) and obs[k].frame == ob.frame:
+            obs[k] = ob
+        else:
+            obs.insert(k, ob)
+
+    def _read_back(self, index: int, reading: BoardReading) -> None:
+        """The board was just found at ``index``: read the buffered frames before it, newest
+        first, back to where the board does not read the same (its first frame)."""
+        assert self.layout is not None
+        for f, t, img in sorted(self._buf[:-1], key=lambda b: -b[0]):
+            if f >= index:
+                continue
+            r = self._read(img, self.layout)
+            self.extra_reads += 1
+            self._add(Observation(f, t, r, self.layout.box if r is not None else None))
+            if _label(r) != reading.label:
+                break
+
+    def _read_between(self, index: int, reading: BoardReading | None) -> None:
+        """A read differs from the one before: read the buffered frames between the two."""
+        assert self.layout is not None
+        prev = self.observations[-1].frame if self.observations else -1
+        for f, t, img in self._buf[:-1]:
+            if prev < f < index:
+                r = self._read(img, self.layout)
+                self.extra_reads += 1
+                self._add(Observation(f, t, r, self.layout.box if r is not None else None))
+
+    def observe(self, index: int, t: float, image: np.ndarray) -> Observation | None:
+        """Take a sampled frame; returns its observation when it was read (``None`` while it
+        waits in the buffer)."""
         small = cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (32, 18),
                            interpolation=cv2.INTER_AREA).astype(np.int16)
         cut = self._thumb is not None and float(np.abs(small - self._thumb).mean()) > 25.0
         self._thumb = small
+        self._buf.append((index, t, image))
+        while self._buf and self._buf[0][1] < t - self.buffer_s:
+            self._buf.pop(0)
+        if t - self._last_read < self.read_every_s - 1e-3:
+            return None
+        self._last_read = t
         reading: BoardReading | None = None
         since = t - self._last_det
         if self.layout is None:
             if since >= self._wait(cut):
                 reading = self._locate(image, t)
+                if reading is not None:
+                    self._read_back(index, reading)
         else:
+            before = self.observations[-1].reading if self.observations else None
             reading = self._read(image, self.layout)
             if reading is None:
                 self._misses += 1
@@ -125,16 +212,21 @@ class BoardReader:
                 self._misses = 0
                 self._last_ok = t
                 self._retry = self.retry_s
+            if _label(reading) != _label(before):
+                self._read_between(index, reading)
             # While the board reads fine nothing is detected again. Once it has been unreadable
             # for ``lost_s`` (a replay, a graphic, or the board moved; short replays usually end
-            # before) detection runs at a shot change or after a back-off up to ``relocate_s``.
+            # before) detection runs at a shot change or after a back-off up to ``scan_max_s``.
             if (self._misses >= 3 and t - self._last_ok >= self.lost_s
                     and since >= self._wait(cut)):
+                old = self.layout
                 found = self._locate(image, t)
+                if found is not None and self.layout is not old:
+                    self._read_back(index, found)
                 reading = found or reading
         box = self.layout.box if (reading is not None and self.layout is not None) else None
         ob = Observation(index, t, reading, box)
-        self.observations.append(ob)
+        self._add(ob)
         return ob
 
 
@@ -171,8 +263,9 @@ def _same(a: np.ndarray, b: np.ndarray, tol: int = 14) -> bool:
 class ScoreboardSink(Sink):
     name = "scoreboard"
 
-    def __init__(self, read_fps: float, relocate_s: float) -> None:
-        self.video = FrameSpec(fmt="bgr24", fps=read_fps)
+    def __init__(self, read_fps: float, relocate_s: float, sample_fps: float | None = None) -> None:
+        self.read_fps = float(read_fps)
+        self.video = FrameSpec(fmt="bgr24", fps=max(self.read_fps, float(sample_fps or self.read_fps)))
         self.relocate_s = relocate_s
         self.reader: BoardReader | None = None
         self.result: DecodeResult | None = None
@@ -180,7 +273,8 @@ class ScoreboardSink(Sink):
     def begin(self, info: MediaInfo) -> None:
         from models.scoreboard.ocr import Ocr
 
-        self.reader = BoardReader(Ocr(threads=1), relocate_s=self.relocate_s)
+        self.reader = BoardReader(Ocr(threads=1), relocate_s=self.relocate_s,
+                                  read_every_s=1.0 / self.read_fps)
 
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
         assert self.reader is not None
@@ -214,21 +308,22 @@ def observations_to_array(obs: Sequence[Observation]) -> np.ndarray:
 class ScoreboardStage(Stage):
     name = "scoreboard"
     model = "scoreboard-ppocr4"
-    version = "1"
+    version = "2"
     tracks = (SCOREBOARD, EVENT, SCENE)
 
     def __init__(self, read_fps: float = 1.0, relocate_s: float = 30.0,
-                 min_period_s: float = 60.0) -> None:
+                 min_period_s: float = 60.0, sample_fps: float = 2.0) -> None:
         self.read_fps = float(read_fps)
+        self.sample_fps = float(sample_fps)
         self.relocate_s = float(relocate_s)
         self.min_period_s = float(min_period_s)
 
     def params(self) -> dict[str, Any]:
         return {"read_fps": self.read_fps, "relocate_s": self.relocate_s,
-                "min_period_s": self.min_period_s}
+                "min_period_s": self.min_period_s, "sample_fps": self.sample_fps}
 
     def sinks(self, ctx: StageContext) -> list[Sink]:
-        sink = ScoreboardSink(self.read_fps, self.relocate_s)
+        sink = ScoreboardSink(self.read_fps, self.relocate_s, self.sample_fps)
         ctx.shared["scoreboard_sink"] = sink
         return [sink]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 Box = tuple[int, int, int, int]  # x, y, w, h in source pixels
 
@@ -165,6 +165,58 @@ def layout_for(group: Sequence[TextBox], others: Sequence[TextBox],
     return BoardLayout(_union([b for r in rows for b in r]), tuple(rows))
 
 
+def plate_box(images: Sequence[Any], box: Box, min_step: float = 10.0) -> Box:
+    """Grow a board's text box to the plate drawn behind it: on each side, the strongest
+    step in the mean colour of the rows (columns) just outside the text, averaged over a few
+    frames (the plate's edge stays, the picture behind it changes), within a text height (1.5
+    sideways). A side with no clear step (no plate, a see-through one) stays where it is."""
+    import numpy as np
+
+    x, y, w, h = box
+    if not images:
+        return box
+    H, W = images[0].shape[:2]
+    dv, dh = max(2, int(h)), max(2, int(1.5 * h))
+    x0, y0, x1, y1 = x, y, x + w, y + h
+    new = [x0, y0, x1, y1]
+    for side in range(4):
+        prof = []
+        for img in images:
+            a = np.asarray(img, dtype=np.float32)
+            if side == 0:  # top: rows y0-dv .. y0, over the text's columns
+                lo = max(0, y0 - dv)
+                p = a[lo:y0 + 1, x0:x1].mean(axis=1)
+            elif side == 1:  # bottom
+                hi = min(H, y1 + dv)
+                p = a[max(0, y1 - 1):hi, x0:x1].mean(axis=1)
+            elif side == 2:  # left
+                lo = max(0, x0 - dh)
+                p = a[y0:y1, lo:x0 + 1].mean(axis=0)
+            else:
+                hi = min(W, x1 + dh)
+                p = a[y0:y1, max(0, x1 - 1):hi].mean(axis=0)
+            if len(p) < 3:
+                break
+            prof.append(np.abs(np.diff(p, axis=0)).sum(axis=-1) if p.ndim == 2 else np.abs(np.diff(p)))
+        if len(prof) != len(images) or not prof:
+            continue
+        step = np.mean(prof, axis=0)
+        k = int(np.argmax(step))
+        if float(step[k]) < min_step:
+            continue
+        if side == 0:
+            new[1] = max(0, y0 - dv) + k + 1
+        elif side == 1:
+            new[3] = max(0, y1 - 1) + k + 1
+        elif side == 2:
+            new[0] = max(0, x0 - dh) + k + 1
+        else:
+            new[2] = max(0, x1 - 1) + k + 1
+    nx0, ny0 = min(new[0], x0), min(new[1], y0)
+    nx1, ny1 = max(new[2], x1), max(new[3], y1)
+    return (int(nx0), int(ny0), int(nx1 - nx0), int(ny1 - ny0))
+
+
 _NAME_THEN_NUMBER = re.compile(r"[A-Za-z]{2,}.*\d|\d.*[A-Za-z]{3}")
 
 
@@ -175,6 +227,31 @@ def _persistence(group: Sequence[TextBox], history: Sequence[Sequence[TextBox]])
     for b in group:
         hits.append(sum(any(iou(b.box, o.box) > 0.3 for o in det) for det in history) / len(history))
     return sum(hits) / len(hits)
+
+
+def tight_groups(group: Sequence[TextBox]) -> list[list[TextBox]]:
+    """The smallest parts of a cluster whose detected text already parses as a board: runs of
+    boxes within a row, then pairs of adjacent rows (tennis); smallest first. A board's cluster
+    often takes in the advertising around it (a box four times the board's width, once)."""
+    from core.match.scoreboard.parse import parse_board
+
+    rows = _rows(group)
+    parts: list[list[TextBox]] = []
+    for r in rows:
+        for i in range(len(r)):
+            for j in range(i + 1, len(r) + 1):
+                parts.append(r[i:j])
+    for a, b in zip(rows, rows[1:], strict=False):
+        parts.append(a + b)
+    out = []
+    for part in parts:
+        if len(part) == len(group):
+            continue
+        by_row = [" ".join(b.text for b in r) for r in _rows(part)]
+        if parse_board(by_row) is not None:
+            out.append(part)
+    out.sort(key=lambda p: _union([b.box for b in p])[2] * _union([b.box for b in p])[3])
+    return out
 
 
 def locate_candidates(detections: Sequence[Sequence[TextBox]], frame_size: tuple[int, int],
@@ -199,10 +276,16 @@ def locate_candidates(detections: Sequence[Sequence[TextBox]], frame_size: tuple
         pers = _persistence(group, detections)
         score = band * content * (1.0 + 0.5 * min(rows, 3)) * (0.5 + pers)
         others = [b for b in boxes if b not in group]
+        tight = tight_groups(group)
+        if tight:  # read the part that parses first; the whole cluster only if it does not read
+            part = tight[0]
+            lay = layout_for(part, [b for b in boxes if b not in part], frame_size)
+            out.append(BoardLayout(lay.box, lay.rows, score * 1.5, _persistence(part, detections)))
         lay = layout_for(group, others, frame_size)
         out.append(BoardLayout(lay.box, lay.rows, score, pers))
     out.sort(key=lambda c: -c.score)
     return out[:max_candidates]
 
 
-__all__ = ["BoardLayout", "Box", "TextBox", "cluster_boxes", "iou", "layout_for", "locate_candidates"]
+__all__ = ["BoardLayout", "Box", "TextBox", "cluster_boxes", "iou", "layout_for", "locate_candidates", "plate_box",
+           "tight_groups"]

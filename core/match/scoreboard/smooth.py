@@ -1,7 +1,7 @@
 """Smooth per-read board observations into segments of constant reading.
 
-Rules: a new reading must persist for ``min_run`` consecutive reads (one misread never makes a
-segment); a score that goes *down* must persist twice as long (a correction, not a misread);
+Rules: a new reading must persist for ``min_run`` consecutive reads about a second apart (one
+misread never makes a segment); a score that goes *down* must persist twice as long (a correction, not a misread);
 the board disappearing for fewer than ``min_absent`` reads is a dropout, longer means it is gone
 (replays, graphics) and the segment ends. The clock attribute is the clock at the segment start,
 estimated from all reads in the segment that agree with a running (or stopped) clock.
@@ -37,8 +37,12 @@ def _decrease(old: BoardReading | None, new: BoardReading | None) -> bool:
     return b[0] < a[0] or b[1] < a[1]
 
 
-def stable_states(obs: Sequence[Observation], min_run: int = 2, min_absent: int = 3) -> list[str | None]:
-    """The accepted reading label at each observation (``None`` = no board)."""
+def stable_states(obs: Sequence[Observation], min_run: int = 2, min_absent: int = 3,
+                  min_gap_s: float = 0.9) -> list[str | None]:
+    """The accepted reading label at each observation (``None`` = no board). A new reading
+    needs ``need`` consecutive agreeing reads spanning at least ``min_gap_s * (need - 1)``
+    seconds: extra reads close together (a change located between two regular reads) never
+    confirm a reading on their own."""
     keys = [o.reading.label if o.reading else None for o in obs]
     state: str | None = None
     state_reading: BoardReading | None = None
@@ -51,9 +55,14 @@ def stable_states(obs: Sequence[Observation], min_run: int = 2, min_absent: int 
             else:
                 rd = obs[i].reading
                 need = min_run * 2 if _decrease(state_reading, rd) else min_run
-            window = keys[i:i + need]
+            span = min_gap_s * (need - 1) - 1e-6
+            j = i
+            while j < n and (j - i < need or obs[j - 1].time - obs[i].time < span):
+                j += 1
+            window = keys[i:j]
+            complete = len(window) >= need and obs[j - 1].time - obs[i].time >= span
             # At the very end of the video accept what is there if it is unanimous.
-            if len(window) == need or (i + len(window) == n and len(window) >= 1 and state is None):
+            if complete or (j == n and len(window) >= 1 and state is None):
                 if all(w == k for w in window):
                     state = k
                     state_reading = obs[i].reading
