@@ -49,6 +49,7 @@ class TrackData:
         self.starts = np.fromiter((s.start_frame for s in self.segs), np.int64, len(self.segs))
         self.ends = np.fromiter((s.end_frame for s in self.segs), np.int64, len(self.segs))
         self.max_len = int((self.ends - self.starts).max()) if self.segs else 0
+        self.lane, self.n_lanes = _lanes(self.starts, self.ends)
 
     def __len__(self) -> int:
         return len(self.segs)
@@ -61,11 +62,14 @@ class TrackData:
         j = int(np.searchsorted(self.starts, f1, side="left"))
         return i, j
 
-    def at(self, frame: float) -> Segment | None:
-        """The shortest segment containing ``frame`` (the most specific one)."""
+    def at(self, frame: float, lane: int | None = None) -> Segment | None:
+        """The shortest segment containing ``frame`` (the most specific one), on ``lane`` if given."""
         i, j = self.visible_range(frame, frame + 1e-9)
         best: Segment | None = None
-        for s in self.segs[i:j]:
+        for k in range(i, j):
+            s = self.segs[k]
+            if lane is not None and self.n_lanes > 1 and int(self.lane[k]) != lane:
+                continue
             if s.start_frame <= frame < s.end_frame and (best is None or s.length < best.length):
                 best = s
         return best
@@ -82,6 +86,30 @@ class TrackData:
 
     def boundaries(self) -> np.ndarray:
         return np.unique(np.concatenate([self.starts, self.ends])) if self.segs else np.zeros(0, np.int64)
+
+
+def _lanes(starts: np.ndarray, ends: np.ndarray, max_lanes: int = 4) -> tuple[np.ndarray, int]:
+    """Sub-rows for overlapping segments (a person's correction over the model's suggestion):
+    each segment, in start order, takes the first lane free at its start (at most ``max_lanes``;
+    more overlap shares the last). Returns (lane per segment, number of lanes)."""
+    lane = np.zeros(starts.size, np.int64)
+    free_at: list[int] = []
+    for k in range(starts.size):
+        a, b = int(starts[k]), max(int(ends[k]), int(starts[k]) + 1)
+        for i, f in enumerate(free_at):
+            if f <= a:
+                free_at[i] = b
+                lane[k] = i
+                break
+        else:
+            if len(free_at) < max_lanes:
+                free_at.append(b)
+                lane[k] = len(free_at) - 1
+            else:
+                i = int(np.argmin(free_at))
+                free_at[i] = max(free_at[i], b)
+                lane[k] = i
+    return lane, max(1, len(free_at))
 
 
 @dataclass

@@ -480,12 +480,18 @@ class TimelineCanvas(QWidget):
         blend = QPen(QColor(20, 20, 20, 200), 1.5)
         label_dark = QColor(15, 15, 18)
         edge = QColor(0, 0, 0, 140)
+        lanes = td.n_lanes if td.name not in (sg.SHOT, sg.SCENE) else 1
+        lane_h = h / lanes
+        row_top = top
         for k in idx:
             s = td.segs[int(k)]
             sf, ef = s.start_frame, s.end_frame
             if drag is not None and drag["id"] == s.id:
                 sf, ef = drag["start"], drag["end"]
             x0, x1 = self.x_of(sf), self.x_of(ef)
+            if lanes > 1:  # overlapping segments (a correction over a suggestion): one sub-row each
+                top = row_top + int(td.lane[int(k)]) * lane_h
+                h = lane_h - 1
             rect = QRectF(x0, top, max(1.0, x1 - x0 - 1), h)
             p.fillRect(rect, fills.get(s.status, suggested))
             if s.status == sg.SUGGESTED and rect.width() > 6:  # dashed top edge: "to review"
@@ -496,7 +502,7 @@ class TimelineCanvas(QWidget):
                 p.drawLine(rect.bottomLeft(), rect.topRight())
             p.setPen(edge)
             p.drawLine(QPointF(x0, top), QPointF(x0, top + h))
-            if rect.width() > 40:
+            if rect.width() > 40 and h >= 9:
                 text = display_label(s, int(k), self.ctx.clock)
                 if s.status == sg.REJECTED:
                     text = "\u2717 " + text
@@ -608,11 +614,19 @@ class TimelineCanvas(QWidget):
             p.drawText(QPointF(sx + 4, self.top_height() - 4), d["snap"][1])
 
     # -- hit testing -------------------------------------------------------------------------
+    def lane_at(self, track: str, y: float) -> int | None:
+        """The sub-row under ``y`` on a track that draws overlapping segments in lanes."""
+        td = self.model.tracks[track]
+        if td.n_lanes <= 1 or track in (sg.SHOT, sg.SCENE):
+            return None
+        ty = dict(self.track_rows())[track]
+        return int(min(td.n_lanes - 1, max(0, (y - ty - 2) // ((TRACK_H - 4) / td.n_lanes))))
+
     def segment_at(self, x: float, y: float) -> Segment | None:
         track = self.row_at(y)
         if track is None or not self.model.views[track].visible:
             return None
-        return self.model.tracks[track].at(self.frame_of(x))
+        return self.model.tracks[track].at(self.frame_of(x), self.lane_at(track, y))
 
     def edge_at(self, x: float, y: float) -> tuple[Segment, str] | None:
         """A segment edge within a few pixels of ``x`` on the row at ``y``: (segment, side)."""
@@ -625,7 +639,11 @@ class TimelineCanvas(QWidget):
         i, j = td.visible_range(f - tol, f + tol)
         best: tuple[float, Segment, str] | None = None
         sel = self.ctx.selection
-        for s in td.segs[i:j]:
+        lane = self.lane_at(track, y)
+        for k in range(i, j):
+            s = td.segs[k]
+            if lane is not None and int(td.lane[k]) != lane:
+                continue
             for side, ef in (("start", s.start_frame), ("end", s.end_frame)):
                 d = abs(self.x_of(ef) - x)
                 if d <= EDGE_PX:
