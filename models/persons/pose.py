@@ -171,16 +171,26 @@ def _buffered(xyxy: np.ndarray, buffer: float) -> np.ndarray:
 def track_detections(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple[int, int]],
                      tracker: str = "bytetrack", sample_fps: float = 3.0,
                      first_id: int = 1, buffer: float = 0.5) -> np.ndarray:
+    """:func:`track_with_extras` without the extra columns."""
+    return track_with_extras(samples, shots, tracker, sample_fps, first_id, buffer)[0]
+
+
+def track_with_extras(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple[int, int]],
+                      tracker: str = "bytetrack", sample_fps: float = 3.0,
+                      first_id: int = 1, buffer: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Link per-frame detections into tracks; a new tracker starts at every shot.
 
     ``samples``: ``(frame, (N, 56) detections)`` in frame order. ``shots``: half-open frame
     ranges tiling the video (empty = one shot). Association uses buffered boxes (``buffer``)
     because samples are sparse; a track's first detection, held back by the tracker until the
     track is confirmed, is kept once it is. Returns the core.persons.poses array (``(M, 58)``): frame,
-    video-unique track id, score, box, keypoints.
+    video-unique track id, score, box, keypoints; and the columns each detection carried beyond
+    the 56 (``(M, E)``, same row order), which the tracker does not look at.
     """
     bounds = sorted(int(s) for s, _ in shots) or [0]
     rows: list[np.ndarray] = []
+    extra_rows: list[np.ndarray] = []
+    width = max([DET_COLS] + [np.asarray(d).shape[1] for _, d in samples if np.asarray(d).ndim == 2])
     next_id = first_id
     trk: Any = None
     id_map: dict[int, int] = {}
@@ -195,8 +205,9 @@ def track_detections(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[
         row = np.empty(COLS, np.float32)
         row[0], row[1], row[2] = frame, id_map[local], det[4]
         row[3:7] = det[0:4]  # the detection itself, not the Kalman estimate
-        row[7:] = det[5:]
+        row[7:] = det[5:DET_COLS]
         rows.append(row)
+        extra_rows.append(np.asarray(det[DET_COLS:width], np.float32))
 
     for frame, dets in samples:
         k = int(np.searchsorted(bounds, frame, side="right")) - 1
@@ -204,7 +215,7 @@ def track_detections(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[
             trk = _make_tracker(tracker, sample_fps)
             id_map, pending = {}, {}
             shot_idx = k
-        d = np.asarray(dets, np.float32).reshape(-1, DET_COLS)
+        d = np.asarray(dets, np.float32).reshape(-1, width)
         out = trk.update(_Dets(_buffered(d[:, 0:4], buffer), d[:, 4]))
         for o in np.asarray(out).reshape(-1, 8):
             local, idx = int(o[4]), int(o[7])
@@ -215,6 +226,8 @@ def track_detections(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[
             if not t.is_activated and t.frame_id == trk.frame_id:
                 pending.setdefault(int(t.track_id), []).append((frame, d[int(t.idx)]))
     if not rows:
-        return np.zeros((0, COLS), np.float32)
+        return np.zeros((0, COLS), np.float32), np.zeros((0, width - DET_COLS), np.float32)
     a = np.stack(rows)
-    return a[np.lexsort((a[:, 1], a[:, 0]))]
+    e = np.stack(extra_rows).reshape(len(a), width - DET_COLS)
+    order = np.lexsort((a[:, 1], a[:, 0]))
+    return a[order], e[order]

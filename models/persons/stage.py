@@ -28,9 +28,14 @@ from core.persons.ball import BALL_SIGNAL, detect_ball, track_ball
 from core.media.decode import FrameSpec, Sink
 from core.errors import ClipDeskError
 from core.pipeline import Stage, StageContext
+from core.persons.field import (FIELD_SIGNAL, FieldView, ShotFieldMasks, feet_in, field_blobs, find_field,
+                                kit_colour, play_area)
 from core.persons.poses import POSE_SIGNAL, PoseTable
+from core.persons.quality import confirm_tracks, filter_detections, stitch_tracks
+from core.persons.track import link_tracks
+from core.persons.roles import EX_B, EX_BLOB, EX_FIELD, EX_L, EX_PLAY, EXTRA_COLS, assign_roles
 from core.segments import PERSON, Segment
-from models.persons.pose import MODEL_NAME, BallModel, PoseDetector, track_detections
+from models.persons.pose import DET_COLS, MODEL_NAME, BallModel, PoseDetector, track_with_extras
 
 
 _DETECTORS: dict[tuple[Any, ...], PoseDetector] = {}
@@ -65,6 +70,10 @@ class _PoseSink(Sink):
         self._scale = 1.0
         self._fast = False
         self._frame_h = 1.0
+        self.fields = ShotFieldMasks()
+        self._palette: np.ndarray | None = None
+        self._palette_age = 0
+        self._palette_share = 0.0
 
     def begin(self, info: Any) -> None:
         dw, dh = info.display_size
@@ -96,6 +105,22 @@ class _PoseSink(Sink):
             first = (str(e).strip().splitlines() or [""])[0][:200]
             raise ClipDeskError(f"{source}: cannot load the model ({type(e).__name__}: {first})") from None
 
+    def _field(self, image: np.ndarray) -> FieldView | None:
+        """The field of this sample; the field colours are found again every few samples (and
+        whenever they stop matching), not on every frame."""
+        pal = self._palette
+        if pal is not None and self._palette_age < 6:
+            view = find_field(image, pal)
+            h = image.shape[0]
+            if view is not None and view.ok and float((view.colour[h // 3:] > 0).mean()) >= 0.6 * self._palette_share:
+                self._palette_age += 1
+                return view
+        view = find_field(image)
+        self._palette = None if view is None else view.palette
+        self._palette_age = 0
+        self._palette_share = 0.0 if view is None else float((view.colour[image.shape[0] // 3:] > 0).mean())
+        return view
+
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
         st = self.stage
         if time + 1e-6 < self._next_t and not self._fast:
@@ -105,9 +130,28 @@ class _PoseSink(Sink):
             self._load_models()
         assert self._detector is not None
         dets = self._detector.detect(image, self._scale)
+        size = (image.shape[1] * self._scale, image.shape[0] * self._scale)
+        dets = filter_detections(dets, size, st.min_plausibility)
         if self.dets:
-            self._fast = st.dense_fps > st.fps and self._moving_fast(self.dets[-1][1], dets)
-        self.dets.append((index, dets))
+            self._fast = st.dense_fps > st.fps and self._moving_fast(self.dets[-1][1][:, :DET_COLS], dets)
+        view = self._field(image) if st.field else None
+        self.fields.add(index, view)
+        if view is not None and view.ok:
+            blobs = field_blobs(view, dets[:, :4] / self._scale)
+            if len(blobs):
+                b = np.zeros((len(blobs), DET_COLS), np.float32)
+                b[:, 0:4] = blobs[:, 0:4] * self._scale
+                b[:, 4] = blobs[:, 4]
+                dets = np.concatenate([dets, b])
+            play = play_area(view)
+        ex = np.full((len(dets), EXTRA_COLS), np.nan, np.float32)
+        ex[:, EX_BLOB] = dets[:, 7:DET_COLS:3].max(axis=1) <= 0 if len(dets) else 0
+        ex[:, EX_FIELD] = 1.0 if view is not None and view.ok else 0.0
+        ex[:, EX_PLAY] = feet_in(play, dets[:, :4], self._scale) if view is not None and view.ok else 0.0
+        for i, d in enumerate(dets):
+            ex[i, EX_L:EX_B + 1] = kit_colour(image, d[:4] / self._scale, view if view is not None and view.ok
+                                              else None)
+        self.dets.append((index, np.concatenate([dets, ex], axis=1)))
         if self._ball_model is not None:
             b = self._ball_model.detect(image, self._scale)
             cands = np.concatenate([(b[:, 0:2] + b[:, 2:4]) / 2, (b[:, 2:3] - b[:, 0:1]) / 2, b[:, 4:5]], 1)
@@ -129,15 +173,16 @@ class PersonsStage(Stage):
 
     name = "persons"
     model = MODEL_NAME
-    version = "1"
+    version = "2"  # 2: plausibility, field blobs, confirmation, stitching, roles
     requires = ("shots",)
     tracks = (PERSON,)
 
     def __init__(self, fps: float = 2.0, dense_fps: float = 4.0, width: int = 640,
-                 imgsz: tuple[int, int] = (384, 640), conf: float = 0.25, tracker: str = "bytetrack",
+                 imgsz: tuple[int, int] = (384, 640), conf: float = 0.25, tracker: str = "clipdesk",
                  weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
                  threads: int | None = None, fast_motion: float = 0.06, weights_source: str = "persons.weights",
-                 ball_source: str = "persons.ball_weights") -> None:
+                 ball_source: str = "persons.ball_weights", field: bool = True,
+                 min_plausibility: float = 0.45) -> None:
         self.fps = float(fps)
         self.dense_fps = float(dense_fps)
         self.width = int(width)
@@ -151,6 +196,8 @@ class PersonsStage(Stage):
         self.fast_motion = fast_motion
         self.weights_source = weights_source  # the settings that named the files, for messages
         self.ball_source = ball_source
+        self.field = bool(field)  # find the field per sample: small players, roles, the field mask
+        self.min_plausibility = float(min_plausibility)
         self._sinks: dict[int, _PoseSink] = {}
 
     @classmethod
@@ -159,9 +206,10 @@ class PersonsStage(Stage):
         ball_source = "persons.ball_weights" if s.get("ball_weights") else "ball_weights"
         return cls(fps=float(s.get("fps", 2.0)), dense_fps=float(s.get("dense_fps", 4.0)),
                    width=int(s.get("width", 640)), conf=float(s.get("conf", 0.25)),
-                   tracker=str(s.get("tracker", "bytetrack")), weights=s.get("weights"),
+                   tracker=str(s.get("tracker", "clipdesk")), weights=s.get("weights"),
                    ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device,
-                   threads=int(s["threads"]) if s.get("threads") else None, ball_source=ball_source)
+                   threads=int(s["threads"]) if s.get("threads") else None, ball_source=ball_source,
+                   field=bool(s.get("field", True)), min_plausibility=float(s.get("min_plausibility", 0.45)))
 
     def model_files(self) -> tuple[Path | None, Path | None]:
         """The pose and ball weight files this stage would load (``None``: the bundled pose model,
@@ -183,7 +231,8 @@ class PersonsStage(Stage):
     def params(self) -> dict[str, Any]:
         return {"fps": self.fps, "dense_fps": self.dense_fps, "width": self.width, "imgsz": list(self.imgsz),
                 "conf": self.conf, "tracker": self.tracker, "weights": self.weights or "bundled",
-                "ball": self.ball_weights or "classical"}
+                "ball": self.ball_weights or "classical", "field": self.field,
+                "min_plausibility": self.min_plausibility}
 
     @property
     def signal_key(self) -> str:
@@ -200,26 +249,70 @@ class PersonsStage(Stage):
         vid = ctx.video.id
         shots = sorted((s.start_frame, s.end_frame) for s in ctx.project.segments(vid, "shot"))
         ctx.progress(self.name, 0.2, "tracking")
-        poses = track_detections(sink.dets, shots, self.tracker, self.fps)
-        ctx.task.check()
         fps = ctx.video.rate.fps
+        poses, extras, roles = link_persons(sink.dets, shots, self.tracker, self.fps, fps)
+        ctx.task.check()
         ball = track_ball(sink.balls, max_jump=0.05 * ctx.video.width * 30 / max(1.0, fps))
+        fields = sink.fields.per_shot(shots, ctx.video.frame_count)
         with ctx.project.transaction():
             ctx.project.put_signal(vid, POSE_SIGNAL, self.signal_key, poses)
             ctx.project.put_signal(vid, BALL_SIGNAL, self.signal_key, ball)
-            ctx.project.replace_machine_segments(vid, PERSON, person_segments(poses, self.source),
+            ctx.project.put_signal(vid, FIELD_SIGNAL, self.signal_key, fields)
+            ctx.project.replace_machine_segments(vid, PERSON, person_segments(poses, self.source, roles),
                                                  ctx.run_id)
 
 
-def person_segments(poses: np.ndarray, source: str) -> list[Segment]:
-    """One ``person`` segment per track, from its first to its last sampled frame."""
+def link_persons(samples: list[tuple[int, np.ndarray]], shots: list[tuple[int, int]], tracker: str,
+                 sample_fps: float, fps: float) -> tuple[np.ndarray, np.ndarray, dict[int, dict[str, Any]]]:
+    """Tracked poses from the sampled detections (56 columns + the extras of
+    ``core.persons.roles``): ByteTrack per shot, continuations stitched by position and kit
+    colour, unconfirmed tracks dropped, roles assigned. Returns poses, extras (row-aligned) and
+    roles per track."""
+    if tracker == "clipdesk":
+        poses, extras = link_tracks(samples, shots, fps, colour_col=EX_L)
+    else:
+        poses, extras = track_with_extras(samples, shots, tracker, sample_fps)
+    if not len(poses):
+        return poses, extras.reshape(0, EXTRA_COLS), {}
+    colours = {}
+    for t in np.unique(poses[:, 1]).astype(int):
+        c = extras[poses[:, 1] == t][:, EX_L:EX_B + 1]
+        c = c[np.isfinite(c).all(axis=1)]
+        if len(c):
+            colours[t] = np.median(c, axis=0)
+    key = {(int(f), round(float(x), 2), round(float(y), 2)) : i for i, (f, x, y) in enumerate(poses[:, [0, 3, 4]])}
+    stitched = stitch_tracks(poses, shots, fps, colours=colours)
+    blob = {int(t) for t in np.unique(stitched[:, 1])
+            if bool(np.all(stitched[stitched[:, 1] == t][:, 9::3].max(axis=1) <= 0))}
+    sampled = sorted({int(f) for f, _ in samples})
+    # extras follow their rows through stitching and confirmation (rows are unique by frame and box)
+    idx = [key[(int(f), round(float(x), 2), round(float(y), 2))] for f, x, y in stitched[:, [0, 3, 4]]]
+    play = extras[idx, EX_PLAY] if idx else np.zeros(0, np.float32)
+    kept = confirm_tracks(stitched, sampled, shots, blob_tracks=blob, in_play=play)
+    idx = [key[(int(f), round(float(x), 2), round(float(y), 2))] for f, x, y in kept[:, [0, 3, 4]]]
+    ex = extras[idx] if idx else np.zeros((0, extras.shape[1]), np.float32)
+    ids = sorted({int(t) for t in kept[:, 1]}, key=lambda t: float(kept[kept[:, 1] == t][0, 0]))
+    renum = {t: i + 1 for i, t in enumerate(ids)}  # ids 1..n in order of first appearance
+    kept[:, 1] = [renum[int(t)] for t in kept[:, 1]]
+    order = np.lexsort((kept[:, 1], kept[:, 0]))
+    kept, ex = kept[order], ex[order]
+    return kept, ex, assign_roles(kept, ex, shots)
+
+
+def person_segments(poses: np.ndarray, source: str,
+                    roles: dict[int, dict[str, Any]] | None = None) -> list[Segment]:
+    """One ``person`` segment per track, from its first to its last sampled frame, with its role
+    (``player`` + team, ``official``, ``other``, ``person``) when known."""
     table = PoseTable(poses)
     out = []
     for tid in table.track_ids():
         r = table.track(tid)
         box = np.median(r[:, 3:7], axis=0)
+        role = (roles or {}).get(tid, {})
+        attrs: dict[str, Any] = {"track": tid, "samples": len(r), "box": [round(float(v), 1) for v in box]}
+        if role:
+            attrs["role"] = role.get("role")
+            attrs["team"] = role.get("team")
         out.append(Segment(PERSON, int(r[0, 0]), int(r[-1, 0]) + 1, label="person",
-                           confidence=round(float(r[:, 2].mean()), 4),
-                           attrs={"track": tid, "samples": len(r), "box": [round(float(v), 1) for v in box]},
-                           source=source))
+                           confidence=round(float(r[:, 2].mean()), 4), attrs=attrs, source=source))
     return out

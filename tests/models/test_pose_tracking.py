@@ -70,7 +70,7 @@ def test_persons_stage_stores_poses_and_person_tracks(basketball):
     assert {s.attrs["track"] for s in persons} == set(table.track_ids())
     for s in persons:  # no track crosses the cut at 45
         assert s.end_frame <= 45 or s.start_frame >= 45
-    assert p.done_run(v.id, "persons", "1", PersonsStage(fps=3.0, dense_fps=3.0).params())
+    assert p.done_run(v.id, "persons", PersonsStage.version, PersonsStage(fps=3.0, dense_fps=3.0).params())
     # interpolation between samples
     f0, f1 = table.sampled_frames()[:2]
     assert table.interpolated(int(f0 + f1) // 2) or f1 - f0 <= 1
