@@ -4,8 +4,8 @@ A good cover is sharp, well exposed, not inside a transition (no dissolve/fade b
 poses were analysed, shows a person well inside the frame. :func:`cover_candidates` samples frames
 of ``[start, end)`` with :class:`core.media.reader.FrameReader` (exact, by PTS) at a small size, scores
 each with :func:`score_frame`, drops frames inside transitions and returns the best ``count``
-spread across the segment. Pure computation on the caller's thread (the app calls it from a
-worker); takes a :class:`core.progress.Task` for cancel.
+spread across the segment and different to look at (:func:`diverse`). Pure computation on the
+caller's thread (the app calls it from a worker); takes a :class:`core.progress.Task` for cancel.
 """
 
 from __future__ import annotations
@@ -105,13 +105,57 @@ def cover_candidates(path: str, clock: FrameClock, start: int, end: int, *,
                 score *= 0.3
             out.append(CoverCandidate(f, score, sh, ex, subj, img))
             task.progress("covers", (i + 1) / len(frames))
-    out.sort(key=lambda c: -c.score)
-    # keep them apart: no two picks closer than a tenth of the segment
-    gap = max(1, (end - start) // 10)
+    return diverse(out, count, gap=max(1, (end - start) // 10))
+
+
+def look(img: np.ndarray | None) -> np.ndarray | None:
+    """A small descriptor of what a frame shows: 16x9 grey layout plus a hue/saturation histogram."""
+    if img is None or img.size == 0:
+        return None
+    small = cv2.resize(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), (16, 9), interpolation=cv2.INTER_AREA)
+    lay = small.astype(np.float32).ravel()
+    lay = (lay - lay.mean()) / (lay.std() + 8.0)
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [12, 4], [0, 180, 0, 256]).ravel()
+    hist /= max(1.0, float(hist.sum()))
+    return np.concatenate([lay / np.sqrt(lay.size), hist * 2.0]).astype(np.float32)
+
+
+def similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """0 (different pictures) .. 1 (the same picture)."""
+    if a is None or b is None:
+        return 0.0
+    return float(max(0.0, 1.0 - np.linalg.norm(a - b) / 1.2))
+
+
+# At or above: the same picture for an editor choosing a cover. Frames of one static wide shot
+# (the tennis broadcast, the panoramic football camera in ../shared/media) score 0.86-0.98 with
+# each other; different moments of one shot with action (chaplin) 0.65-0.80; other shots ~0.
+NEAR_SAME = 0.86
+
+
+def diverse(cands: Sequence[CoverCandidate], count: int, gap: int = 1,
+            weight: float = 0.6) -> list[CoverCandidate]:
+    """Up to ``count`` candidates, best first, that look different from each other: greedy
+    maximal marginal relevance (score minus ``weight`` x similarity to the closest pick), never
+    two near-identical pictures (:data:`NEAR_SAME`) nor two frames closer than ``gap``. A static
+    shot gives fewer, different covers rather than eight copies of one picture."""
+    pool = sorted(cands, key=lambda c: -c.score)
+    looks = {id(c): look(c.image) for c in pool}
     picked: list[CoverCandidate] = []
-    for c in out:
-        if all(abs(c.frame - p.frame) >= gap for p in picked):
-            picked.append(c)
-        if len(picked) >= count:
+    while pool and len(picked) < count:
+        best, best_v = None, -1e9
+        for c in pool:
+            if any(abs(c.frame - p.frame) < gap for p in picked):
+                continue
+            sim = max((similarity(looks[id(c)], looks[id(p)]) for p in picked), default=0.0)
+            if sim >= NEAR_SAME:
+                continue
+            v = c.score - weight * sim
+            if v > best_v:
+                best, best_v = c, v
+        if best is None:
             break
-    return picked
+        picked.append(best)
+        pool.remove(best)
+    return sorted(picked, key=lambda c: -c.score)
