@@ -4,7 +4,8 @@
 (the byte rate of the source's duration), then closes it. :class:`HlsWriter` publishes a finished
 HLS rendition (playlist + segments made by ffmpeg) segment by segment into a folder, rewriting
 the playlist after each one, at ``speed`` times real time, and adds ``#EXT-X-ENDLIST`` at the end;
-it can replace a segment's bytes with garbage (a corrupt segment) or stop mid-stream.
+it can replace a segment's bytes with garbage (a corrupt segment), stop mid-stream, or hold
+(publish some segments, then wait for ``resume``).
 Each runs on its own thread; ``join()`` waits for the end. Never imported by product code.
 """
 
@@ -52,7 +53,8 @@ class FileWriter(threading.Thread):
 
 class HlsWriter(threading.Thread):
     def __init__(self, rendition: str | os.PathLike[str], out_dir: str | os.PathLike[str], speed: float = 1.0,
-                 corrupt: set[int] | None = None, end: bool = True, stop_after: int | None = None) -> None:
+                 corrupt: set[int] | None = None, end: bool = True, stop_after: int | None = None,
+                 hold_after: int | None = None) -> None:
         super().__init__(name="live-hls-writer", daemon=True)
         self.rendition = Path(rendition)
         self.out_dir = Path(out_dir)
@@ -60,6 +62,8 @@ class HlsWriter(threading.Thread):
         self.corrupt = corrupt or set()
         self.end = end
         self.stop_after = stop_after
+        self.hold_after = hold_after  # publish this many segments, then wait for resume.set()
+        self.resume = threading.Event()
         self.playlist = self.out_dir / self.rendition.name
         text = self.rendition.read_text()
         self.header = [ln for ln in text.splitlines() if ln.startswith(("#EXTM3U", "#EXT-X-VERSION",
@@ -90,6 +94,10 @@ class HlsWriter(threading.Thread):
         media = 0.0
         count = len(self.entries) if self.stop_after is None else min(self.stop_after, len(self.entries))
         for i, (e, d) in enumerate(zip(self.entries[:count], self.durations[:count], strict=False)):
+            if self.hold_after is not None and i == self.hold_after:
+                held = time.monotonic()
+                self.resume.wait()
+                t0 += time.monotonic() - held
             media += d
             delay = t0 + media / self.speed - time.monotonic()
             if delay > 0:
