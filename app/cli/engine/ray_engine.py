@@ -255,6 +255,7 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
     import ray
 
     status = 0
+    t_start = time.monotonic()
     progress = ArchiveProgress(len(jobs), quiet)
     stage_names = driver.wanted or []
     if not stage_names:
@@ -267,6 +268,9 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
         for note in pool.start():
             progress.line(f"clipdesk: warning: {note}", err=True)
         pool.check_paths(sorted({str(j.path) for j in jobs}))
+        t_ready = time.monotonic()
+        counts = {"analysed": 0, "up to date": 0, "failed": 0, "retried": 0}
+        peak: dict[str, float] = {}
         queue: deque[Job] = deque(jobs)
         idle = list(pool.actors)
         inflight: dict[Any, tuple[Job, Any, dict[str, Any], float]] = {}
@@ -284,6 +288,7 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
             status = 2
             driver.fail(job, message)
             progress.finished += 1
+            counts["failed"] += 1
             progress.line(f"clipdesk: {job.path}: {message}", err=True)
 
         while queue or inflight:
@@ -301,6 +306,7 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                         failed(job, one_line(e))
                         continue
                     if payload is None:
+                        counts["up to date"] += 1
                         finish_line(job, f"{job.name}: nothing to do (all stages up to date)"
                                          f"; skipped {', '.join(job.skipped)} -> {job.project_path}")
                         continue
@@ -325,6 +331,7 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                         if job.attempts >= MAX_ATTEMPTS:
                             failed(job, f"worker lost {job.attempts} times ({type(e).__name__}); giving up")
                         else:
+                            counts["retried"] += 1
                             progress.line(f"clipdesk: warning: {job.name}: worker {wname} lost "
                                           f"({type(e).__name__}); retrying on another worker", err=True)
                             queue.appendleft(job)
@@ -343,6 +350,8 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                     queue.appendleft(job)
                     continue
                 rep, w = result["report"], out["worker"]
+                counts["analysed"] += 1
+                peak[w["name"]] = max(peak.get(w["name"], 0.0), float(w["peak_rss_mb"]))
                 ran = ", ".join(rep["ran"]) or "nothing (all stages up to date)"
                 job.warnings.extend(rep["warnings"])
                 finish_line(job, f"{job.name}: {rep['frames']} frames; ran {ran}"
@@ -363,6 +372,13 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
             busy = [(pool.names.get(id(a), "?"), states.get(pool.names.get(id(a), "?"), {}))
                     for _, a, _, _ in inflight.values()]
             progress.draw(busy)
+        progress.close()
+        tally = ", ".join(f"{n} {k}" for k, n in counts.items() if n or k == "analysed")
+        progress.line(f"{len(jobs)} video(s): {tally}"
+                      + f" in {time.monotonic() - t_ready:.1f} s on {len(pool.actors)} Ray worker(s)"
+                      f" (+{t_ready - t_start:.1f} s to start them)"
+                      + (f"; peak worker memory {max(peak.values()):.0f} MiB (each asked for {pool.memory_mb})"
+                         if peak else ""))
     except KeyboardInterrupt:
         for j in jobs:
             driver.fail(j, "cancelled by user", status="cancelled")
