@@ -93,7 +93,10 @@ def run_follow(args: argparse.Namespace) -> int:
     else:
         proj_path = project_path_for(src)
     wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
-    say = (lambda line: print(f"clipdesk: {src.name}: {line}", file=sys.stderr))
+
+    def say(line: str) -> None:
+        print(f"clipdesk: {src.name}: {line}", file=sys.stderr)
+
     with Project(proj_path) as project:
         stages = live_stages(project, wanted, args.device)
         live_dir = proj_path.with_name(proj_path.stem + ".live")

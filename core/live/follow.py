@@ -220,7 +220,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
     plen = min(PREFIX_BYTES, media_path.stat().st_size)
     if not state.get("prefix") or int(state.get("prefix_len", 0)) < plen:
         state.update(prefix=prefix_hash(media_path, plen), prefix_len=plen)
-    state.update(source=str(src), media=str(media_path), state="following", started=time.time())
+    state.update(source=str(src), media=str(media_path), state="following", started=time.time(), history=[])
     project.set_setting(live_key(vid), state)
 
     lives = [make_live(st) for st in stages]
@@ -283,6 +283,9 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         wall = time.monotonic() - t_start
         report.lag.append((round(wall, 2), round(point.media_s, 2), round(lag, 2)))
         report.commits += 1
+        history = state.setdefault("history", [])  # (unix time, media s, lag s) per commit
+        history.append([round(time.time(), 2), round(point.media_s, 2), round(lag, 2)])
+        del history[:-2000]
         state.update(commits=report.commits, media_s=round(point.media_s, 2), lag_s=round(lag, 2),
                      status=message or f"{point.media_s:.0f} s analysed, {lag:.0f} s behind live")
         project.set_setting(live_key(vid), state)
@@ -341,7 +344,8 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
             tell(f"reel not written: {e}")
     report.finish_s = time.monotonic() - t_end
     report.notes = notes
-    state.update(state="ended", end=report.end_reason, finish_s=round(report.finish_s, 2),
+    state.update(state="ended", end=report.end_reason, finish_s=round(report.finish_s, 2), ended_at=time.time(),
+                 stream_end_at=round(time.time() - report.finish_s, 2), notes=notes[-50:],
                  reel=str(opts.reel_dir) if report.reel else None,
                  status=f"recording ended, {'reel ready' if report.reel else 'results ready'}")
     project.set_setting(live_key(vid), state)
