@@ -164,9 +164,10 @@ class CoversPanel(QWidget):
             btn.setIcon(QIcon(pix))
             btn.setIconSize(QSize(160, 90))
             btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            btn.setText(f"#{rank + 1}  f{c.frame}  {c.score:.2f}")
-            btn.setToolTip(f"frame {c.frame}: sharpness {c.sharpness:.2f}, exposure "
-                           f"{c.exposure:.2f}, subject {c.subject:.2f}")
+            btn.setText(f"#{rank + 1}  {self.ctx.fmt_frame(c.frame)}")
+            btn.setToolTip(f"{self.ctx.fmt_frame(c.frame)} (frame {c.frame}): score {c.score:.2f} = "
+                           f"sharpness {c.sharpness:.2f}, exposure {c.exposure:.2f}, subject "
+                           f"{c.subject:.2f}. Click to make it the cover (Ctrl+Z undoes).")
             btn.setProperty("frame", c.frame)
             btn.clicked.connect(lambda _=False, f=c.frame: self.choose(f))
             self.strip_lay.insertWidget(self.strip_lay.count() - 1, btn)

@@ -493,9 +493,10 @@ class ExportPanel(QWidget):
             if found is None:
                 raise ClipDeskError("set in/out marks (I, O) or select a segment to export")
             r = found
+        if not out:  # the project's export folder is made on first use
+            self.export_folder().mkdir(parents=True, exist_ok=True)
         out_path, sidecar = checked_outputs(ctx.project, out or self._default_out(kind),
                                             Path(self._default_out(kind)).name, kind == REFRAMED)
-        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
         job = ExportJob(str(ctx.project.path), int(ctx.video.id), kind, r[0], r[1], str(out_path), aspect,
                         sidecar, size=size if kind == REFRAMED else None,
                         title=title or self.title_edit.text().strip() or None)

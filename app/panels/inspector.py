@@ -1,6 +1,7 @@
 """Inspector: everything about the selected segment, its review actions and correction history.
 
 Shows times in the window's time format and as frames (start, end, duration), label (editable: Enter relabels),
+a highlight's title (proposed from what was found, editable: Enter keeps it; exports carry it),
 confidence, source, status with Accept/Reject, attributes as readable lines (the "why" first, its
 numbers from the current bounds; the raw JSON behind "Raw") and the label history as sentences.
 While an edge is dragged on the timeline it shows the dragged bounds live. Every change is a
@@ -48,6 +49,13 @@ class Inspector(QWidget):
         self.label_edit.setPlaceholderText("label (Enter to apply)")
         self.label_edit.returnPressed.connect(self._relabel)
         form.insertRow(3, "Label", self.label_edit)
+        self.title_edit = QLineEdit()  # highlights: the title exports carry (clip and file names)
+        self.title_edit.setToolTip("The highlight's title: clip names in OTIO/FCPXML, file names and "
+                                   "the MP4 title tag. Proposed from what was found; Enter keeps yours, "
+                                   "empty + Enter goes back to the proposal.")
+        self.title_edit.returnPressed.connect(self._retitle)
+        form.insertRow(3, "Title", self.title_edit)
+        self.form = form
         self.accept_btn = QPushButton("Accept")
         self.reject_btn = QPushButton("Reject")
         self.accept_btn.setToolTip("Accept the suggestion (Enter)")
@@ -88,6 +96,10 @@ class Inspector(QWidget):
         enabled = seg is not None and self.ctx.video is not None
         for w in (self.label_edit, self.accept_btn, self.reject_btn):
             w.setEnabled(enabled)
+        is_hl = enabled and seg is not None and seg.track == sg.HIGHLIGHT
+        self.form.setRowVisible(self.title_edit, is_hl)
+        if is_hl and seg is not None:
+            self._show_title(seg)
         self.history.clear()
         self.error.setText("")
         if seg is None or self.ctx.video is None:
@@ -152,6 +164,29 @@ class Inspector(QWidget):
             text = self.label_edit.text().strip() or None
             if text != seg.label:
                 self._apply(Relabel([seg.id], text))
+
+    def proposed_title(self, seg: Segment) -> str:
+        from core.highlights.titles import propose_title
+
+        return propose_title(seg, self.ctx.segments(), self.ctx.clock)
+
+    def _show_title(self, seg: Segment) -> None:
+        typed = (seg.attrs or {}).get("title")
+        self.title_edit.setPlaceholderText(self.proposed_title(seg))
+        self.title_edit.setText(typed if isinstance(typed, str) else "")
+
+    def _retitle(self) -> None:
+        """Enter in Title: store the typed title (one undoable edit); empty: back to the proposal."""
+        from core.edit.ops import SetAttrs
+
+        seg = self.ctx.selection
+        if seg is None or seg.id is None or seg.track != sg.HIGHLIGHT:
+            return
+        text = " ".join(self.title_edit.text().split()) or None
+        if text != (seg.attrs or {}).get("title"):
+            edit = SetAttrs(seg.id, {"title": text})
+            edit.text = "Change title"
+            self._apply(edit)
 
     def _status(self, status: str) -> None:
         from core.edit.ops import SetStatus

@@ -23,7 +23,7 @@ _MACHINE_LABELS = {None, "", "moment"}
 _EXCITEMENT = "applause"
 _RHYTHM = "fast cutting"
 # attributes shown elsewhere (the why, the name) or only meaningful to the code
-_HIDDEN = {"why", "signals", "order", "anchor", "bounds", "target_s", "cover", "score"}
+_HIDDEN = {"why", "signals", "order", "anchor", "bounds", "target_s", "cover", "score", "title"}
 
 
 def _at(clk: FrameClock | None, frame: int) -> str:
@@ -31,8 +31,11 @@ def _at(clk: FrameClock | None, frame: int) -> str:
 
 
 def highlight_name(seg: Segment, clk: FrameClock | None) -> str:
-    """A highlight's label if a person or a model gave a real one, else a name from its cues."""
+    """A highlight's title if the editor typed one, its label if a person or a model gave a real
+    one, else a name from its cues."""
     a = seg.attrs or {}
+    if isinstance(a.get("title"), str) and a["title"].strip():
+        return str(a["title"]).strip()
     sig = a.get("signals") if isinstance(a.get("signals"), dict) else {}
     assert isinstance(sig, dict)
     anchor = a.get("anchor")

@@ -125,7 +125,7 @@ def similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
     """0 (different pictures) .. 1 (the same picture)."""
     if a is None or b is None:
         return 0.0
-    return float(max(0.0, 1.0 - np.linalg.norm(a - b) / 1.2))
+    return max(0.0, 1.0 - float(np.linalg.norm(a - b)) / 1.2)
 
 
 # At or above: the same picture for an editor choosing a cover. Frames of one static wide shot

@@ -166,4 +166,6 @@ def test_window_ctrl_e_shows_export_dock_and_exports_marks(qtbot, tmp_path: Path
     qtbot.waitUntil(lambda: len(ends) == 1, timeout=60000)
     assert list(ends.values())[0][0] == DONE
     assert probe(tmp_path / "marks.mp4").frame_count == 25
+    row = next(iter(panel.rows.values()))  # done: reveal in the folder, or open the file
+    assert not row.reveal_btn.isHidden() and not row.open_btn.isHidden() and row.cancel_btn.isHidden()
     w.close()
