@@ -112,7 +112,8 @@ def list_models(root: Path | None = None) -> list[dict[str, Any]]:
 
 
 def resolve_model(ref: str | None) -> str | None:
-    """The model directory to use: ``ref`` (path or id) if given, else the newest trained one."""
+    """The trained model directory ``ref`` (path or id) names; ``None`` without ``ref``: a model
+    applies only where a project chose it, never as "the newest in the models folder"."""
     if ref:
         p = Path(ref).expanduser()
         if not p.is_absolute():  # an id or a relative path: the models folder, never the cwd
@@ -120,8 +121,7 @@ def resolve_model(ref: str | None) -> str | None:
         if p.exists():
             return str(p.parent if p.is_file() else p)
         raise ClipDeskError(f"action model {ref!r} not found (a model directory or an id in {models_dir()})")
-    cards = list_models()
-    return cards[0]["path"] if cards else None
+    return None
 
 
 def model_id(path: str | None) -> str | None:

@@ -106,12 +106,14 @@ def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
     assert [c["id"] for c in list_models()] == [res.model_id]
     assert load_model(res.model_id).classes == card["classes"]
 
-    stage = ActionsStage({})  # picks the newest model in the models dir
+    # a trained model is never picked up silently: without a choice the starter runs
+    assert ActionsStage({}).params()["model"] == "starter"
+    stage = ActionsStage({"action_model": res.model_id})  # the project chose it (by id)
     assert stage.params()["model"] == res.model_id
     video = project.video(target)
     analyze(project, video.path, [stage])
     segs = project.segments(target, ACTION)
-    assert segs and all(s.attrs["model"] == res.model_id and s.source == "model:stgcn@1" for s in segs)
+    assert segs and all(s.attrs["model"] == res.model_id and s.source == "model:stgcn@2" for s in segs)
     assert all(s.attrs["person"] in (1, 2) and 0 < (s.confidence or 0) <= 1 for s in segs)
     hits = sum(any(t.track_id == s.attrs["person"] and t.label == s.label and
                    min(t.end_frame, s.end_frame) > max(t.start_frame, s.start_frame) for t in truth)
@@ -128,16 +130,18 @@ def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
     assert NO_POSES in msgs and project.segments(project.add_video(probe(bare)).id, ACTION) == []
 
 
-def test_stage_without_model_stores_nothing_and_says_so(project, tmp_path, caplog) -> None:
-    from models.actions.stage import NO_MODEL, ActionsStage
+def test_stage_without_a_chosen_model_runs_the_starter(project, tmp_path, caplog) -> None:
+    from models.actions.stage import ActionsStage
 
     vid, _ = _project_video(project, tmp_path, 21, label=False)
     stage = ActionsStage({})
-    assert stage.params()["model"] is None
+    assert stage.params()["model"] == "starter" and stage.model_name == "starter"
+    assert ActionsStage({"action_model": "starter"}).params() == stage.params()
     msgs: list[str] = []
     analyze(project, project.video(vid).path, [stage], task=Task(lambda s, f, m: msgs.append(m)))
-    assert project.segments(vid, ACTION) == []
-    assert NO_MODEL in msgs
+    assert any("by the starter detector" in m for m in msgs)
+    assert all(s.source == "model:starter@2" and s.attrs["model"] == "starter"
+               for s in project.segments(vid, ACTION))
     with pytest.raises(ClipDeskError):
         ActionsStage({"action_model": str(tmp_path / "nowhere")})
 
@@ -201,7 +205,7 @@ def test_round_trip_on_shared_clip_with_real_poses(shared_media, project, tmp_pa
     stage = ActionsStage({"action_model": str(res.path)})
     analyze(project, clip, [stage])
     segs = project.segments(vid, ACTION)
-    machine = [s for s in segs if s.source == "model:stgcn@1"]
+    machine = [s for s in segs if s.source == "model:stgcn@2"]
     assert all(s.attrs["model"] == res.model_id and s.attrs["person"] in table.track_ids() for s in machine)
     assert all(s.label in ("walk_in", "stand") for s in machine)
     assert len([s for s in segs if s.source == "user:annotator"]) == 2  # labels survive the re-run

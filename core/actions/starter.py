@@ -1,0 +1,361 @@
+"""The starter action detector: kinematic rules over tracked keypoints, no trained model.
+
+It is what a fresh install uses (the default action model, id ``starter``), so the action track
+is not empty on the first run. Pose samples (2-4 per second, from the persons stage) say *what*
+a person does; the dense motion grid (:mod:`core.actions.motion`, up to 15 fps) says *when*:
+each rule finds key poses, and the span's onset and end are placed where the motion inside the
+person's box rises above and falls back below a level between the person's quiet baseline and
+the burst's peak. Without the motion grid the edges fall halfway to the neighbouring samples.
+
+Classes and what fires them (``s`` = the person's height in pixels, the track's median box height):
+
+* ``shot`` (shot/throw): both wrists above the shoulders, one above the head, hands close;
+* ``serve``: one wrist far above the head, the other clearly lower (a racket serve);
+* ``forehand`` / ``backhand``: a wrist far out to the side (racket stroke) while the upper body
+  moves more than the legs; the side of the body the wrist is on decides which;
+* ``jump``: the feet leave the person's ground line by more than ~0.1 s;
+* ``kick``: one ankle lifted above the other knee while the legs move;
+* ``fall``: the torso tilts past 55 degrees or the box becomes wider than tall;
+* ``sprint``: the box moves faster than 1.3 body heights a second for a second or more;
+* ``celebration``: both arms up, hands apart, for 1.2 s or more.
+
+Each segment: class, confidence, ``attrs`` ``person`` (track id), ``model`` (``starter``),
+``why`` (one sentence). Pure numpy; any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from core.actions.motion import MotionGrid, box_energy
+from core.persons.poses import PoseTable
+from core.segments import ACTION, Segment
+
+MODEL_ID = "starter"
+VERSION = "1"
+CLASSES = ("shot", "serve", "forehand", "backhand", "jump", "kick", "fall", "sprint", "celebration")
+
+# COCO keypoint indices
+NOSE, LSH, RSH, LEL, REL, LWR, RWR, LHIP, RHIP, LKN, RKN, LANK, RANK = 0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+
+
+@dataclass(frozen=True)
+class StarterParams:
+    kpt_conf: float = 0.3  # keypoints below this confidence are not used
+    above_head: float = 0.03  # wrist above the head by this many body heights
+    shot_above_head: float = -0.03  # both hands together at least this high (the ball at the forehead)
+    hands_close: float = 0.3
+    serve_high: float = 0.12
+    lateral_turned: float = 0.1  # with shoulders side-on, hands this far out (body heights) = stroke
+    side_on: float = 0.07  # shoulders closer than this in x (body heights) = turned side-on
+    jump_lift: float = 0.1
+    kick_lift: float = 0.06  # ankle above the other knee by this much
+    fall_tilt_deg: float = 55.0
+    sprint_speed: float = 1.3  # body heights per second
+    sprint_min_s: float = 0.5
+    celebration_min_s: float = 1.2
+    group_gap_s: float = 0.6  # key poses of one class closer than this are one action
+    edge_level: float = 0.35  # edges where motion falls below baseline + level * (peak - baseline)
+    max_pre_s: float = 0.8  # how far before the first key pose an onset may lie
+    max_post_s: float = 0.8
+    min_len_s: float = 0.2
+    min_track_samples: int = 2
+    min_conf: float = 0.3
+
+
+@dataclass
+class KeyPose:
+    frame: int
+    cls: str
+    strength: float  # 0..1, how clearly the rule fired
+    why: str
+    channel: int = 1  # motion channel that times it: 0 whole box, 1 upper half, 2 lower half
+
+
+@dataclass
+class TrackFeatures:
+    """Per-sample features of one track (arrays over its pose samples)."""
+
+    frames: np.ndarray
+    boxes: np.ndarray
+    kp: np.ndarray  # (n, 17, 3)
+    height: float
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _pt(kp: np.ndarray, i: int, conf: float) -> np.ndarray | None:
+    return kp[i, :2] if kp[i, 2] >= conf else None
+
+
+def _mid(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return (a + b) / 2
+
+
+def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
+    """The key poses of one track (rows of a :class:`PoseTable` track, sorted by frame)."""
+    frames = rows[:, 0].astype(np.int64)
+    boxes = rows[:, 3:7].astype(np.float64)
+    kps = rows[:, 7:].reshape(len(rows), 17, 3).astype(np.float64)
+    hs = boxes[:, 3] - boxes[:, 1]
+    s = float(np.median(hs)) if len(hs) else 1.0
+    s = max(s, 1.0)
+    c = p.kpt_conf
+    out: list[KeyPose] = []
+    # ground line: the lower ankle's y, median over the track (the person's standing level)
+    ank = np.array([max((kp[i, 1] for i in (LANK, RANK) if kp[i, 2] >= c), default=np.nan) for kp in kps])
+    bottom = np.where(np.isfinite(ank), ank, boxes[:, 3])
+    # shoulder opening (right minus left shoulder x, body heights): its sign says whether the
+    # person faces away from the camera (> 0: image right is the person's right)
+    opening = np.array([(kp[RSH, 0] - kp[LSH, 0]) / s if kp[RSH, 2] >= c and kp[LSH, 2] >= c else np.nan
+                        for kp in kps])
+    ok = np.isfinite(opening)
+    typical_open = float(np.percentile(np.abs(opening[ok]), 80)) if ok.any() else 0.0
+    big = ok & (np.abs(opening) > 2 * p.side_on)
+    facing = float(np.sign(np.median(opening[big]))) if big.any() else 1.0
+    for j, kp in enumerate(kps):
+        f = int(frames[j])
+        lsh, rsh = _pt(kp, LSH, c), _pt(kp, RSH, c)
+        sh = _mid(lsh, rsh)
+        hip = _mid(_pt(kp, LHIP, c), _pt(kp, RHIP, c))
+        nose = _pt(kp, NOSE, c)
+        head_y = nose[1] if nose is not None else (sh[1] - 0.12 * s if sh is not None else None)
+        lw, rw = _pt(kp, LWR, c), _pt(kp, RWR, c)
+        # arms up: shot / serve / celebration
+        if sh is not None and head_y is not None and (lw is not None or rw is not None):
+            up = [w for w in (lw, rw) if w is not None]
+            above = [(head_y - w[1]) / s for w in up]
+            over_sh = [(sh[1] - w[1]) / s for w in up]
+            top = max(above)
+            if lw is not None and rw is not None and top > p.shot_above_head:
+                gap = float(np.hypot(*(lw - rw))) / s
+                low = min(over_sh)
+                if low > 0.05 and gap < p.hands_close:
+                    out.append(KeyPose(f, "shot", min(1.0, 0.55 + top + (p.hands_close - gap)),
+                                       "both hands raised together above the head (release)"))
+                elif low > 0.05:
+                    out.append(KeyPose(f, "arms_up", min(1.0, 0.5 + top), "both arms raised above the head"))
+                elif top > p.serve_high and low < -0.05:
+                    out.append(KeyPose(f, "serve", min(1.0, 0.5 + top),
+                                       "one arm stretched high above the head, the other low (serve)"))
+            elif len(up) == 1 and top > p.serve_high:
+                out.append(KeyPose(f, "serve", min(1.0, 0.4 + top), "one arm stretched high above the head"))
+        # racket stroke: shoulders turned side-on (racket taken back) or a wrist far out to the
+        # side, below the head; the side of the body the hands are on decides which stroke
+        if sh is not None and hip is not None and lsh is not None and rsh is not None:
+            open_w = (rsh[0] - lsh[0]) / s  # > 0 facing away from the camera, < 0 facing it
+            turned = abs(open_w) < p.side_on and typical_open > 2 * p.side_on
+            hands = [w for w in (lw, rw)
+                     if w is not None and not (head_y is not None and w[1] < head_y - p.above_head * s)]
+            if hands:
+                dxs = [(w[0] - hip[0]) / s for w in hands]
+                far = max(dxs, key=abs)
+                if turned and abs(far) > p.lateral_turned:
+                    side = np.sign(far) * facing
+                    if side != 0:
+                        cls = "forehand" if side > 0 else "backhand"
+                        how = f"shoulders turned side-on, hands {abs(far):.2f} body heights out"
+                        out.append(KeyPose(f, cls, min(1.0, 0.5 + abs(far)),
+                                           f"{how}, racket side on the player's {'right' if side > 0 else 'left'} "
+                                           f"({cls})"))
+        # jump: feet above the person's ground line
+        lo, hi = np.searchsorted(frames, [f - 1.5 * fps, f + 1.5 * fps])
+        ground = float(np.median(bottom[lo:hi]))
+        lift = (ground - bottom[j]) / s
+        if lift > p.jump_lift and np.isfinite(ank[j]):
+            out.append(KeyPose(f, "jump", min(1.0, 0.4 + 2 * lift), f"feet {lift:.2f} body heights off the ground",
+                               channel=0))
+        # kick: one ankle up by the other knee
+        la, ra, lk, rk = (_pt(kp, i, c) for i in (LANK, RANK, LKN, RKN))
+        if la is not None and ra is not None and lk is not None and rk is not None and lift <= p.jump_lift:
+            kick = max((rk[1] - la[1]) / s, (lk[1] - ra[1]) / s)
+            if kick > p.kick_lift:
+                out.append(KeyPose(f, "kick", min(1.0, 0.45 + 2 * kick), "one foot lifted to the other knee (kick)",
+                                   channel=2))
+        # fall / dive
+        if sh is not None and hip is not None:
+            v = sh - hip
+            tilt = float(np.degrees(np.arctan2(abs(v[0]), max(1e-6, -v[1])))) if v[1] < 0 else 90.0 + float(
+                np.degrees(np.arctan2(v[1], abs(v[0]) + 1e-6)))
+            bw, bh = boxes[j, 2] - boxes[j, 0], boxes[j, 3] - boxes[j, 1]
+            if tilt > p.fall_tilt_deg and bw > 0.8 * bh:
+                out.append(KeyPose(f, "fall", min(1.0, 0.4 + tilt / 180), f"torso tilted {tilt:.0f}\u00b0, body "
+                                   "nearly horizontal", channel=0))
+    return out
+
+
+def _group(keys: Sequence[KeyPose], gap: int) -> list[list[KeyPose]]:
+    groups: list[list[KeyPose]] = []
+    for k in sorted(keys, key=lambda k: k.frame):
+        if groups and k.frame - groups[-1][-1].frame <= gap:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    return groups
+
+
+def _interp_boxes(rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    f = rows[:, 0]
+    return np.stack([np.interp(frames, f, rows[:, 3 + i]) for i in range(4)], axis=1)
+
+
+def _edges(energy: np.ndarray, mframes: np.ndarray, a: int, b: int, pre: int, post: int,
+           level: float) -> tuple[int, int] | None:
+    """Onset and end around the key frames ``[a, b]`` from a motion energy series."""
+    m = (mframes >= a - pre) & (mframes <= b + post)
+    if m.sum() < 3:
+        return None
+    e, fr = energy[m], mframes[m]
+    base = float(np.percentile(energy, 20)) if len(energy) else 0.0
+    core_m = (fr >= a - 2) & (fr <= b + 2)
+    peak = float(e[core_m].max()) if core_m.any() else float(e.max())
+    if peak - base < 0.02:
+        return None
+    thr = base + level * (peak - base)
+    ip = int(np.flatnonzero(core_m)[np.argmax(e[core_m])]) if core_m.any() else int(np.argmax(e))
+    i0 = ip
+    while i0 > 0 and e[i0 - 1] >= thr:
+        i0 -= 1
+    i1 = ip
+    while i1 < len(e) - 1 and e[i1 + 1] >= thr:
+        i1 += 1
+    start = int(fr[i0])
+    end = int(fr[i1]) + 1
+    return min(start, a), max(end, b + 1)
+
+
+def _smooth(x: np.ndarray, k: int = 3) -> np.ndarray:
+    if len(x) < k:
+        return x
+    ker = np.ones(k) / k
+    return np.convolve(np.pad(x, (k // 2, k // 2), mode="edge"), ker, mode="valid")
+
+
+def _sprints(rows: np.ndarray, fps: float, p: StarterParams, s: float) -> list[tuple[int, int, float]]:
+    f = rows[:, 0]
+    cx = (rows[:, 3] + rows[:, 5]) / 2
+    cy = (rows[:, 4] + rows[:, 6]) / 2
+    if len(f) < 3:
+        return []
+    dt = np.diff(f) / fps
+    sp = np.hypot(np.diff(cx), np.diff(cy)) / s / np.maximum(dt, 1e-6)
+    fast = (sp > p.sprint_speed) & (dt < 1.0)
+    out = []
+    i = 0
+    while i < len(fast):
+        if not fast[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(fast) and fast[j + 1]:
+            j += 1
+        a, b = int(f[i]), int(f[j + 1])
+        if (b - a) / fps >= p.sprint_min_s:
+            out.append((a, b, float(np.median(sp[i:j + 1]))))
+        i = j + 1
+    return out
+
+
+def detect_track(tid: int, rows: np.ndarray, fps: float, motion: MotionGrid | None = None,
+                 p: StarterParams | None = None, source: str = f"model:{MODEL_ID}@{VERSION}") -> list[Segment]:
+    """Action segments of one tracked person (see the module docstring)."""
+    p = p or StarterParams()
+    if len(rows) < p.min_track_samples:
+        return []
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    s = max(1.0, float(np.median(rows[:, 6] - rows[:, 4])))
+    first, last = int(rows[0, 0]), int(rows[-1, 0])
+    keys = key_poses(rows, fps, p)
+    energy: np.ndarray | None = None
+    mfr = np.zeros(0, np.int64)
+    pad = int(round(p.max_pre_s * fps))
+    if motion is not None and len(motion.frames):
+        mm = (motion.frames >= first - pad) & (motion.frames <= last + pad)
+        mfr = motion.frames[mm]
+        if len(mfr):
+            bx = _interp_boxes(rows, mfr.astype(np.float64))
+            w, h = bx[:, 2] - bx[:, 0], bx[:, 3] - bx[:, 1]
+            bx = np.stack([bx[:, 0] - 0.3 * w, bx[:, 1] - 0.15 * h, bx[:, 2] + 0.3 * w, bx[:, 3]], axis=1)
+            energy = np.stack([_smooth(c) for c in box_energy(motion, mfr, bx).T], axis=1)
+    gap = int(round(p.group_gap_s * fps))
+    pre, post = int(round(p.max_pre_s * fps)), int(round(p.max_post_s * fps))
+    step = int(np.median(np.diff(rows[:, 0]))) if len(rows) > 1 else int(fps)
+    segs: list[Segment] = []
+
+    def add(cls: str, a: int, b: int, conf: float, why: str) -> None:
+        if b - a < max(1, int(p.min_len_s * fps)) or conf < p.min_conf:
+            return
+        segs.append(Segment(ACTION, a, b, cls, round(min(1.0, conf), 3),
+                            {"person": int(tid), "model": MODEL_ID, "why": why}, source))
+
+    by_cls: dict[str, list[KeyPose]] = {}
+    for k in keys:
+        by_cls.setdefault(k.cls, []).append(k)
+    # arms up for long = celebration; brief = a shot/throw
+    for cls, ks in by_cls.items():
+        for g in _group(ks, gap):
+            a, b = g[0].frame, g[-1].frame
+            strength = float(np.mean([k.strength for k in g]))
+            name = cls
+            if cls == "arms_up":
+                name = "celebration" if (b - a) / fps >= p.celebration_min_s else "shot"
+            elif cls == "shot" and (b - a) / fps >= 2 * p.celebration_min_s:
+                name = "celebration"
+            why = g[len(g) // 2].why
+            if name == "celebration":
+                why = f"arms raised for {(b - a) / fps:.1f} s"
+            ch = g[0].channel
+            edge = None
+            if energy is not None:
+                edge = _edges(energy[:, ch], mfr, a, b, pre, post, p.edge_level)
+                conf_m = 1.0 if edge is not None else 0.8
+            else:
+                conf_m = 0.85
+            if edge is None:
+                half = max(1, step // 2)
+                edge = (max(first - half, a - half), b + half)
+            add(name, edge[0], edge[1], strength * conf_m, why + f" at {len(g)} pose sample(s)")
+    for a, b, v in _sprints(rows, fps, p, s):
+        add("sprint", a, b, min(1.0, 0.4 + v / 4), f"moved {v:.1f} body heights a second for {(b - a) / fps:.1f} s")
+    return _resolve(segs)
+
+
+def _resolve(segs: list[Segment]) -> list[Segment]:
+    """One person does one arm action at a time: overlapping shot/serve/stroke/celebration spans
+    keep the most confident; jump, kick, fall and sprint may overlap them."""
+    arm = {"shot", "serve", "forehand", "backhand", "celebration"}
+    kept: list[Segment] = []
+    for s in sorted(segs, key=lambda s: -(s.confidence or 0)):
+        def overlaps(k: Segment, s: Segment = s) -> bool:
+            return min(k.end_frame, s.end_frame) > max(k.start_frame, s.start_frame)
+
+        clash = any(k.label in arm and s.label in arm and overlaps(k) for k in kept)
+        same = any(k.label == s.label and overlaps(k) for k in kept)
+        if not clash and not same:
+            kept.append(s)
+    return sorted(kept, key=lambda s: (s.start_frame, s.label or ""))
+
+
+def detect(table: PoseTable, fps: float, motion: MotionGrid | None = None, p: StarterParams | None = None,
+           check: Callable[[], None] | None = None, progress: Callable[[float, str], None] | None = None,
+           source: str = f"model:{MODEL_ID}@{VERSION}") -> list[Segment]:
+    """Action segments of every tracked person of a video."""
+    p = p or StarterParams()
+    out: list[Segment] = []
+    tids = table.track_ids()
+    for i, tid in enumerate(tids):
+        if check:
+            check()
+        if progress:
+            progress(i / max(1, len(tids)), f"person {tid}")
+        out.extend(detect_track(tid, table.track(tid), fps, motion, p, source))
+    return sorted(out, key=lambda s: (s.start_frame, s.attrs["person"]))
+
+
+__all__ = ["CLASSES", "MODEL_ID", "StarterParams", "VERSION", "detect", "detect_track", "key_poses"]
