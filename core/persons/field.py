@@ -256,17 +256,35 @@ def shot_field_mask(fields: np.ndarray | None, frame: int) -> np.ndarray | None:
     return a[hit[0], 2:].reshape(MASK_H, MASK_W) if len(hit) else None
 
 
-def play_area(view: FieldView, grow: tuple[float, float] = (1.1, 1.25)) -> np.ndarray:
-    """uint8 mask where players play: the field, within the convex hull of its painted lines grown
-    by ``grow`` (x, y) about its centre (more in depth: players stand behind a baseline); the
-    whole field when it has few lines. Ball kids, line judges, the umpire's chair and benches
-    beside a court stand outside it."""
-    pts = cv2.findNonZero(view.lines)
+def _main_lines(view: FieldView) -> np.ndarray:
+    """The field's painted lines without stray white bits (letters, a chair's logo)."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(view.lines, connectivity=8)
+    total = int(stats[1:, 4].sum()) if n > 1 else 0
+    big = [i for i in range(1, n) if stats[i, 4] >= max(30, 0.03 * total)]
+    return np.isin(lab, big).astype(np.uint8) if big else np.zeros_like(view.lines)
+
+
+def _line_hull(view: FieldView) -> np.ndarray | None:
+    """Convex hull ``(K, 2)`` of the field's main painted lines."""
+    pts = cv2.findNonZero(_main_lines(view))
     if pts is None or len(pts) < 20:
+        return None
+    return cv2.convexHull(pts).reshape(-1, 2).astype(np.float32)
+
+
+def play_area(view: FieldView, grow: tuple[float, float, float] = (1.1, 1.25, 1.5)) -> np.ndarray:
+    """uint8 mask where players play: the field, within the convex hull of its painted lines grown
+    about its centre by ``grow`` = (sideways, away from the camera, towards it): players stand
+    behind a baseline, and the near end looks deeper in perspective; the whole field when it has
+    few lines. Ball kids, line judges, the umpire's chair and benches beside a court stand
+    outside it."""
+    hull = _line_hull(view)
+    if hull is None:
         return view.region.copy()
-    hull = cv2.convexHull(pts).reshape(-1, 2).astype(np.float32)
     c = hull.mean(axis=0)
-    grown = (c + (hull - c) * np.asarray(grow, np.float32)).astype(np.int32)
+    d = hull - c
+    gy = np.where(d[:, 1] < 0, grow[1], grow[2])
+    grown = (c + d * np.stack([np.full(len(d), grow[0]), gy], axis=1)).astype(np.int32)
     mask = np.zeros_like(view.region)
     cv2.fillConvexPoly(mask, grown, 255)
     # a hull of a few lines (a corner of the pitch) says little: fall back to the field itself
@@ -282,3 +300,34 @@ def feet_in(mask: np.ndarray, boxes: np.ndarray, scale: float = 1.0) -> np.ndarr
     xs = np.clip(((b[:, 0] + b[:, 2]) / 2).astype(int), 0, w - 1)
     ys = np.clip((b[:, 3] - 1).astype(int), 0, h - 1)
     return mask[ys, xs] > 0
+
+
+def far_tile(view: FieldView, depth: float = 0.15, max_scale: float = 3.0, min_scale: float = 1.8,
+             model_size: tuple[int, int] = (640, 384)) -> tuple[tuple[int, int, int, int], float] | None:
+    """Where small far players are expected and how much to enlarge it: the far ``depth`` of the
+    painted lines' hull and the space behind its far line, in mask pixels, and the scale
+    that fills the model's input. ``None`` when that would enlarge less than ``min_scale`` (the
+    far end is large already, or too wide for one tile: a football pitch from the stand, where
+    the pose model fails on its small players anyway and the field blobs find them)."""
+    if not view.ok:
+        return None
+    hull = _line_hull(view)
+    if hull is None:
+        return None
+    h, w = view.region.shape
+    y0, y1 = float(hull[:, 1].min()), float(hull[:, 1].max())
+    band_end = y0 + depth * (y1 - y0)
+    xs = np.flatnonzero(_main_lines(view)[int(y0):int(band_end) + 1].max(axis=0) > 0)  # the far lines' extent
+    if not len(xs):
+        return None
+    pad = 0.03 * (xs[-1] - xs[0])
+    x0, x1 = max(0, int(xs[0] - pad)), min(w, int(xs[-1] + pad) + 1)
+    top = max(0, int(y0 - 0.35 * (y1 - y0)))  # a far player stands behind the far line
+    bottom = min(h, int(band_end) + 1)
+    bw, bh = x1 - x0, bottom - top
+    if bw < 16 or bh < 8:
+        return None
+    scale = min(max_scale, model_size[0] / bw, model_size[1] / bh)
+    if scale < min_scale:
+        return None
+    return (x0, top, x1, bottom), float(scale)

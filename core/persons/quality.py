@@ -102,8 +102,8 @@ def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tu
     of their shot's samples (a shot with fewer samples than ``min_samples`` needs all of them).
     ``blob_tracks`` (tracks made only of keypoint-free field blobs) need ``blob_min_samples``,
     must move (a painted logo, a towel, the net's strap do not), keep their height (a blob that
-    is now a chair, now a bag is not one person) and stand in the play area (``in_play``, one
-    flag per row) on most samples."""
+    is now a chair, now a bag is not one person), be upright (1.5 times taller than wide) and
+    stand in the play area (``in_play``, one flag per row) on most samples."""
     a = np.asarray(poses, np.float32)
     if not len(a):
         return a
@@ -130,7 +130,9 @@ def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tu
             cx, cy = (r[:, 3] + r[:, 5]) / 2, (r[:, 4] + r[:, 6]) / 2
             hs = r[:, 6] - r[:, 4]
             h = float(np.median(hs))
-            ok = max(float(np.ptp(cx)), float(np.ptp(cy))) >= 0.5 * h and float(np.std(hs)) <= 0.3 * h
+            ratio = float(np.median(hs / np.maximum(1.0, r[:, 5] - r[:, 3])))
+            ok = (max(float(np.ptp(cx)), float(np.ptp(cy))) >= 0.8 * h and float(np.std(hs)) <= 0.3 * h
+                  and ratio >= 1.5)  # upright: a standing or running player is taller than wide
             if in_play is not None:
                 ok = ok and float(np.mean(in_play[idx])) >= 0.5
         keep[idx] = ok

@@ -132,3 +132,40 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
     e = np.stack(extras).astype(np.float32).reshape(len(a), n_extra)
     order = np.lexsort((a[:, 1], a[:, 0]))
     return a[order], e[order]
+
+
+def fill_gaps(poses: np.ndarray, extras: np.ndarray, sampled: Sequence[int], max_gap: int,
+              score_factor: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Rows for samples a track skipped (a missed detection between two found ones, at most
+    ``max_gap`` frames apart): box and keypoints interpolated, score × ``score_factor``,
+    keypoint confidences halved; extras copied from the row before. A player keeps a box on
+    the frame the detector lost him."""
+    a = np.asarray(poses, np.float32)
+    e = np.asarray(extras, np.float32).reshape(len(a), -1)
+    if len(a) < 2:
+        return a, e
+    samp = np.asarray(sorted(set(int(f) for f in sampled)), np.int64)
+    new_rows: list[np.ndarray] = []
+    new_ex: list[np.ndarray] = []
+    for tid in np.unique(a[:, 1]):
+        idx = np.flatnonzero(a[:, 1] == tid)
+        idx = idx[np.argsort(a[idx, 0], kind="stable")]
+        for i0, i1 in zip(idx[:-1], idx[1:]):
+            f0, f1 = int(a[i0, 0]), int(a[i1, 0])
+            if f1 - f0 > max_gap or f1 - f0 < 2:
+                continue
+            lo, hi = np.searchsorted(samp, [f0 + 1, f1])
+            for f in samp[lo:hi]:
+                w = (float(f) - f0) / (f1 - f0)
+                row = (1 - w) * a[i0] + w * a[i1]
+                row[0], row[1] = f, tid
+                row[2] = min(a[i0, 2], a[i1, 2]) * score_factor
+                row[9::3] = np.minimum(a[i0, 9::3], a[i1, 9::3]) * 0.5
+                new_rows.append(row.astype(np.float32))
+                new_ex.append(e[i0])
+    if not new_rows:
+        return a, e
+    a2 = np.concatenate([a, np.stack(new_rows)])
+    e2 = np.concatenate([e, np.stack(new_ex)])
+    order = np.lexsort((a2[:, 1], a2[:, 0]))
+    return a2[order], e2[order]

@@ -23,6 +23,7 @@ import numpy as np
 from core.persons.ball import BALL_COLS, BALL_SIGNAL
 from core.media.reader import FrameReader
 from core.persons.poses import PoseTable, latest_signal_key, load_poses
+from core.persons.roles import load_roles
 from core.progress import Task, ensure_task
 from core.reframe.aspect import Rect, aspect_label, crop_size, detect_content, parse_aspect
 from core.reframe.path import CropPath, VideoCropPath, simplify
@@ -69,10 +70,11 @@ def _pins_axis(pins: Sequence[Sequence[float]], start: int, end: int, col: int) 
 def plan_shot(poses: PoseTable, start: int, end: int, content: Rect, aspect: Fraction | None, fps: float,
               settings: ReframeSettings = ReframeSettings(), mode: str | None = None,
               pins: Sequence[Sequence[float]] = (), follow: int | None = None,
-              ball: np.ndarray | None = None) -> dict[str, Any]:
-    """Crop attrs for frames ``[start, end)`` (see the module docstring)."""
+              ball: np.ndarray | None = None, roles: dict[int, Any] | None = None) -> dict[str, Any]:
+    """Crop attrs for frames ``[start, end)`` (see the module docstring); ``roles`` (track ->
+    role, ``core.persons.roles.load_roles``) make the automatic subject a player, not a ball kid."""
     cw, ch = crop_size(content, aspect)
-    tg = subject_targets(poses, start, end, content.h, ball, follow)
+    tg = subject_targets(poses, start, end, content.h, ball, follow, roles=roles)
     kin = settings.kinematics(cw, content.w, fps)
     subject_w = float(np.median(tg.half_w[tg.weight > 0]) * 2) if (tg.weight > 0).any() else 0.0
     auto = choose_mode(tg.cx, tg.weight, cw, subject_w)
@@ -160,6 +162,7 @@ def plan_video(project: Project, video_id: int, aspect: str = "9:16",
     v = project.video(video_id)
     poses = load_poses(project, video_id)
     ball = load_ball(project, video_id)
+    roles = load_roles(project, video_id)
     content = content_rect(project, video_id)
     existing = crop_segments(project, video_id, label)
     kept = [s for s in existing if _touched(project, s)]
@@ -170,7 +173,7 @@ def plan_video(project: Project, video_id: int, aspect: str = "9:16",
         task.progress("reframe", i / max(1, len(shots)), f"shot {i + 1}/{len(shots)}")
         if any(k.start_frame == s and k.end_frame == e for k in kept):
             continue
-        attrs = plan_shot(poses, s, e, content, asp, v.rate.fps, settings, ball=ball)
+        attrs = plan_shot(poses, s, e, content, asp, v.rate.fps, settings, ball=ball, roles=roles)
         box = scoreboard_box(project, video_id, s, e, settings) if settings.scoreboard_overlay else None
         if box and asp is not None:
             attrs["overlay"] = {"box": box, "place": "top"}
@@ -200,7 +203,7 @@ def resolve(project: Project, video_id: int, seg: Segment, *, mode: str | None =
                     mode=mode if mode is not None else a.get("mode"),
                     pins=pins if pins is not None else a.get("pins", []),
                     follow=follow if follow is not None else a.get("follow"),
-                    ball=load_ball(project, video_id))
+                    ball=load_ball(project, video_id), roles=load_roles(project, video_id))
     new["approved"] = a.get("approved")
     if "overlay" in a:
         new["overlay"] = a["overlay"]

@@ -1,17 +1,21 @@
 """Which person the camera follows in a shot, and where that person is on every frame.
 
-Tracks are scored by presence, size, motion and closeness to the ball; the user's "follow this
-person" pick wins when that track is in the shot. Where the chosen track is missing, the
-best-scoring other track visible on that frame stands in. Pure NumPy; any thread.
+Tracks are scored by presence, size, motion and closeness to the ball, weighed by their role
+(``core.persons.roles``: players and persons count fully, officials and others — ball kids, line
+judges, crowd — little); the user's "follow this person" pick wins when that track is in the
+shot. Where the chosen track is missing, the best-scoring other track visible on that frame
+stands in. Pure NumPy; any thread.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from core.persons.poses import PoseTable
+from core.persons.roles import ROLE_WEIGHT
 
 
 @dataclass
@@ -38,8 +42,9 @@ def _track_rows(poses: PoseTable, start: int, end: int) -> dict[int, np.ndarray]
 
 
 def score_tracks(poses: PoseTable, start: int, end: int, frame_h: float,
-                 ball: np.ndarray | None = None) -> dict[int, float]:
-    """Salience of each track in ``[start, end)``: presence × (size + motion + ball closeness)."""
+                 ball: np.ndarray | None = None, roles: dict[int, Any] | None = None) -> dict[int, float]:
+    """Salience of each track in ``[start, end)``: presence × (size + motion + ball closeness) ×
+    the weight of its role (``roles``: track -> {"role": ...} or role name)."""
     rows = _track_rows(poses, start, end)
     frames = poses.frames[(poses.frames >= start) & (poses.frames < end)]
     n_samples = max(1, len(np.unique(frames)))
@@ -61,7 +66,9 @@ def score_tracks(poses: PoseTable, start: int, end: int, frame_h: float,
                 d = np.hypot(cx[ia] - ball[ib, 1], cy[ia] - ball[ib, 2]) / max(1.0, frame_h)
                 near = float(np.mean(np.exp(-d / 0.15)))
         conf = float(np.mean(r[:, 2]))
-        scores[tid] = presence * conf * (2.0 * h + motion + near)
+        role = (roles or {}).get(tid)
+        name = role.get("role") if isinstance(role, dict) else role
+        scores[tid] = presence * conf * (2.0 * h + motion + near) * ROLE_WEIGHT.get(str(name), 1.0)
     return scores
 
 
@@ -84,11 +91,11 @@ def _interp_track(r: np.ndarray, frames: np.ndarray, max_gap: int) -> tuple[np.n
 
 def subject_targets(poses: PoseTable, start: int, end: int, frame_h: float,
                     ball: np.ndarray | None = None, follow: int | None = None,
-                    max_gap: int = 45) -> SubjectTargets:
+                    max_gap: int = 45, roles: dict[int, Any] | None = None) -> SubjectTargets:
     """Where the followed (or most salient) person is on each frame of ``[start, end)``."""
     n = max(0, end - start)
     frames = np.arange(start, end, dtype=np.float64)
-    scores = score_tracks(poses, start, end, frame_h, ball)
+    scores = score_tracks(poses, start, end, frame_h, ball, roles)
     rows = _track_rows(poses, start, end)
     order = sorted(scores, key=lambda k: -scores[k])
     if follow is not None and follow in rows:

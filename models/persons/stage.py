@@ -22,17 +22,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from core.persons.ball import BALL_SIGNAL, detect_ball, track_ball
 from core.media.decode import FrameSpec, Sink
 from core.errors import ClipDeskError
 from core.pipeline import Stage, StageContext
-from core.persons.field import (FIELD_SIGNAL, FieldView, ShotFieldMasks, feet_in, field_blobs, find_field,
-                                kit_colour, play_area)
+from core.persons.field import (FIELD_SIGNAL, FieldView, ShotFieldMasks, far_tile, feet_in, field_blobs,
+                                find_field, kit_colour, play_area)
 from core.persons.poses import POSE_SIGNAL, PoseTable
 from core.persons.quality import confirm_tracks, filter_detections, stitch_tracks
-from core.persons.track import link_tracks
+from core.persons.track import fill_gaps, link_tracks
 from core.persons.roles import EX_B, EX_BLOB, EX_FIELD, EX_L, EX_PLAY, EXTRA_COLS, assign_roles
 from core.segments import PERSON, Segment
 from models.persons.pose import DET_COLS, MODEL_NAME, BallModel, PoseDetector, track_with_extras
@@ -74,6 +75,7 @@ class _PoseSink(Sink):
         self._palette: np.ndarray | None = None
         self._palette_age = 0
         self._palette_share = 0.0
+        self._n_field = 0
 
     def begin(self, info: Any) -> None:
         dw, dh = info.display_size
@@ -121,6 +123,33 @@ class _PoseSink(Sink):
         self._palette_share = 0.0 if view is None else float((view.colour[image.shape[0] // 3:] > 0).mean())
         return view
 
+    def _far_tile(self, image: np.ndarray, view: FieldView, dets: np.ndarray,
+                  size: tuple[float, float]) -> np.ndarray:
+        """Persons the pose model finds on the far end of the field enlarged (a far tennis player
+        is 40 px tall at the model's input: missed on the whole frame, found on the tile)."""
+        tile = far_tile(view)
+        if tile is None or self._detector is None:
+            return dets
+        (x0, y0, x1, y1), k = tile
+        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        big = cv2.resize(crop, (int(round((x1 - x0) * k)), int(round((y1 - y0) * k))),
+                         interpolation=cv2.INTER_LINEAR)
+        found = self._detector.detect(big, self._scale / k)
+        if not len(found):
+            return dets
+        found[:, [0, 2]] += x0 * self._scale
+        found[:, [1, 3]] += y0 * self._scale
+        found[:, 5::3] += x0 * self._scale
+        found[:, 6::3] += y0 * self._scale
+        found = filter_detections(found, size, self.stage.min_plausibility)
+        keep = []
+        for d in found:
+            cx, cy = (d[0] + d[2]) / 2, (d[1] + d[3]) / 2
+            if any(e[0] <= cx <= e[2] and e[1] <= cy <= e[3] for e in dets):
+                continue  # the whole-frame pass has this person already
+            keep.append(d)
+        return np.concatenate([dets, np.stack(keep)]) if keep else dets
+
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
         st = self.stage
         if time + 1e-6 < self._next_t and not self._fast:
@@ -137,6 +166,9 @@ class _PoseSink(Sink):
         view = self._field(image) if st.field else None
         self.fields.add(index, view)
         if view is not None and view.ok:
+            self._n_field += 1
+            if st.tile_every and self._n_field % st.tile_every == 1 % st.tile_every:
+                dets = self._far_tile(image, view, dets, size)
             blobs = field_blobs(view, dets[:, :4] / self._scale)
             if len(blobs):
                 b = np.zeros((len(blobs), DET_COLS), np.float32)
@@ -182,7 +214,7 @@ class PersonsStage(Stage):
                  weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
                  threads: int | None = None, fast_motion: float = 0.06, weights_source: str = "persons.weights",
                  ball_source: str = "persons.ball_weights", field: bool = True,
-                 min_plausibility: float = 0.45) -> None:
+                 min_plausibility: float = 0.45, tile_every: int = 2) -> None:
         self.fps = float(fps)
         self.dense_fps = float(dense_fps)
         self.width = int(width)
@@ -198,6 +230,7 @@ class PersonsStage(Stage):
         self.ball_source = ball_source
         self.field = bool(field)  # find the field per sample: small players, roles, the field mask
         self.min_plausibility = float(min_plausibility)
+        self.tile_every = max(0, int(tile_every))  # the far-end tile on every n-th field sample (0: never)
         self._sinks: dict[int, _PoseSink] = {}
 
     @classmethod
@@ -209,7 +242,8 @@ class PersonsStage(Stage):
                    tracker=str(s.get("tracker", "clipdesk")), weights=s.get("weights"),
                    ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device,
                    threads=int(s["threads"]) if s.get("threads") else None, ball_source=ball_source,
-                   field=bool(s.get("field", True)), min_plausibility=float(s.get("min_plausibility", 0.45)))
+                   field=bool(s.get("field", True)), min_plausibility=float(s.get("min_plausibility", 0.45)),
+                   tile_every=int(s.get("tile_every", 2)))
 
     def model_files(self) -> tuple[Path | None, Path | None]:
         """The pose and ball weight files this stage would load (``None``: the bundled pose model,
@@ -232,7 +266,7 @@ class PersonsStage(Stage):
         return {"fps": self.fps, "dense_fps": self.dense_fps, "width": self.width, "imgsz": list(self.imgsz),
                 "conf": self.conf, "tracker": self.tracker, "weights": self.weights or "bundled",
                 "ball": self.ball_weights or "classical", "field": self.field,
-                "min_plausibility": self.min_plausibility}
+                "min_plausibility": self.min_plausibility, "tile_every": self.tile_every}
 
     @property
     def signal_key(self) -> str:
@@ -296,6 +330,7 @@ def link_persons(samples: list[tuple[int, np.ndarray]], shots: list[tuple[int, i
     kept[:, 1] = [renum[int(t)] for t in kept[:, 1]]
     order = np.lexsort((kept[:, 1], kept[:, 0]))
     kept, ex = kept[order], ex[order]
+    kept, ex = fill_gaps(kept, ex, sampled, max_gap=int(round(1.5 * max(1.0, fps))))
     return kept, ex, assign_roles(kept, ex, shots)
 
 
