@@ -7,7 +7,8 @@ speech, both drawn at random from the seed, with exact truth.
 * a scoreboard: team codes, style (a dark bar, coloured cells, a light plate; opaque or
   translucent; Hershey fonts), position (a corner or the top centre) and size, the clock's start;
   visible from frame 0 or appearing later (at a cut or mid-shot); 1-4 score changes (+1 to one
-  side) at random times, at least 3 s apart; 0-2 hidden spans (a replay or another graphic)
+  side) at random times, at least 3 s apart (never in the last 2 s before a hidden span: it
+  would show for a few frames only); 0-2 hidden spans (a replay or another graphic)
   starting and ending on the edit's own transitions; a change may fall inside a hidden span
   (it then shows when the board comes back);
 * speech: 2-4 phrases spoken by espeak-ng at random times over crowd noise (optional: the
@@ -216,6 +217,8 @@ def plan_board(edit: RealEdit, rng: np.random.Generator) -> BoardPlan:
             hh += 1
         else:
             aa += 1
+        # a new score shows for >= 2 s before a replay hides the board, or comes with its end
+        t = next((a for a, _ in hidden if a - 2 * FPS <= t < a), t)
         scores.append((t, hh, aa))
         t += int(rng.integers(3 * FPS, 12 * FPS))
     box, _, _ = _layout(edit.size, style, place, font, text_h, home, away)
@@ -329,6 +332,76 @@ def make_overlay_edit(path: str | Path, seed: int, seconds: float = 40.0, size: 
     return edit, truth
 
 
+def board_plan(size: tuple[int, int], home: str = "HOM", away: str = "AWY",
+               scores: tuple[tuple[int, int, int], ...] = ((0, 0, 0),), appear: int = 0,
+               hidden: tuple[tuple[int, int], ...] = (), style: str = "bar", place: str = "top_left",
+               text_h: int | None = None, alpha: float = 1.0, clock_start: int = 600,
+               font: int = cv2.FONT_HERSHEY_DUPLEX) -> BoardPlan:
+    """A board drawn to order (fixtures): ``scores`` as ``(frame, home, away)``, first at 0."""
+    th = text_h or max(9, int(0.04 * size[1]))
+    box, _, _ = _layout(size, style, place, font, th, home, away)
+    return BoardPlan(home, away, style, place, font, th, alpha, clock_start, appear, hidden, scores, box)
+
+
+def burn_board(src: str | Path, dst: str | Path, board: BoardPlan,
+               extra: tuple[tuple[str, tuple[int, int]], ...] = ()) -> OverlayTruth:
+    """Draw ``board`` (and ``extra`` texts at (x, baseline y), e.g. advertising beside it) on
+    every frame of ``src`` into ``dst`` (H.264, same rate); the truth of the board."""
+    with av.open(str(src)) as c:
+        st = c.streams.video[0]
+        rate = st.average_rate or FPS
+        frames = [fr.to_ndarray(format="rgb24") for fr in c.decode(video=0)]
+    h, w = frames[0].shape[:2]
+    n = len(frames)
+    truth = OverlayTruth(-1, (w, h), n, board)
+    last: str | None = None
+    for f in range(n):
+        lab = board.label_at(f)
+        truth.labels.append(lab)
+        if lab is not None:
+            if last is not None and lab != last:
+                truth.changes.append((f, last, lab))
+            last = lab
+    truth.appear = next((f for f, lab in enumerate(truth.labels) if lab is not None), n)
+    truth.path = Path(dst)
+    with av.open(str(dst), "w", format="mp4") as out:
+        vs = out.add_stream("libx264", rate=rate)
+        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        vs.options = {"preset": "veryfast", "crf": "20"}
+        for i, img in enumerate(frames):
+            img = draw_board(np.ascontiguousarray(img), board, i)
+            for text, (x, y) in extra:
+                cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, board.text_h / 22, (240, 240, 240),
+                            max(1, board.text_h // 12), cv2.LINE_AA)
+            vf = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+            vf.pts = i
+            for pkt in vs.encode(vf):
+                out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+    return truth
+
+
+# -- search queries ---------------------------------------------------------------------------
+
+SCALES = (0.5, 0.75, 1.25, 1.5)
+
+
+def perturb_query(img_rgb: np.ndarray, scale: float = 0.75) -> bytes:
+    """A frame as another copy would give it, as JPEG bytes: 5 % cropped at each side,
+    brightness +8, contrast x1.1, scaled by ``scale``, JPEG quality 60."""
+    h, w = img_rgb.shape[:2]
+    dy, dx = int(round(0.05 * h)), int(round(0.05 * w))
+    x = img_rgb[dy:h - dy, dx:w - dx].astype(np.float32)
+    x = np.clip((x - 128.0) * 1.1 + 128.0 + 8.0, 0, 255).astype(np.uint8)
+    size = (max(16, int(round(x.shape[1] * scale))), max(16, int(round(x.shape[0] * scale))))
+    x = cv2.resize(x, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(x, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 60])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(buf.tobytes())
+
+
 # -- scoring ----------------------------------------------------------------------------------
 
 @dataclass
@@ -361,7 +434,8 @@ def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 
 def score_board(truth: OverlayTruth, boards: list[Any], events: list[Any], window_s: float = 5.0) -> BoardScore:
     """Score ``scoreboard`` segments and ``event`` segments (objects with ``start_frame``,
-    ``end_frame``, ``label``, ``attrs``) against the truth. A change counts as found by an event
+    ``end_frame``, ``label``, ``attrs``) against the truth. Segments naming neither drawn team
+    are another board (a source clip's own) and are left out. A change counts as found by an event
     with the same before/after starting no earlier than 1 s before and at most ``window_s`` after."""
     n = truth.frame_count
     boards = sorted(boards, key=lambda s: s.start_frame)
@@ -370,6 +444,11 @@ def score_board(truth: OverlayTruth, boards: list[Any], events: list[Any], windo
     lag = None if first is None else max(0, first.start_frame - truth.appear) / FPS
     box = first.attrs.get("box") if first is not None else None
     iou = _iou(tuple(box), truth.board.box) if box else 0.0
+    def other(s: Any) -> bool:  # a board of the source footage itself (a tennis clip's)
+        names = (str(s.attrs.get("home") or ""), str(s.attrs.get("away") or ""))
+        return names[0] != truth.board.home and names[1] != truth.board.away
+
+    boards = [s for s in boards if not other(s)]
     cover: list[str | None] = [None] * n
     for s in boards:
         for f in range(max(0, s.start_frame), min(n, s.end_frame)):
@@ -396,6 +475,6 @@ def score_board(truth: OverlayTruth, boards: list[Any], events: list[Any], windo
 
 
 __all__ = ["OVERLAY_HELDOUT_FIRST", "OVERLAY_HELDOUT_SEEN_BELOW", "BoardPlan", "BoardScore", "OverlayTruth",
-           "draw_board",
+           "SCALES", "board_plan", "burn_board", "draw_board", "perturb_query",
            "make_overlay_edit", "overlay_truth", "score_board", "plan_board", "plan_overlay",
            "plan_speech", "render_overlay_frames"]

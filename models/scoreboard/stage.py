@@ -27,7 +27,7 @@ from core.match.structure import match_periods
 from core.media.reader import MediaInfo
 from core.pipeline import Stage, StageContext
 from core.match.scoreboard.events import score_events
-from core.match.scoreboard.locate import BoardLayout, TextBox, locate_candidates, plate_box
+from core.match.scoreboard.locate import BoardLayout, TextBox, iou, locate_candidates, plate_box
 from core.match.scoreboard.parse import TENNIS, BoardReading, parse_board
 from core.match.scoreboard.smooth import Observation, smooth_readings
 from core.segments import EVENT, SCENE, SCOREBOARD, SUGGESTED, Segment
@@ -83,6 +83,7 @@ class BoardReader:
     _last_ok: float = -1e9
     _last_read: float = -1e9
     _buf: list[tuple[int, float, np.ndarray]] = field(default_factory=list)
+    _alternates: list[BoardLayout] = field(default_factory=list)
     extra_reads: int = 0
 
     def _read(self, image: np.ndarray, layout: BoardLayout) -> BoardReading | None:
@@ -132,15 +133,37 @@ class BoardReader:
         self.cpu_detect += time.thread_time() - c0
         self._dets = (self._dets + [boxes])[-self.history:]
         h, w = image.shape[:2]
+        found: list[tuple[BoardLayout, BoardReading]] = []
         for cand in locate_candidates(self._dets, (w, h)):
+            if any(iou(cand.box, f.box) > 0.3 for f, _ in found):
+                continue  # a larger cluster around a board already read
             reading = self._read(image, cand)
             if reading is not None:
                 frames = [image] + [b[2] for b in self._buf[-6:-1:2]]
-                self.layout = replace(cand, box=plate_box(frames, cand.box))
-                self._retry = self.retry_s
-                self._last_ok = t
-                return reading
+                found.append((replace(cand, box=plate_box(frames, cand.box)), reading))
+        if found:
+            self.layout, reading = found[0]
+            self._alternates = [f for f, _ in found[1:]]  # other boards on screen
+            self._retry = self.retry_s
+            self._last_ok = t
+            return reading
         self._retry = min(self.scan_max_s, max(self.retry_s, self._retry * 2))
+        return None
+
+    def _switch(self, index: int, t: float, image: np.ndarray) -> BoardReading | None:
+        """The board stopped reading: another board seen at the last detection may be the one
+        still on screen (a source's own board gone at a cut, the broadcaster's still there)."""
+        for alt in self._alternates:
+            r = self._read(image, alt)
+            if r is not None:
+                self._alternates = [a for a in self._alternates if a is not alt]
+                if self.layout is not None:
+                    self._alternates.append(self.layout)
+                self.layout = alt
+                self._misses = 0
+                self._last_ok = t
+                self._read_back(index, r)
+                return r
         return None
 
     def _wait(self, cut: bool) -> float:
@@ -206,6 +229,9 @@ class BoardReader:
         else:
             before = self.observations[-1].reading if self.observations else None
             reading = self._read(image, self.layout)
+            if reading is None and self._alternates:
+                reading = self._switch(index, t, image)
+                before = reading  # dated by reading back
             if reading is None:
                 self._misses += 1
             else:

@@ -17,14 +17,24 @@ def _ints(label: str | None) -> list[int] | None:
         return None
 
 
+def same_board(a: dict, b: dict) -> bool:
+    """Two readings come from one board unless the sport differs or both names differ (one
+    misread name is still the same board)."""
+    if a.get("sport") and b.get("sport") and a.get("sport") != b.get("sport"):
+        return False
+    names = [(str(a.get(k) or "").upper(), str(b.get(k) or "").upper()) for k in ("home", "away")]
+    return not all(x and y and x != y for x, y in names)
+
+
 def score_events(segments: Sequence[Segment], source: str = "user:local",
                  length: int = 1) -> list[Segment]:
     """One ``event`` segment where the reading changes between consecutive board segments
-    (a board that disappears and comes back unchanged is no event)."""
+    (a board that disappears and comes back unchanged is no event, nor is another board:
+    another sport, or both team names different)."""
     segs = sorted((s for s in segments if s.label), key=lambda s: s.start_frame)
     out: list[Segment] = []
     for a, b in zip(segs, segs[1:], strict=False):
-        if a.label == b.label:
+        if a.label == b.label or not same_board(a.attrs, b.attrs):
             continue
         sport = b.attrs.get("sport")
         before, after = _ints(a.label), _ints(b.label)
@@ -45,4 +55,4 @@ def score_events(segments: Sequence[Segment], source: str = "user:local",
     return out
 
 
-__all__ = ["score_events"]
+__all__ = ["same_board", "score_events"]

@@ -166,55 +166,55 @@ def layout_for(group: Sequence[TextBox], others: Sequence[TextBox],
 
 
 def plate_box(images: Sequence[Any], box: Box, min_step: float = 10.0) -> Box:
-    """Grow a board's text box to the plate drawn behind it: on each side, the strongest
-    step in the mean colour of the rows (columns) just outside the text, averaged over a few
-    frames (the plate's edge stays, the picture behind it changes), within a text height (1.5
-    sideways). A side with no clear step (no plate, a see-through one) stays where it is."""
+    """Grow a board's text box to the plate drawn behind it. On each side, from a quarter of
+    the text height inside the box outwards (a text height up and down, 1.5 sideways), the
+    first line whose colour steps against the next one along most of its length (the median
+    over the line of the per-pixel step, summed over channels, averaged over a few frames: the
+    plate's edge stays while the picture behind it changes; text and advertising beyond it step
+    along only part of a line) by at least ``min_step`` and half the strongest such step. A side
+    with no such line (no plate, a see-through one) stays where it is."""
     import numpy as np
 
     x, y, w, h = box
     if not images:
         return box
     H, W = images[0].shape[:2]
-    dv, dh = max(2, int(h)), max(2, int(1.5 * h))
+    dv, dh, inner = max(2, int(h)), max(2, int(1.5 * h)), max(1, int(h) // 4)
     x0, y0, x1, y1 = x, y, x + w, y + h
     new = [x0, y0, x1, y1]
     for side in range(4):
-        prof = []
+        steps = []
         for img in images:
-            a = np.asarray(img, dtype=np.float32)
-            if side == 0:  # top: rows y0-dv .. y0, over the text's columns
-                lo = max(0, y0 - dv)
-                p = a[lo:y0 + 1, x0:x1].mean(axis=1)
-            elif side == 1:  # bottom
-                hi = min(H, y1 + dv)
-                p = a[max(0, y1 - 1):hi, x0:x1].mean(axis=1)
-            elif side == 2:  # left
-                lo = max(0, x0 - dh)
-                p = a[y0:y1, lo:x0 + 1].mean(axis=0)
+            a = np.asarray(img, dtype=np.int16)
+            if side == 0:  # top: rows from inside the box upwards, over the text's columns
+                lo, hi = max(0, y0 - dv), min(H, y0 + inner)
+                st = np.median(np.abs(np.diff(a[lo:hi, x0:x1], axis=0)).sum(axis=-1), axis=1)[::-1]
+            elif side == 1:
+                lo, hi = max(0, y1 - inner), min(H, y1 + dv)
+                st = np.median(np.abs(np.diff(a[lo:hi, x0:x1], axis=0)).sum(axis=-1), axis=1)
+            elif side == 2:
+                lo, hi = max(0, x0 - dh), min(W, x0 + inner)
+                st = np.median(np.abs(np.diff(a[y0:y1, lo:hi], axis=1)).sum(axis=-1), axis=0)[::-1]
             else:
-                hi = min(W, x1 + dh)
-                p = a[y0:y1, max(0, x1 - 1):hi].mean(axis=0)
-            if len(p) < 3:
-                break
-            prof.append(np.abs(np.diff(p, axis=0)).sum(axis=-1) if p.ndim == 2 else np.abs(np.diff(p)))
-        if len(prof) != len(images) or not prof:
+                lo, hi = max(0, x1 - inner), min(W, x1 + dh)
+                st = np.median(np.abs(np.diff(a[y0:y1, lo:hi], axis=1)).sum(axis=-1), axis=0)
+            steps.append(st)
+        if not steps or any(len(st) != len(steps[0]) or not len(st) for st in steps):
             continue
-        step = np.mean(prof, axis=0)
-        k = int(np.argmax(step))
-        if float(step[k]) < min_step:
+        step = np.mean(np.stack(steps), axis=0)
+        hit = np.flatnonzero(step >= max(min_step, 0.5 * float(step.max())))
+        if not len(hit):
             continue
+        k = int(hit[0])  # the step between line k and k + 1, counted outwards
         if side == 0:
-            new[1] = max(0, y0 - dv) + k + 1
+            new[1] = min(y0, (min(H, y0 + inner) - 1) - k)
         elif side == 1:
-            new[3] = max(0, y1 - 1) + k + 1
+            new[3] = max(y1, max(0, y1 - inner) + k + 1)
         elif side == 2:
-            new[0] = max(0, x0 - dh) + k + 1
+            new[0] = min(x0, (min(W, x0 + inner) - 1) - k)
         else:
-            new[2] = max(0, x1 - 1) + k + 1
-    nx0, ny0 = min(new[0], x0), min(new[1], y0)
-    nx1, ny1 = max(new[2], x1), max(new[3], y1)
-    return (int(nx0), int(ny0), int(nx1 - nx0), int(ny1 - ny0))
+            new[2] = max(x1, max(0, x1 - inner) + k + 1)
+    return (int(new[0]), int(new[1]), int(new[2] - new[0]), int(new[3] - new[1]))
 
 
 _NAME_THEN_NUMBER = re.compile(r"[A-Za-z]{2,}.*\d|\d.*[A-Za-z]{3}")
