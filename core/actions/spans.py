@@ -115,7 +115,8 @@ class ClipResult:
 
 def evaluate(clips: Sequence[ClipResult], iou: float = 0.3, family: bool = False) -> dict[str, Any]:
     """Recall at ``iou``, false actions per 10 s of footage without the action (per class: the
-    clip's duration outside that class's labelled spans), median boundary offset (s)."""
+    clip's duration outside that class's labelled spans; a detection is false unless it matches
+    or overlaps a labelled span of its class on the same person), median boundary offset (s)."""
     hits = n_truth = 0
     offsets: list[float] = []
     false_by: dict[str, int] = {}
@@ -135,7 +136,8 @@ def evaluate(clips: Sequence[ClipResult], iou: float = 0.3, family: bool = False
             free_s[k] = free_s.get(k, 0.0) + max(0, c.frames - covered) / c.fps
         for i, p in enumerate(c.pred):
             k = _cls(p.cls, family)
-            if i not in matched and not any(_cls(t.cls, family) == k and tiou(p, t) > 0 for t in c.truth):
+            if i not in matched and not any(_cls(t.cls, family) == k and tiou(p, t) > 0 and same_person(p, t)
+                                            for t in c.truth):
                 false_by[k] = false_by.get(k, 0) + 1
         for j, t in enumerate(c.truth):
             k = _cls(t.cls, family)
