@@ -43,6 +43,7 @@ class LivePersons(LiveStage):
         self._done = 0  # detections before this frame are tracked
         self._rows: list[np.ndarray] = []
         self._next_id = 1
+        self._roles: dict[int, Any] = {}
         self._last: list[Any] | None = None
 
     def snapshot(self, point: CommitPoint) -> Any:
@@ -51,6 +52,7 @@ class LivePersons(LiveStage):
 
     def commit(self, ctx: StageContext, snap: Any, point: CommitPoint, changed: set[str]) -> set[str]:
         from core.persons.poses import POSE_SIGNAL
+        from models.persons import stage as persons_stage
         from models.persons.pose import track_detections
         from models.persons.stage import person_segments
 
@@ -65,7 +67,16 @@ class LivePersons(LiveStage):
         if not new:
             return set()
         samples = [(f, d) for f, d in snap if new[0][0] <= f < closed_end]
-        poses = track_detections(samples, new, st.tracker, st.fps, first_id=self._next_id)
+        link = getattr(persons_stage, "link_persons", None)
+        if link is not None:  # the stage's own linking (tracks stitched within shots, roles)
+            poses, _extras, roles = link(samples, new, st.tracker, st.fps, ctx.video.rate.fps)
+            poses = np.array(poses, copy=True)
+            if len(poses):
+                first = int(poses[:, 1].min())
+                poses[:, 1] += self._next_id - first
+                self._roles.update({int(k) + self._next_id - first: v for k, v in roles.items()})
+        else:
+            poses = track_detections(samples, new, st.tracker, st.fps, first_id=self._next_id)
         self._done = closed_end
         if len(poses):
             self._rows.append(poses)
@@ -73,7 +84,8 @@ class LivePersons(LiveStage):
         if not self._rows:
             return set()
         allp = np.concatenate(self._rows)
-        segs = person_segments(allp, st.source)
+        segs = (person_segments(allp, st.source, self._roles) if link is not None
+                else person_segments(allp, st.source))
         key = segment_key(segs)
         if key == self._last:
             return set()

@@ -20,9 +20,12 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QFil
 
 from app.review import commands as cmd
 from app.window.analysis import AnalysisPanel, AnalysisWorker, confirm_model_files
+from app.window.follow import FollowController
 from app.review.context import ReviewContext
 from app.panels.covers import CoversPanel
 from app.window.help_overlay import HelpOverlay
+from app.window.palette import CommandPalette
+from app.window.settings_dialog import SettingsDialog
 from app.window.jobs import JobStatus
 from app.window.summary import representative_frame, summary_line
 from app.window.placement import restore_placement, save_placement
@@ -77,7 +80,7 @@ class MainWindow(QMainWindow):
         self.worker.notice.connect(lambda m: self.statusBar().showMessage(m))  # untrusted model left out
         self.inspector = Inspector(self.ctx)
         self.covers = CoversPanel(self.ctx)
-        self.analysis_panel = AnalysisPanel(self.worker)
+        self.analysis_panel = AnalysisPanel(self.worker, ctx=self.ctx)
         self.docks: dict[str, QDockWidget] = {}
         self._front_dock = ""  # the dock most recently brought to the front (tab raised)
         self._add_dock(self.inspector, "Inspector", "right")
@@ -109,6 +112,7 @@ class MainWindow(QMainWindow):
         self.docks["Covers"].raise_()
 
         self.help = HelpOverlay(self)
+        self.follow = FollowController(self)  # File > Follow recording (app/window/follow.py)
         self._build_menus()
         app = QApplication.instance()
         self._focus_connected = isinstance(app, QApplication)
@@ -156,6 +160,10 @@ class MainWindow(QMainWindow):
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if tip:
             a.setStatusTip(tip)
+        plain = text.replace("&", "").rstrip("\u2026")
+        shown = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts())
+        a.setToolTip(f"{plain} ({shown})" if shown else plain)  # tooltips name the shortcut
+        menu.setToolTipsVisible(True)
         a.triggered.connect(lambda _=False: self._run(fn))
         if keys and all(not (s[0].keyboardModifiers() & (Qt.KeyboardModifier.ControlModifier
                                                          | Qt.KeyboardModifier.AltModifier))
@@ -198,6 +206,8 @@ class MainWindow(QMainWindow):
         self._act(f, "Re&link video\u2026", None, lambda: self._run(self.relink_videos),
                   "point the project at a moved video (the same file only)")
         self._act(f, "&Analyze current video", "Ctrl+R", self.analyze_current)
+        self._act(f, "&Follow recording\u2026", None, lambda: self._run(self.follow.dialog),
+                  "analyse a recording while it is written (growing .ts/.mp4/.mkv or an .m3u8)")
         self._act(f, "&Export clip\u2026", "Ctrl+E", self.show_export)
         f.addSeparator()
         self._act(f, "&Quit", "Ctrl+Q", self.close)
@@ -273,6 +283,23 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         # "?" alone: "Shift+/" is the same key on most layouts and made Qt call it ambiguous
         self._act(v, "Keyboard shortcuts", ["?", "F1"], self.help.toggle)
+        self._act(v, "Command &palette\u2026", "Ctrl+Shift+P", self.show_palette,
+                  "find any command or shortcut by typing")
+        self._act(e, "Se&ttings\u2026", "Ctrl+,", self.show_settings,
+                  "time format, export folder, label keys, reaction lag, models")
+
+    def show_palette(self) -> CommandPalette:
+        """View > Command palette: every command with its shortcut, filtered as you type."""
+        pal = CommandPalette(self)
+        if self.interactive:
+            pal.open()
+        return pal
+
+    def show_settings(self) -> SettingsDialog:
+        dlg = SettingsDialog(self)
+        if self.interactive:
+            dlg.open()
+        return dlg
 
     def set_time_format(self, fmt: str) -> None:
         """View > Time format: every panel shows times this way; remembered across sessions."""

@@ -75,6 +75,7 @@ class CommitInfo:
     changed: set[str]
     message: str = ""
     final: bool = False
+    video_id: int = 0
 
 
 @dataclass
@@ -291,7 +292,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         project.set_setting(live_key(vid), state)
         task.progress("follow", 0.5, state["status"], force=True)
         if on_commit is not None:
-            on_commit(CommitInfo(point.index, point.media_s, lag, changed, message))
+            on_commit(CommitInfo(point.index, point.media_s, lag, changed, message, video_id=vid))
 
     with project.keep_alive(list(run_ids.values())):
         try:
@@ -324,7 +325,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 report.ran.append(lv.name)
                 if on_commit is not None:
                     on_commit(CommitInfo(report.commits, result.ends_at, 0.0, set(lv.stage.tracks) or
-                                         {lv.name}, f"{lv.name} finished", final=True))
+                                         {lv.name}, f"{lv.name} finished", final=True, video_id=vid))
             report.warnings.extend(str(w) for w in shared.get("warnings", []))
         except Cancelled:
             for c in ctxs.values():
@@ -351,7 +352,8 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
     project.set_setting(live_key(vid), state)
     task.progress("follow", 1.0, state["status"], force=True)
     if on_commit is not None:
-        on_commit(CommitInfo(report.commits, report.video.duration, 0.0, set(), state["status"], final=True))
+        on_commit(CommitInfo(report.commits, report.video.duration, 0.0, set(), state["status"], final=True,
+                             video_id=vid))
     return report
 
 
