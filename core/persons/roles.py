@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 PLAYER, OFFICIAL, OTHER, PERSON_ROLE = "player", "official", "other", "person"
 ROLES = (PLAYER, OFFICIAL, OTHER, PERSON_ROLE)
 # how much the reframing subject score counts a track of each role: follow players, not ball kids
-ROLE_WEIGHT = {PLAYER: 1.0, PERSON_ROLE: 1.0, OFFICIAL: 0.35, OTHER: 0.2}
+ROLE_WEIGHT = {PLAYER: 1.0, PERSON_ROLE: 1.0, OFFICIAL: 0.25, OTHER: 0.1}
 
 # extras columns kept per tracked row by the persons stage
 EX_BLOB, EX_FIELD, EX_PLAY, EX_L, EX_A, EX_B = range(6)
