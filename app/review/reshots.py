@@ -8,8 +8,10 @@ replaces the untouched machine shot and transition suggestions with the decision
 threshold and keeps every segment a person corrected (accepted, rejected, moved, relabelled):
 new shots are clipped around kept ones, and a new boundary inside a kept shot is dropped.
 
-Uses only ``core.shots.stage`` (``load_signals``, ``boundaries_to_segments``), ``detect_boundaries``,
-``edge_fades``, ``DetectParams`` and ``classify_shots``. No Qt; GUI thread (the edit runs there).
+Uses only ``core.shots.stage`` (``load_signals``, ``boundaries_to_segments``), ``detect_boundaries``
+(or, for the shot student, ``core.shots.student.boundaries_from_scores``), ``edge_fades``,
+``DetectParams`` and ``classify_shots``: the decision half of ``ShotStage.finish``, repeated here
+until ``core.shots`` offers it as one function. No Qt; GUI thread (the edit runs there).
 """
 
 from __future__ import annotations
@@ -86,7 +88,12 @@ def decide(project: Project, video_id: int, score: ShotScore, value: float) -> t
     sig = load_signals(project, video_id, score.refiner, base, score.refine_all)
     if sig is None:
         raise EditError("the shot signals are no longer stored: analyze the video again")
-    bounds = detect_boundaries(sig, params)
+    if score.source.startswith("model:shotstudent@"):  # the student scores every frame
+        from core.shots.student import boundaries_from_scores  # type: ignore[import-not-found,unused-ignore]
+
+        bounds = boundaries_from_scores(sig, sig.probs, params.threshold, min_gap=params.min_shot)
+    else:
+        bounds = detect_boundaries(sig, params)
     shots, trans = boundaries_to_segments(bounds, sig.n, score.source, edge_fades(sig))
     fps = project.video(video_id).rate.fps
     kinds = classify_shots(sig, [(x.start_frame, x.end_frame, x.attrs.get("in"), x.attrs.get("out"))
