@@ -468,7 +468,7 @@ class TimelineCanvas(QWidget):
         if not idx.size:
             return
         r, g, b = track_color(td.name)
-        top, h = y + 2, TRACK_H - 4
+        top, h = float(y + 2), float(TRACK_H - 4)
         if idx.size > self.track_width() / 12:  # dense: a coverage strip, not segments
             self._paint_dense(p, td, int(idx[0]), j, top, h, (r, g, b))
             return
