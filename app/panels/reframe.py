@@ -403,7 +403,9 @@ class ReframePanel(QWidget):
         # most present first: the person a viewer would follow is at the top
         tids.sort(key=lambda t: -int((inside[:, 1] == t).sum()))
         for tid in tids:
-            self.person_box.addItem(person_summary(inside, tid, size), tid)
+            role = self.poses.role_text(tid)  # "#3 player A – 82 % of frames, ..."
+            text = person_summary(inside, tid, size)
+            self.person_box.addItem(text.replace(f"#{tid}", f"#{tid} {role}", 1) if role else text, tid)
         follow = seg.attrs.get("follow")
         self.person_box.setCurrentIndex(max(0, self.person_box.findData(follow)) if follow is not None else 0)
         self.poses.followed = follow if follow is not None else seg.attrs.get("subject")

@@ -1,4 +1,4 @@
-"""Overlay drawing tracked persons over the video: boxes, COCO skeletons and track ids.
+"""Overlay drawing tracked persons over the video: boxes, COCO skeletons, track ids and roles.
 
 :class:`PoseOverlay` implements the ReviewContext overlay protocol (``name``, ``paint``). It
 caches the video's pose table (reloaded when the project changes), draws poses interpolated at
@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from core.persons.poses import COCO_SKELETON, Pose, PoseTable, load_poses
+from core.persons.roles import load_roles, role_label
 
 _KPT_MIN_CONF = 0.3
 
@@ -32,6 +33,7 @@ class PoseOverlay:
         self.visible = True
         self.followed: int | None = None
         self._table = PoseTable(None)
+        self._roles: dict[int, dict[str, Any]] = {}
         self._video_id: int | None = None
         ctx.projectChanged.connect(self.reload)
         self.reload()
@@ -39,10 +41,17 @@ class PoseOverlay:
     def reload(self) -> None:
         v = self.ctx.video
         if self.ctx.project is None or v is None:
-            self._table, self._video_id = PoseTable(None), None
+            self._table, self._video_id, self._roles = PoseTable(None), None, {}
             return
         self._table = load_poses(self.ctx.project, v.id)
+        self._roles = load_roles(self.ctx.project, v.id)
         self._video_id = v.id
+
+    def role_text(self, track_id: int) -> str:
+        """The track's role for labels: player A, official, other, person; empty for poses analysed
+        before roles existed."""
+        r = self._roles.get(int(track_id))
+        return role_label(r.get("role"), r.get("team")) if r else ""
 
     @property
     def table(self) -> PoseTable:
@@ -82,7 +91,8 @@ class PoseOverlay:
             for a, b in COCO_SKELETON:
                 if k[a, 2] >= _KPT_MIN_CONF and k[b, 2] >= _KPT_MIN_CONF:
                     painter.drawLine(pt(k[a, 0], k[a, 1]), pt(k[b, 0], k[b, 1]))
-            label = f"#{p.track_id}" + (" \u2605" if followed else "")
+            role = self.role_text(p.track_id)
+            label = f"#{p.track_id}" + (f" {role}" if role else "") + (" \u2605" if followed else "")
             painter.fillRect(QRectF(tl.x(), tl.y() - 16, 12 + 8 * len(label), 16), QColor(0, 0, 0, 160))
             painter.setPen(c)
             painter.drawText(QPointF(tl.x() + 3, tl.y() - 4), label)
