@@ -23,8 +23,8 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QAbstractSpinBox, QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel,
+    QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from app.review.task_worker import TaskWorker
@@ -60,6 +60,84 @@ class _TrainWorker(TaskWorker):
         except Exception as e:  # noqa: BLE001 - report, never crash the window
             log.exception("action training failed")
             self.finished.emit(False, f"training failed: {type(e).__name__}: {e}", None)
+
+
+def _typing_text() -> bool:
+    """The focus is in a text field (a class name, a title), where digits are text. Spin boxes
+    do not count: while the mode is on, a digit is a label even there."""
+    focus = QApplication.focusWidget()
+    if not isinstance(focus, QLineEdit):
+        return False
+    parent = focus.parentWidget()
+    return not isinstance(parent, QAbstractSpinBox)
+
+
+class ActionModelChooser(QWidget):
+    """Which action model the project uses: the starter (kinematic rules, the default) or a
+    trained model the user picks; stored as the project's ``analysis.action_model`` setting
+    (absent = the starter) and shown in the Analysis panel. A change applies at the next
+    analysis of the actions stage (its cache key is the model)."""
+
+    changed = Signal(str)  # the model's id ("starter" or a trained model's id)
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel("Action model"))
+        self.combo = QComboBox()
+        self.combo.setToolTip("The starter finds shots, serves, strokes, jumps, kicks, falls, sprints and "
+                              "celebrations with rules over the pose tracks; a model you trained applies only "
+                              "to the projects where you choose it")
+        lay.addWidget(self.combo, 1)
+        self._loading = False
+        self.combo.currentIndexChanged.connect(self._on_choice)
+        ctx.projectChanged.connect(self.reload)
+        self.reload()
+
+    def reload(self) -> None:
+        from models.actions.registry import MODEL_SETTING, list_models
+
+        self._loading = True
+        try:
+            self.combo.clear()
+            self.combo.addItem("Starter (rules, no training)", None)
+            try:
+                cards = list_models()
+            except OSError:
+                cards = []
+            for c in cards:
+                self.combo.addItem(f"{c['id']} ({', '.join(c['classes'][1:])[:40]})", c["path"])
+            p = self.ctx.project
+            ref = (p.get_setting("analysis", {}) or {}).get(MODEL_SETTING) if p is not None else None
+            if ref and ref != "starter":
+                i = self.combo.findData(str(ref))
+                if i < 0:
+                    self.combo.addItem(f"{Path(str(ref)).name} (chosen path)", str(ref))
+                    i = self.combo.count() - 1
+                self.combo.setCurrentIndex(i)
+            self.setEnabled(p is not None)
+        finally:
+            self._loading = False
+
+    def current_id(self) -> str:
+        data = self.combo.currentData()
+        return "starter" if not data else Path(str(data)).name
+
+    def _on_choice(self, _i: int) -> None:
+        if self._loading or self.ctx.project is None:
+            return
+        from models.actions.registry import MODEL_SETTING
+
+        analysis = dict(self.ctx.project.get_setting("analysis", {}) or {})
+        data = self.combo.currentData()
+        if data:
+            analysis[MODEL_SETTING] = str(data)
+        else:
+            analysis.pop(MODEL_SETTING, None)
+        self.ctx.project.set_setting("analysis", analysis)
+        self.changed.emit(self.current_id())
 
 
 class ActionPanel(QWidget):
@@ -308,15 +386,22 @@ class ActionPanel(QWidget):
         if et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             key = event.key()  # type: ignore[attr-defined]
             mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier  # type: ignore[attr-defined]
-            focus = QApplication.focusWidget()
-            if key in _DIGITS and mods == Qt.KeyboardModifier.NoModifier and not isinstance(focus, QLineEdit) \
-                    and not isinstance(focus, QSpinBox):
+            if key in _DIGITS and mods == Qt.KeyboardModifier.NoModifier and not _typing_text():
                 if event.isAutoRepeat():  # type: ignore[attr-defined]
-                    return True
+                    return True  # one held key is one span: the key's auto-repeat is ignored
                 if et == QEvent.Type.KeyPress:
                     self.press_class(_DIGITS[key])
                 else:
                     self.release_class(_DIGITS[key])
+                return True
+        elif et == QEvent.Type.ShortcutOverride:
+            # While the mode is on the digits are ours: accepting the override stops every
+            # shortcut (menu "Apply label N", a panel's "1" = accept) from taking the key, and
+            # Qt delivers it as a key press instead, which the branch above consumes.
+            key = event.key()  # type: ignore[attr-defined]
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier  # type: ignore[attr-defined]
+            if key in _DIGITS and mods == Qt.KeyboardModifier.NoModifier and not _typing_text():
+                event.accept()
                 return True
         return super().eventFilter(obj, event)
 
@@ -413,10 +498,10 @@ class ActionPanel(QWidget):
             from models.actions.registry import MODEL_SETTING, list_models, load_model, resolve_model
 
             ref = (p.get_setting("analysis", {}) or {}).get(MODEL_SETTING) if p is not None else None
-            path = resolve_model(ref)
+            path = resolve_model(ref) if ref and ref != "starter" else None
             if path is None:
-                self.model_label.setText("No action model yet: the action track stays empty until you "
-                                         "label actions here and train one.")
+                self.model_label.setText("Action model: the starter (rules over the pose tracks). Label "
+                                         "actions here and train a model to learn your own classes.")
                 return
             card = next((c for c in list_models() if c["path"] == path), None) or load_model(path).card
             acc = ((card.get("validation") or {}).get("window_level") or {}).get("accuracy")

@@ -122,7 +122,7 @@ class AnalysisPanel(QWidget):
     title = "Analysis"
     area = "right"
 
-    def __init__(self, worker: AnalysisWorker, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: AnalysisWorker, parent: QWidget | None = None, ctx: object | None = None) -> None:
         super().__init__(parent)
         self.worker = worker
         self.bars: dict[str, QProgressBar] = {}
@@ -136,6 +136,12 @@ class AnalysisPanel(QWidget):
         self.cancel_btn.setEnabled(False)
         self.cancel_btn.clicked.connect(worker.cancel)
         lay = QVBoxLayout(self)
+        self.action_model = None
+        if ctx is not None:  # the project's action model: shown and chosen here (issue 15)
+            from app.panels.actions import ActionModelChooser
+
+            self.action_model = ActionModelChooser(ctx)
+            lay.addWidget(self.action_model)
         lay.addWidget(self.status)
         lay.addWidget(self.notice)
         lay.addLayout(self.grid)

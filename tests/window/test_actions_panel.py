@@ -40,7 +40,7 @@ def test_class_list_is_a_project_setting(panel) -> None:
     panel.class_list.setCurrentRow(0)
     panel._remove_class()
     assert panel.ctx.project.get_setting("action_classes") == ["tackle", "celebration", "header"]
-    assert "No action model" in panel.model_label.text()
+    assert "the starter" in panel.model_label.text()
 
 
 def test_hold_number_key_marks_span_with_reaction_lag(panel, qtbot) -> None:

@@ -1,0 +1,127 @@
+"""Label while playing through the window system: the real window under Xvfb, real X key events
+(XTEST, tests/window/xdrive.py). While the video plays, "1" is held down for over a second (the X
+server auto-repeats it), then released; the stored project must hold exactly one span of class 1
+from press to release (both moved back by the reaction lag), the menu's "Apply label 1" must not
+have taken the key, and the selected crop segment must be untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from core.segments import CROP, Segment
+from core.store.project import Project
+from core.testing.demo import copy_project
+
+pytestmark = pytest.mark.xvfb
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def app(tmp_path: Path, template: Path):
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb binary not installed")
+    try:
+        from tests.window.xdrive import XDriver
+    except OSError as e:  # pragma: no cover - libXtst missing
+        pytest.skip(f"no XTEST library: {e}")
+    for n in range(231, 270):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            break
+    xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+        if xvfb.poll() is not None or time.monotonic() > deadline:
+            xvfb.kill()
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.05)
+    project = copy_project(template, tmp_path)
+    with Project(project, create=False) as p:  # a crop suggestion, selected by the harness
+        vid = p.videos()[0].id
+        crop = p.insert_segment(vid, Segment(CROP, 10, 60, "9:16", 0.8, {}, "model:reframe@1"))
+    layout = tmp_path / "layout.json"
+    env = dict(os.environ, DISPLAY=f":{n}", QT_QPA_PLATFORM="xcb", CLIPDESK_CONFIG_DIR=str(tmp_path / "cfg"))
+    proc = subprocess.Popen([sys.executable, str(HERE / "action_keys_harness.py"), str(project), str(layout)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    drv = XDriver(f":{n}")
+    state = {"project": project, "layout": layout, "drv": drv, "proc": proc, "crop": crop}
+    try:
+        _wait(state, lambda d: d.get("ready") and d.get("fps"), 90)
+        yield state
+    finally:
+        drv.close()
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        xvfb.terminate()
+        xvfb.wait(5)
+
+
+def _layout(state: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(state["layout"].read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _wait(state: dict[str, Any], cond: Callable[[dict[str, Any]], Any], timeout: float = 20) -> dict[str, Any]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if state["proc"].poll() is not None:
+            raise AssertionError("the window exited: " + (state["proc"].stderr.read() or "")[-2000:])
+        d = _layout(state)
+        if d and cond(d):
+            return d
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; last layout: {json.dumps(_layout(state))[:1500]}")
+
+
+def _db(state: dict[str, Any], sql: str, args: tuple = ()) -> list[tuple]:
+    con = sqlite3.connect(f"file:{state['project']}?mode=ro", uri=True)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def test_hold_a_number_key_while_playing(app: dict[str, Any]) -> None:
+    drv = app["drv"]
+    crop_before = _db(app, "SELECT label, status, start_frame, end_frame FROM segments WHERE id=?", (app["crop"].id,))
+    drv.key("space")
+    d0 = _wait(app, lambda d: d["playing"] and d["playhead"] > 5)
+    code = drv.x.XKeysymToKeycode(drv.dpy, drv.x.XStringToKeysym(b"1"))
+    drv.t.XTestFakeKeyEvent(drv.dpy, code, 1, 0)  # hold "1" ...
+    drv._flush(1.4)  # ... past the X server's auto-repeat delay
+    drv.t.XTestFakeKeyEvent(drv.dpy, code, 0, 0)
+    drv._flush(0.3)
+    d = _wait(app, lambda d: any(not k["press"] and not k["repeat"] for k in d["keys"]))
+    drv.key("space")
+    _wait(app, lambda d: not d["playing"])
+    keys = [k for k in d["keys"] if k["key"] == "1"]
+    first = [k for k in keys if not k["repeat"]]
+    assert [k["press"] for k in first] == [True, False], keys  # one press, one release (repeats apart)
+    press, release = first[0]["playhead"], first[1]["playhead"]
+    assert release - press >= 0.8 * d["fps"], (press, release, d0["playhead"])  # it played while held
+    rows = _db(app, "SELECT label, start_frame, end_frame, status, source FROM segments"
+                    " WHERE track='action' AND deleted=0 AND source LIKE 'user:%'")
+    assert len(rows) == 1, rows  # one held key = one span, however often the key repeated
+    label, start, end, status, _source = rows[0]
+    lag = d["lag_frames"]
+    assert label == "shot" and status == "accepted"
+    assert start == max(0, press - lag) and end == release - lag + 1, (rows, press, release, lag)
+    assert "select a segment first" not in d["status"]  # the menu's "Apply label 1" never ran
+    crop_after = _db(app, "SELECT label, status, start_frame, end_frame FROM segments WHERE id=?", (app["crop"].id,))
+    assert crop_after == crop_before  # the selected crop was not relabelled or accepted
