@@ -297,7 +297,8 @@ def parse_line(line: str, proposals: list[list[float]], default_role: str) -> tu
     ``i7`` (keep 7 as an ignore region: a person too small, cut off or occluded to box reliably),
     ``~3=x1,y1,x2,y2`` (fix box 3), ``+x1,y1,x2,y2[:p|u|o|i]`` (add a person missed by the
     proposals), ``#3=near`` (identity of 3), ``ball=x,y`` / ``ball=none`` (ball centre / not visible),
-    ``only2,5`` (keep only these proposals).
+    ``only2,5`` (keep only these proposals), ``m0+1`` (one person split over boxes 0 and 1: their
+    union, as box 0).
     """
     head, _, rest = line.partition(":")
     frame = int(head.strip())
@@ -337,6 +338,11 @@ def parse_line(line: str, proposals: list[list[float]], default_role: str) -> tu
             if ident:
                 entry["id"] = ident
             added.append(entry)
+        elif re.fullmatch(r"m\d+(\+\d+)+", tok):  # one person split over several boxes: their union
+            ks = [int(v) for v in tok[1:].split("+")]
+            boxes[ks[0]] = [min(boxes[k][0] for k in ks), min(boxes[k][1] for k in ks),
+                            max(boxes[k][2] for k in ks), max(boxes[k][3] for k in ks)]
+            keep -= set(ks[1:])
         elif tok.startswith("ball="):
             v = tok[5:]
             ball = None if v == "none" else [float(x) for x in v.split(",")]
@@ -422,7 +428,8 @@ def cmd_draft(args: argparse.Namespace) -> None:
                     roles.setdefault(LETTER[p["role"]], []).append(k)
         for j, (b, p) in enumerate(kept):
             if j not in used and (p.get("ignore") or not args.moving):
-                toks.append("+" + ",".join(str(int(v)) for v in b) + ":" + ("i" if p.get("ignore") else LETTER[p["role"]]))
+                toks.append("+" + ",".join(str(int(v)) for v in b) + ":" + ("i" if p.get("ignore") else LETTER[p["role"]])
+                            + (f"#{p['id']}" if "id" in p else ""))
         head = [f"{r}{','.join(map(str, ks))}" for r, ks in roles.items()]
         print(f"{f}: " + " ".join(head + toks))
 
