@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--force", action="store_true", help="redo stages even if already done")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--action-model", metavar="MODEL",
+                   help="the project's action model from now on: 'starter' (rules, the default) or a "
+                        "trained model's directory or id")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="local: one video after another here; ray: workers on a Ray cluster (docs/scale.md)")
     p.add_argument("--address", help="with --engine ray: 'auto', HOST:PORT or ray://HOST:PORT of a running"
@@ -83,6 +86,18 @@ def check_model_files(project: Project, stages: list[Stage]) -> None:
                          name=lambda key: ("analysis." if key[0] in analysis else "") + ".".join(key))
 
 
+def set_action_model(project: Project, model: str) -> None:
+    """Record the project's choice of action model ("starter": the default rules)."""
+    from models.actions.registry import MODEL_SETTING
+
+    analysis = dict(project.get_setting("analysis", {}) or {})
+    if model == "starter":
+        analysis.pop(MODEL_SETTING, None)
+    else:
+        analysis[MODEL_SETTING] = model
+    project.set_setting("analysis", analysis)
+
+
 def _check_projects(args: argparse.Namespace, videos: list[Path]) -> None:
     """The model-file check for every existing project before any stage runs on any video."""
     from models.stages import available_stages
@@ -115,6 +130,10 @@ def run(args: argparse.Namespace) -> int:
     # Probe everything first: a bad input fails before any project is created or touched.
     for v in videos:
         probe(v)
+    if getattr(args, "action_model", None) and args.action_model != "starter":
+        from models.actions.registry import resolve_model
+
+        args.action_model = resolve_model(args.action_model)  # one line if there is no such model
     _check_projects(args, videos)
     if args.project and len(videos) > 1:
         pass  # several videos share one project
@@ -122,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
     for v in videos:
         proj_path = Path(args.project) if args.project else project_path_for(v)
         with Project(proj_path) as project:
+            if getattr(args, "action_model", None):
+                set_action_model(project, args.action_model)
             stages_all = available_stages(analysis_settings(project), device=args.device)
             wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
             stages = order_stages(stages_all, wanted)
