@@ -129,7 +129,11 @@ def run(args: argparse.Namespace) -> int:
         print("validation: no held-out windows (label more videos)")
     seg = (card.get("validation") or {}).get("segments")
     if seg:
-        print(f"segments (tIoU {seg['iou']}): P {seg['precision']:.2f} R {seg['recall']:.2f} F1 {seg['f1']:.2f}")
+        off = seg.get("mean_boundary_offset_frames")
+        print(f"segments (tIoU {seg['iou']}): P {seg['precision']:.2f} R {seg['recall']:.2f} F1 {seg['f1']:.2f}"
+              + (f", mean boundary offset {off:.1f} frames" if off is not None else ""))
+    for w in card.get("warnings") or []:
+        print(f"warning: {w}")
     print(f"training: {card['training']['seconds_per_epoch']} s/epoch, {card['training']['total_seconds']} s total")
     if not args.no_activate:
         print("the project(s) now use this model for the actions stage")

@@ -181,11 +181,54 @@ def evaluate_model(projects: Sequence[Project], model: ActionModel, out_dir: str
     return report
 
 
+SMALL_SPANS = 30  # fewer labelled spans than this: the figures say little
+SMALL_PER_CLASS = 8
+SMALL_VALIDATION = 20  # validation windows
+
+
+def card_warnings(card: dict[str, Any]) -> list[str]:
+    """What a reader of the model card must know before trusting its figures: little data, one
+    video, validation not on held-out videos, classes without validation examples."""
+    d = card["data"]
+    out = []
+    if len(d.get("videos") or []) < 2:
+        out.append("all labels come from one video: validation is on the last part of that same video, "
+                   "so the figures say nothing about other footage")
+    elif not str(d.get("split", "")).startswith("by video"):
+        out.append(f"validation split {d.get('split')}, not by video")
+    if int(d.get("labelled_spans") or 0) < SMALL_SPANS:
+        out.append(f"only {d.get('labelled_spans')} labelled spans (fewer than {SMALL_SPANS}): "
+                   "the figures are very uncertain")
+    spans = d.get("spans_per_class") or {}
+    thin = sorted(c for c, n in spans.items() if n < SMALL_PER_CLASS)
+    if thin:
+        out.append(f"classes with fewer than {SMALL_PER_CLASS} labelled spans: {', '.join(thin)}")
+    val = (card.get("validation") or {}).get("window_level")
+    if not val:
+        out.append("no validation windows: nothing was measured")
+    else:
+        if int(val.get("examples") or 0) < SMALL_VALIDATION:
+            out.append(f"only {val.get('examples')} validation windows")
+        missing = sorted(c for c, m in (val.get("per_class") or {}).items()
+                         if c != "background" and not m.get("support"))
+        if missing:
+            out.append(f"no validation examples of: {', '.join(missing)}")
+    return out
+
+
 @dataclass
 class TrainResult:
     model_id: str
     path: Path
     card: dict[str, Any]
+
+
+def _spans_per_class(videos: Sequence[Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in videos:
+        for _p, seg in v.spans:
+            out[str(seg.label)] = out.get(str(seg.label), 0) + 1
+    return dict(sorted(out.items()))
 
 
 def train_actions(projects: Sequence[Project], out: str | os.PathLike[str] | None = None,
@@ -231,6 +274,7 @@ def train_actions(projects: Sequence[Project], out: str | os.PathLike[str] | Non
             "validation_videos": sorted({g.split("#")[0].rsplit("/", 1)[-1] + "#" + g.split("#")[1]
                                          for g in set(val_ds.groups.tolist())}),
             "split": split, "labelled_spans": ds.stats["spans"], "rejected_spans": ds.stats["rejected_spans"],
+            "spans_per_class": _spans_per_class(videos),
             "windows_per_class": ds.stats["windows_per_class"],
             "train_windows": len(train_ds), "validation_windows": len(val_ds),
             "labels_ignored": ds.stats["labels_not_in_class_list"],
@@ -252,6 +296,7 @@ def train_actions(projects: Sequence[Project], out: str | os.PathLike[str] | Non
         card["validation"] = {"window_level": rep}
         if split == "by video":
             card["validation"]["segments"] = _segment_eval(model, videos, set(val_ds.groups.tolist()), task)
+    card["warnings"] = card_warnings(card)
     out_dir = Path(out) if out else models_dir() / model_id
     save_model(module, card, out_dir)
     if card["validation"]:
