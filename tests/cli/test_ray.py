@@ -314,3 +314,13 @@ def test_two_nodes_both_get_work(clips, tmp_path):
             time.sleep(0.5)
             _end(kids)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_engine_arguments_are_checked(tmp_path, clips, capsys):
+    video = clips / "clip0.mp4"
+    assert clipdesk_main("analyze", video, "--engine", "ray", "--workers", "0") == 2
+    assert clipdesk_main("analyze", video, "--address", "auto", "--project", tmp_path / "p.clipdesk") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("clipdesk: ") for e in err), err
+    assert "1..4096" in err[0] and "need --engine ray" in err[1]
+    assert not (tmp_path / "p.clipdesk").exists()

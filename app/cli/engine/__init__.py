@@ -9,6 +9,7 @@ Ray is imported only here (import contract), and only when ``--engine ray`` is a
 from __future__ import annotations
 
 import argparse
+import threading
 from pathlib import Path
 
 from core.store.project import project_path_for
@@ -23,8 +24,25 @@ def run_on_ray(args: argparse.Namespace, videos: list[Path]) -> int:
     from models.stages import available_stages
 
     wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
-    stage_names = [s.name for s in order_stages(available_stages({}), wanted)]  # unknown: one line now
-    _check_projects(args, videos)
+    names: list[str] = []
+    errors: list[BaseException] = []
+
+    def warm() -> None:  # the stages' imports (seconds) while Ray starts
+        try:
+            names.extend(s.name for s in order_stages(available_stages({}), wanted))
+        except BaseException as e:  # noqa: BLE001 - raised again in the main thread
+            errors.append(e)
+
+    thread = threading.Thread(target=warm, name="clipdesk-stage-imports", daemon=True)
+    thread.start()
+
+    def before_jobs() -> None:
+        thread.join()
+        if errors:
+            raise errors[0]
+        driver.wanted = wanted if wanted is not None else names
+        _check_projects(args, videos)  # a model file the project names must be trusted
+
     jobs: list[Job] = []
     seen: set[Path] = set()
     for v in videos:
@@ -34,9 +52,10 @@ def run_on_ray(args: argparse.Namespace, videos: list[Path]) -> int:
         seen.add(path)
         proj = Path(args.project) if args.project else project_path_for(v)
         jobs.append(Job(len(jobs), path, proj.absolute()))
-    driver = Driver(wanted if wanted is not None else stage_names, device=args.device, force=args.force)
+    driver = Driver(wanted, device=args.device, force=args.force)
     try:
-        return run_archive(jobs, driver, args.address, args.workers, args.device, args.quiet)
+        return run_archive(jobs, driver, args.address, args.workers, args.device, args.quiet,
+                           before_jobs=before_jobs)
     finally:
         driver.close()
 

@@ -3,7 +3,7 @@
 Workers are Ray actors (:class:`~app.cli.engine.worker.VideoAnalyzer`), one CPU each, that keep
 their stages and models loaded from one video to the next. Ray places them by cores *and* memory:
 each actor asks for the peak resident memory an actor of these stages was measured to need
-(:data:`ACTOR_MEMORY_MB`, from ``python -m bench.archive``), so a node gets
+(:data:`ACTOR_MEMORY_MB`, from the peak worker memory the run summary prints), so a node gets
 ``min(cores, memory / per-actor memory)`` of them. The driver (this process) plans, claims and
 commits (:mod:`app.cli.engine.driver`); a worker only reads the video and returns data.
 
@@ -34,19 +34,22 @@ from core.errors import ClipDeskError
 MAX_ATTEMPTS = 3
 """A video whose worker dies this many times is reported failed (the others go on)."""
 
-BASE_MB = 700
-"""An idle actor: Python, numpy, PyAV, OpenCV, the pipeline (measured, bench/archive)."""
+BASE_MB = 250
+"""An actor before any stage: Python, numpy, PyAV, SQLite, the pipeline."""
 ACTOR_MEMORY_MB: dict[str, int] = {
-    # Added to BASE_MB for each stage that runs (peak RSS of an actor over 720p clips,
-    # measured by ``python -m bench.archive``; rounded up).
-    "shots": 300, "scenes": 0, "audio": 50, "speech": 700, "persons": 600, "scoreboard": 400,
-    "search": 500, "actions": 150, "events": 0, "highlights": 50,
+    # Added to BASE_MB for each stage that runs. Measured peak RSS of one actor (``peak worker
+    # memory``, 2026-12-02): shots alone 343 MiB; shots,scenes,audio,scoreboard 860 MiB (8 clips
+    # up to 1080p); every stage 1855 MiB (hecate__video_sum + tennis input3). The sums below
+    # cover those three with ~10-15 % to spare; how the rest divides among speech, persons,
+    # search and actions was not measured stage by stage.
+    "shots": 150, "scenes": 0, "audio": 50, "scoreboard": 450, "speech": 400, "persons": 450,
+    "search": 250, "actions": 50, "events": 0, "highlights": 50,
 }
 POLL_S = 0.5
 
 
 def actor_memory_mb(stages: list[str]) -> int:
-    return BASE_MB + sum(ACTOR_MEMORY_MB.get(s, 300) for s in stages)
+    return BASE_MB + sum(ACTOR_MEMORY_MB.get(s, 300) for s in stages)  # an unknown stage: 300
 
 
 class ArchiveProgress:
@@ -247,26 +250,25 @@ def _lost(e: BaseException) -> bool:
 
 
 def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: int | None, device: str,
-                quiet: bool, observer: Callable[[str, dict[str, Any]], None] | None = None) -> int:
+                quiet: bool, observer: Callable[[str, dict[str, Any]], None] | None = None,
+                before_jobs: Callable[[], None] | None = None) -> int:
     """Analyse ``jobs`` on Ray; returns the exit status (0, or 2 when a video failed).
 
-    ``observer(worker, state)`` sees every progress report (tests use it to kill a worker
-    mid-video)."""
+    ``before_jobs()`` runs once the workers are asked for, before any job (checks that may refuse
+    the run: nothing is written before it returns). ``observer(worker, state)`` sees every
+    progress report (tests use it to kill a worker mid-video)."""
     import ray
 
     status = 0
     t_start = time.monotonic()
     progress = ArchiveProgress(len(jobs), quiet)
-    stage_names = driver.wanted or []
-    if not stage_names:
-        from models.stages import available_stages
-
-        stage_names = [s.name for s in available_stages({})]
-    pool = RayPool(address, workers, device, stage_names)
+    pool = RayPool(address, workers, device, driver.wanted or list(ACTOR_MEMORY_MB))
     try:
         pool.connect()
         for note in pool.start():
             progress.line(f"clipdesk: warning: {note}", err=True)
+        if before_jobs is not None:  # while the workers start (their processes, imports)
+            before_jobs()
         pool.check_paths(sorted({str(j.path) for j in jobs}))
         t_ready = time.monotonic()
         counts = {"analysed": 0, "up to date": 0, "failed": 0, "retried": 0}

@@ -111,7 +111,8 @@ class VideoAnalyzer:
                     report = analyze(scratch, job["path"], stages, Task(on_progress=on_progress),
                                      device=self.device, force=job["force"])
                     result = video_result(scratch, int(job["state"]["video"]["id"]), job["state"])
-                _forget_library_entry(scratch_path)  # while the scratch file still exists
+                if "search" in report.ran:
+                    _forget_library_entry(scratch_path)  # while the scratch file still exists
         except (ClipDeskError, OSError) as e:
             return {"ok": False, "error": one_line(e), "worker": self.info()}
         except Cancelled:

