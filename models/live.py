@@ -302,6 +302,13 @@ class LiveSearch(LiveStage):
         n = sum(len(d) for d in deep)
         return list(sink.frames[:n]), deep, list(sink.local[:n])
 
+    def lower_rate(self) -> str | None:
+        sink: Any = next((s for s in self.sinks if hasattr(s, "every_s")), None)
+        if sink is None or sink.every_s >= 8.0:
+            return None
+        sink.every_s = min(8.0, sink.every_s * 2)
+        return f"search frames kept every {sink.every_s:g} s (and at shot changes)"
+
     def commit(self, ctx: StageContext, snap: Any, point: CommitPoint, changed: set[str]) -> set[str]:
         if not snap or not snap[1]:
             return set()

@@ -214,3 +214,46 @@ def test_score_changes_get_a_still_and_gif_and_match_offline(tmp_path):
     assert stills[0].startswith("goal_00m06s") or stills[0].startswith("goal_00m07s")
     assert res["highlights"] == off["highlights"] and res["highlights"]
     assert np.isfinite(rep.finish_s)
+
+
+def test_speech_is_transcribed_in_chunks_like_offline(shared_media, tmp_path):
+    """18 s of a real two-speaker conversation: voice activity and Whisper run in 6 s chunks while
+    the file grows; the speech coverage matches the offline analysis and most words do (Whisper
+    sees shorter windows, so a few words differ)."""
+    from models.live import LiveSpeech
+
+    ts = tmp_path / "talk.ts"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+                    "-i", str(shared_media / "audio" / "pyannote__sample.wav"), "-t", "18", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-g", "25", "-c:a", "aac", "-f", "mpegts", str(ts)], check=True)
+    off = tmp_path / "offline.clipdesk"
+    with Project(off) as p:
+        analyze(p, ts, _stages(["speech"], {}))
+        off_words = [s.label.lower().strip(".,?!") for s in p.segments(1, "word")]
+        off_frames = {f for s in p.segments(1, "speech") for f in range(s.start_frame, s.end_frame)}
+    live = tmp_path / "live.ts"
+    live.write_bytes(b"")
+    writer = FileWriter(ts, live, duration_s=18.0, speed=3.0)
+    writer.start()
+    commits = []
+    with Project(tmp_path / "live.clipdesk") as p:
+        follow(p, live, _stages(["speech"], {}), lambda st: LiveSpeech(st, chunk_s=6.0),
+               options=FollowOptions(every_s=4.0, idle_s=2.0, poll_s=0.02), on_commit=commits.append)
+        words = [s.label.lower().strip(".,?!") for s in p.segments(1, "word")]
+        frames = {f for s in p.segments(1, "speech") for f in range(s.start_frame, s.end_frame)}
+    writer.join()
+    assert any("word" in c.changed for c in commits if not c.final)  # words arrived before the end
+    assert len(off_words) >= 15
+    common = len(set(words) & set(off_words)) / len(set(words) | set(off_words))
+    assert common >= 0.6, (words, off_words)
+    assert len(frames & off_frames) / len(frames | off_frames) >= 0.85
+
+
+def test_until_stops_at_a_media_time(media, tmp_path):
+    src = tmp_path / "rec.ts"
+    shutil.copy(media["ts"], src)
+    with Project(tmp_path / "live.clipdesk") as p:
+        rep = follow(p, src, _stages(["shots"]), _live, options=FollowOptions(every_s=2.0, idle_s=30.0, until_s=6.0))
+        assert rep.end_reason == "--until 6 s reached"
+        assert p.videos()[0].frame_count == 6 * FPS
+        assert all(s.end_frame <= 6 * FPS for s in p.segments(1, "shot"))
