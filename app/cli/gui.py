@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="1440x900", help="window size for --screenshot (WxH)")
     p.add_argument("--select", type=argtypes.integer(0, 10**7), metavar="N",
                    help="with --screenshot: select the N-th shot first (shows inspector and covers)")
+    p.add_argument("--panel", metavar="TITLE", help="with --screenshot: bring this dock to the front "
+                   "(Inspector, Covers, Export, Actions...)")
     p.add_argument("--help-overlay", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--while-analyzing", type=argtypes.seconds(0.0, 3600.0), metavar="S", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=argtypes.seconds(0.0, 24 * 3600.0, allow_low=False), default=600.0,
@@ -111,6 +113,13 @@ def _screenshot(app: object, win: object, out: Path, args: argparse.Namespace) -
                 ctx.select(seg)
                 ctx.seek((seg.start_frame + seg.end_frame) // 2)
         _wait_rendered(app, win, min(deadline, time.monotonic() + 20))
+    if args.panel:
+        dock = win.docks.get(args.panel)
+        if dock is None:
+            raise ClipDeskError(f"--panel: no panel {args.panel!r} (choose from {', '.join(win.docks)})")
+        dock.show()
+        dock.raise_()
+        _pump(app, 0.5)
     if args.help_overlay:
         win.help.toggle()
     _pump(app, 0.2)

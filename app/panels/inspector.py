@@ -68,6 +68,7 @@ class Inspector(QWidget):
         self.history = QTreeWidget()
         self.history.setHeaderLabels(["When", "Who", "Change"])
         self.history.setRootIsDecorated(False)
+        self.history.setMinimumHeight(40)  # the dock may shrink when a tall panel below needs room
         self.error = QLabel("")
         self.error.setStyleSheet("color: #e0a060;")
         self.error.setWordWrap(True)

@@ -29,7 +29,7 @@ from core import segments as sg
 
 log = logging.getLogger(__name__)
 
-LANE_H = 58
+LANE_H = 46
 PERSON_COLORS = ((255, 140, 90), (110, 200, 255), (160, 230, 120), (240, 120, 220),
                  (250, 220, 90), (150, 150, 255))
 
@@ -115,6 +115,9 @@ class SignalLanes(QWidget):
         self.graph.setBackground((30, 31, 35))
         self.graph.ci.setContentsMargins(0, 0, 0, 0)
         self.graph.ci.setSpacing(0)
+        from app.timeline.view import HEADER_W
+
+        self.graph.ci.layout.setColumnFixedWidth(0, HEADER_W)  # plots line up with the tracks
         self.graph.setToolTip("")
         self.empty = QLabel("No signals stored yet (File \u25b8 Analyze, Ctrl+R)")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -124,6 +127,12 @@ class SignalLanes(QWidget):
         lay.addWidget(self.graph)
         lay.addWidget(self.empty)
         self.graph.scene().sigMouseClicked.connect(self._clicked)
+        from PySide6.QtCore import QTimer
+
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(400)
+        self._reload_timer.timeout.connect(self.reload)
         ctx.projectChanged.connect(self.reload)
         ctx.segmentsChanged.connect(self._on_segments)
         ctx.playheadChanged.connect(self._on_playhead)
@@ -132,9 +141,11 @@ class SignalLanes(QWidget):
 
     # -- data --------------------------------------------------------------------------------
     def _on_segments(self, change: Any) -> None:
+        """Edits on tracks the lanes draw: rebuild once the burst of edits is over (labelling
+        while playing adds spans at the pace of key presses; the lanes are not worth a stall)."""
         tracks = getattr(change, "tracks", None)
         if tracks is None or {sg.ACTION, sg.SCOREBOARD, sg.SHOT} & set(tracks):
-            self.reload()
+            self._reload_timer.start()
 
     def lanes(self) -> list[str]:
         return list(self.plots)

@@ -28,7 +28,7 @@ from app.window.palette import CommandPalette
 from app.window.settings_dialog import SettingsDialog
 from app.window.jobs import JobStatus
 from app.window.summary import representative_frame, summary_line
-from app.window.placement import restore_placement, save_placement
+from app.window.placement import fit_dock, restore_placement, save_placement
 from app.panels.inspector import Inspector
 from app.panels.registry import load_panels
 from app.player.widget import PlayerWidget
@@ -70,8 +70,8 @@ class MainWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.player)
         split.addWidget(self.timeline)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 4)  # the timeline also holds the signal lanes
+        split.setStretchFactor(1, 3)
         self.setCentralWidget(split)
 
         self.worker = AnalysisWorker(self)
@@ -83,7 +83,11 @@ class MainWindow(QMainWindow):
         self.analysis_panel = AnalysisPanel(self.worker, ctx=self.ctx)
         self.docks: dict[str, QDockWidget] = {}
         self._front_dock = ""  # the dock most recently brought to the front (tab raised)
-        self._add_dock(self.inspector, "Inspector", "right")
+        insp = QScrollArea()  # scrolls rather than pushing a tall panel below it off screen
+        insp.setWidgetResizable(True)
+        insp.setFrameShape(QFrame.Shape.NoFrame)
+        insp.setWidget(self.inspector)
+        self._add_dock(insp, "Inspector", "right")
         self._add_dock(self.covers, "Covers", "right")
         self._add_dock(self.analysis_panel, "Analysis", "right")
         self.tabifyDockWidget(self.docks["Covers"], self.docks["Analysis"])
@@ -143,6 +147,7 @@ class MainWindow(QMainWindow):
     def _dock_shown(self, title: str, visible: bool) -> None:
         if visible:
             self._front_dock = title
+            QTimer.singleShot(0, self, lambda: fit_dock(self, title))  # Train reachable, no scrolling
 
     def _raise_covers_if_untouched(self) -> None:
         """After an analysis: show the covers, unless the user brought another dock to the
