@@ -134,14 +134,17 @@ class LiveScoreboard(LiveStage):
         events = score_events(segs, source=src)
         out: set[str] = set()
         vid = ctx.video.id
-        if segment_key(segs) != self._last.get(SCOREBOARD):
-            ctx.project.replace_machine_segments(vid, SCOREBOARD, segs, ctx.run_id)
-            self._last[SCOREBOARD] = segment_key(segs)
-            out.add(SCOREBOARD)
-        if segment_key(events) != self._last.get(EVENT):
-            replace_own_segments(ctx.project, vid, EVENT, events, ctx.run_id, src)
-            self._last[EVENT] = segment_key(events)
-            out.add(EVENT)
+        for track, new in ((SCOREBOARD, segs), (EVENT, events)):
+            key, last = segment_key(new), self._last.get(track)
+            if key == last:
+                continue
+            if track == EVENT:  # the event track is shared: only this stage's suggestions go
+                replace_own_segments(ctx.project, vid, EVENT, new, ctx.run_id, src)
+            else:
+                ctx.project.replace_machine_segments(vid, track, new, ctx.run_id)
+            self._last[track] = key
+            if key != (last or []):
+                out.add(track)
         for e in events:
             k = (e.start_frame, e.label)
             if k not in self._seen:

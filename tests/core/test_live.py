@@ -201,9 +201,11 @@ def test_score_changes_get_a_still_and_gif_and_match_offline(tmp_path):
     live.write_bytes(b"")
     writer = FileWriter(ts, live, duration_s=16.0, speed=4.0)
     writer.start()
+    commits = []
     with Project(tmp_path / "live.clipdesk") as p:
         rep = follow(p, live, _stages(names), _live,
-                     options=FollowOptions(every_s=2.0, idle_s=1.5, poll_s=0.02, goals_dir=tmp_path / "goals"))
+                     options=FollowOptions(every_s=2.0, idle_s=1.5, poll_s=0.02, goals_dir=tmp_path / "goals"),
+                     on_commit=commits.append)
         res = _results(p)
         board = [(s.start_frame, s.label) for s in p.segments(p.videos()[0].id, "scoreboard")]
     writer.join()
@@ -214,6 +216,9 @@ def test_score_changes_get_a_still_and_gif_and_match_offline(tmp_path):
     assert stills[0].startswith("goal_00m06s") or stills[0].startswith("goal_00m07s")
     assert res["highlights"] == off["highlights"] and res["highlights"]
     assert np.isfinite(rep.finish_s)
+    # the first goal's still and GIF came with the commit after the board changed (media time)
+    first = next(c for c in commits if "event" in c.changed and not c.final)
+    assert 6.0 < first.media_s <= 6.0 + 2 * 2.0 + 1.0
 
 
 def test_speech_is_transcribed_in_chunks_like_offline(shared_media, tmp_path):
