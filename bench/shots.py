@@ -5,11 +5,12 @@ Run: ``.venv/bin/python -m bench.shots``. First, the figures that count: ``--hel
 shared clips, seeds from ``--seed-base``, default the first seed never reported), generated in a temp
 dir; ``--tuning N`` does the same on tuning seeds (0-99), the only ones to tune on. Per seed and as
 mean / worst: F1 over every transition at +-2 frames, gradual-transition recall, cut recall and wall
-seconds of ClipDesk's "shots" stage (through ``core.pipeline.analyze``, decode included),
-TransNetV2 alone (every frame, official 0.5 rule) and PySceneDetect ContentDetector and
-AdaptiveDetector, with the truth tags of every miss (start, end, pair, dissolve_cut, dark, ...)
-and where false detections fall (flash, trap, motion). ``--seconds``/``--size`` set the edits,
-``--json FILE`` keeps the results.
+seconds of ClipDesk's "shots" stage as it runs on a CPU by default (fast pass plus the shot student
+on every frame, through ``core.pipeline.analyze``, decode included), the older TransNetV2 cascade
+(``shots.refiner = "transnetv2"``), TransNetV2 alone (every frame, official 0.5 rule) and
+PySceneDetect ContentDetector and AdaptiveDetector, with the truth tags of every miss (start,
+end, pair, dissolve_cut, dark, ...) and where false detections fall (flash, trap, motion).
+``--seconds``/``--size`` set the edits, ``--json FILE`` keeps the results.
 
 Then (unless ``--skip-fixed``) the old tables, which are tuned on and are NOT held-out figures:
 the fixed edit of REAL footage (shared clips resized to 1280x720, joined with cuts, dissolves and
@@ -164,12 +165,15 @@ def build_real_edit(path: Path, dry_run: bool = False) -> tuple[list[Span], int]
 
 # -- methods ----------------------------------------------------------------------------------
 
-def _clipdesk(path: Path, refiner: bool, tmp: Path) -> tuple[list[Span], dict[str, Any]]:
+def _clipdesk(path: Path, refiner: bool | str, tmp: Path) -> tuple[list[Span], dict[str, Any]]:
+    """``refiner``: ``"student"`` (the CPU default), ``True``/``"transnetv2"`` (the TransNetV2
+    cascade) or ``False``/``"none"`` (the fast pass alone)."""
     from core.shots.stage import ShotStage
     from models.shots.stage import make_shot_stage
 
-    stage: ShotStage = make_shot_stage({"shots.refiner": "transnetv2" if refiner else "none"})
-    proj = Project(tmp / f"{path.stem}-{int(refiner)}-{time.monotonic_ns()}.clipdesk")
+    choice = refiner if isinstance(refiner, str) else "transnetv2" if refiner else "none"
+    stage: ShotStage = make_shot_stage({"shots.refiner": choice})
+    proj = Project(tmp / f"{path.stem}-{choice}-{time.monotonic_ns()}.clipdesk")
     try:
         rep = analyze(proj, path, [stage])
         spans = [(s.start_frame, s.end_frame) for s in proj.segments(rep.video.id, "transition")]
@@ -238,6 +242,8 @@ def run_methods(path: Path, truth: list[Span], frames: int, tmp: Path,
 
     n, fps = timed(lambda: _raw_decode(path))
     res["raw decoder (PyAV)"] = (None, fps, f"{n} frames")
+    (spans, _), fps = timed(lambda: _clipdesk(path, "student", tmp))
+    res["ClipDesk student (default)"] = (match(spans, truth)[0], fps, "")
     (spans, stats), fps = timed(lambda: _clipdesk(path, True, tmp))
     res["ClipDesk cascade"] = (match(spans, truth)[0], fps, f"refined {stats.get('refined', 0)} fr")
     (spans, _), fps = timed(lambda: _clipdesk(path, False, tmp))
@@ -265,7 +271,8 @@ def _print(title: str, res: dict[str, tuple[Score | None, float, str]]) -> None:
 
 # -- held-out edits (core.testing.edits): figures nobody tuned on ------------------------------
 
-HELDOUT_METHODS = ("ClipDesk cascade", "TransNetV2 alone", "PySceneDetect Content", "PySceneDetect Adaptive")
+HELDOUT_METHODS = ("ClipDesk shots stage", "ClipDesk TransNetV2 cascade", "TransNetV2 alone",
+                   "PySceneDetect Content", "PySceneDetect Adaptive")
 
 
 @dataclass
@@ -318,11 +325,12 @@ def heldout_methods(path: Path, tmp: Path, refiner: Callable[[np.ndarray], np.nd
                     ) -> dict[str, tuple[list[Span], float, str]]:
     """Spans, wall seconds and a note of each method on ``path``, one after the other in this process."""
     def cascade() -> tuple[list[Span], str]:
-        spans, stats = _clipdesk(path, True, tmp)
+        spans, stats = _clipdesk(path, "transnetv2", tmp)
         return spans, f"TransNetV2 saw {stats.get('refined', 0)} of {stats.get('frames', 0)} frames"
 
     runs: dict[str, Callable[[], tuple[list[Span], str]]] = {
-        "ClipDesk cascade": cascade,
+        "ClipDesk shots stage": lambda: (_clipdesk(path, "student", tmp)[0], ""),
+        "ClipDesk TransNetV2 cascade": cascade,
         "TransNetV2 alone": lambda: (_transnet_alone(path, refiner), ""),
         "PySceneDetect Content": lambda: (_pyscenedetect(path, False), ""),
         "PySceneDetect Adaptive": lambda: (_pyscenedetect(path, True), ""),
@@ -400,7 +408,8 @@ def _print_summary(title: str, results: dict[int, dict[str, EditScore]]) -> dict
               f"{s['worst_gradual_recall']:6.3f} {s['mean_cut_recall']:6.3f} {s['pooled']:>10s} {s['seconds']:7.1f}")
     for m, s in summ.items():
         print(f"  {m}: missed by tag {s['missed_by_tag']}; false detections at {s['false_by_place']}")
-    ok = [sd for sd, r in results.items() if r["ClipDesk cascade"].score.f1 >= r["TransNetV2 alone"].score.f1 - 0.01]
+    ok = [sd for sd, r in results.items()
+          if r["ClipDesk shots stage"].score.f1 >= r["TransNetV2 alone"].score.f1 - 0.01]
     print(f"  ClipDesk F1 >= TransNetV2 alone's - 0.01 on {len(ok)}/{len(results)} seeds "
           f"(targets: mean F1 >= 0.98, worst >= 0.95, gradual recall >= 0.95, every seed)")
     return summ

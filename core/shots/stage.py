@@ -10,7 +10,9 @@ shot split of a gradual transition is its middle frame).
 The per-frame signals are cached in the project (``put_signal``) under the feature model's key
 and, for refiner probabilities, the refiner's key plus the gate's parameters; when they are
 there :meth:`ShotStage.sinks` returns ``[]`` and a new threshold needs no decode. The refiner is
-injected (``models.shots.stage`` binds TransNetV2); without one this is the fast pass alone.
+injected (``models.shots.stage`` binds TransNetV2); without one this is the fast pass alone. A
+``scorer`` (``ShotSignals -> (N,) probabilities``, e.g. :class:`core.shots.student.StudentScorer`)
+takes the refiner's place after the decode, on every frame, at almost no cost.
 
 Runs on the pipeline's thread; its sink runs on a decode worker thread.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -30,10 +32,12 @@ from core.shots import features as F
 from core.shots.cascade import Refiner, ShotSink
 from core.shots.detect import CUT, Boundary, DetectParams, detect_boundaries, edge_fades
 from core.shots.features import ShotSignals
+from core.shots.student import boundaries_from_scores
 from core.shots.types import classify_shots
 from core.store.project import Project
 
 SIG_SCALARS, SIG_HIST, SIG_PROBS = "shots.scalars", "shots.hist", "shots.probs"
+Scorer = Callable[[ShotSignals], np.ndarray]
 GATE_VERSION = "2"  # 2: peak-only gradual looks, one-sided weak cuts, 12 frames of context
 _GATE_FIELDS = ("cut_strong", "cut_weak", "min_pixdiff", "gate_grad", "gate_peak", "grad_fast", "mid_sure",
                 "mid_unsure")
@@ -91,18 +95,22 @@ def boundaries_to_segments(bounds: list[Boundary], frame_count: int, source: str
 
 class ShotStage(Stage):
     name = "shots"
-    version = "3"  # 3: contrast-normalised features, two-scale gradual search, calibrated gate
+    version = "4"  # 4: the shot student on every frame (CPU); 3: contrast-normalised features, two-scale search
     tracks = (SHOT, TRANSITION)
 
     def __init__(self, refiner: Refiner | None = None, refiner_key: str | None = None,
-                 params: DetectParams | None = None, refine_all: bool = False) -> None:
-        if refiner is not None and not refiner_key:
+                 params: DetectParams | None = None, refine_all: bool = False,
+                 scorer: Scorer | None = None) -> None:
+        if scorer is not None:
+            refiner, refiner_key, refine_all = None, str(getattr(scorer, "key", type(scorer).__name__)), True
+        elif refiner is not None and not refiner_key:
             refiner_key = str(getattr(refiner, "key", type(refiner).__name__))
         self.refiner = refiner
-        self.refiner_key = refiner_key if refiner is not None else None
+        self.scorer = scorer
+        self.refiner_key = refiner_key if refiner is not None or scorer is not None else None
         self.detect_params = params or DetectParams()
-        self.refine_all = refine_all and refiner is not None
-        self.model = "shotcascade" if refiner is not None else "shotfast"
+        self.refine_all = refine_all and (refiner is not None or scorer is not None)
+        self.model = "shotstudent" if scorer is not None else "shotcascade" if refiner is not None else "shotfast"
         self._sinks: dict[int, ShotSink] = {}
         self.last_stats: dict[str, int] = {}  # frames and refined frames of the latest decode
 
@@ -125,7 +133,9 @@ class ShotStage(Stage):
         vid = ctx.video.id
         if sink is not None and sink.signals is not None:
             sig = sink.signals
-            self.last_stats = {"frames": sig.n, "refined": sink.refined_frames}
+            if self.scorer is not None:
+                sig = ShotSignals(sig.scalars, sig.hist, np.asarray(self.scorer(sig), np.float32).reshape(sig.n))
+            self.last_stats = {"frames": sig.n, "refined": sig.n if self.scorer is not None else sink.refined_frames}
             fk = feature_key()
             with ctx.project.transaction():
                 ctx.project.put_signal(vid, SIG_SCALARS, fk, sig.scalars)
@@ -139,7 +149,11 @@ class ShotStage(Stage):
                 raise ClipDeskError("shots: per-frame signals missing after the decode pass")
             sig = cached
         ctx.progress(self.name, 0.5, "deciding boundaries")
-        bounds = detect_boundaries(sig, self.detect_params)
+        if self.scorer is not None:
+            bounds = boundaries_from_scores(sig, sig.probs, self.detect_params.threshold,
+                                            min_gap=self.detect_params.min_shot)
+        else:
+            bounds = detect_boundaries(sig, self.detect_params)
         shots, trans = boundaries_to_segments(bounds, sig.n, self.source, edge_fades(sig))
         kinds = classify_shots(sig, [(x.start_frame, x.end_frame, x.attrs.get("in"), x.attrs.get("out"))
                                      for x in shots], ctx.video.rate.fps)
