@@ -63,6 +63,7 @@ class FollowOptions:
     goals_dir: Path | None = None  # a still and a GIF per score change (None: none)
     reel_media: tuple[str, ...] = ("horizontal", "still")
     poll_s: float = 0.1
+    commit_share: float = 0.1  # at most this share of the wall time goes to commits (1: every one)
 
 
 @dataclass
@@ -238,7 +239,11 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
     def stop_reason() -> str | None:
         return "cancelled" if task.cancelled else None
 
-    def snapshot(point: CommitPoint) -> dict[str, Any]:
+    pace = {"next": 0.0, "spent": 0.0}  # commits take at most ~10 % of the wall time
+
+    def snapshot(point: CommitPoint) -> dict[str, Any] | None:
+        if time.monotonic() < pace["next"]:
+            return None  # the last commit was costly: skip this one, the next carries it all
         out: dict[str, Any] = {}
         for lv in lives:
             try:
@@ -248,7 +253,10 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 out[lv.name] = None
         return out
 
-    def commit(point: CommitPoint, snaps: dict[str, Any]) -> None:
+    def commit(point: CommitPoint, snaps: dict[str, Any] | None) -> None:
+        if snaps is None:
+            return
+        c0 = time.monotonic()
         project.set_frame_times(vid, point.times)
         _update_fingerprint(project, vid, media_path)
         fresh = project.video(vid)
@@ -293,6 +301,10 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         task.progress("follow", 0.5, state["status"], force=True)
         if on_commit is not None:
             on_commit(CommitInfo(point.index, point.media_s, lag, changed, message, video_id=vid))
+        spent = time.monotonic() - c0
+        pace["spent"] += spent
+        pace["next"] = time.monotonic() + spent * (1 / max(opts.commit_share, 1e-3) - 1)
+        state["commit_s"] = round(pace["spent"], 2)
 
     with project.keep_alive(list(run_ids.values())):
         try:

@@ -115,8 +115,8 @@ def test_follow_growing_ts_commits_as_it_goes_and_ends_like_offline(media, tmp_p
     writer.start()
     commits = []
     with Project(tmp_path / "live.clipdesk") as p:
-        rep = follow(p, live, _stages(), _live, options=FollowOptions(every_s=2.0, idle_s=1.5, poll_s=0.02),
-                     on_commit=commits.append)
+        opts = FollowOptions(every_s=2.0, idle_s=1.5, poll_s=0.02, commit_share=1.0)
+        rep = follow(p, live, _stages(), _live, options=opts, on_commit=commits.append)
         res = _results(p)
         state = p.get_setting(live_key(res and p.videos()[0].id))
     writer.join()
@@ -139,7 +139,7 @@ def test_follow_hls_skips_a_corrupt_segment_with_one_line(media, tmp_path):
     writer.start()
     with Project(tmp_path / "live.clipdesk") as p:
         rep = follow(p, out / "match.m3u8", _stages(), _live, options=FollowOptions(every_s=2.0, idle_s=3.0,
-                                                                                   poll_s=0.02),
+                                                                                   poll_s=0.02, commit_share=1.0),
                      say=said.append)
         res = _results(p)
     writer.join()
@@ -178,7 +178,7 @@ def test_a_cut_stream_ends_cleanly_and_keeps_what_was_written(media, tmp_path):
     writer.start()
     with Project(tmp_path / "live.clipdesk") as p:
         rep = follow(p, live, _stages(["shots"]), _live, options=FollowOptions(every_s=2.0, idle_s=1.0,
-                                                                             poll_s=0.02))
+                                                                             poll_s=0.02, commit_share=1.0))
         res = _results(p)
     writer.join()
     assert len(live.read_bytes()) % 188  # it stopped mid-packet
@@ -204,7 +204,8 @@ def test_score_changes_get_a_still_and_gif_and_match_offline(tmp_path):
     commits = []
     with Project(tmp_path / "live.clipdesk") as p:
         rep = follow(p, live, _stages(names), _live,
-                     options=FollowOptions(every_s=2.0, idle_s=1.5, poll_s=0.02, goals_dir=tmp_path / "goals"),
+                     options=FollowOptions(every_s=2.0, idle_s=1.5, poll_s=0.02, commit_share=1.0,
+                                           goals_dir=tmp_path / "goals"),
                      on_commit=commits.append)
         res = _results(p)
         board = [(s.start_frame, s.label) for s in p.segments(p.videos()[0].id, "scoreboard")]
@@ -243,7 +244,7 @@ def test_speech_is_transcribed_in_chunks_like_offline(shared_media, tmp_path):
     commits = []
     with Project(tmp_path / "live.clipdesk") as p:
         follow(p, live, _stages(["speech"], {}), lambda st: LiveSpeech(st, chunk_s=6.0),
-               options=FollowOptions(every_s=4.0, idle_s=2.0, poll_s=0.02), on_commit=commits.append)
+               options=FollowOptions(every_s=4.0, idle_s=2.0, poll_s=0.02, commit_share=1.0), on_commit=commits.append)
         words = [s.label.lower().strip(".,?!") for s in p.segments(1, "word")]
         frames = {f for s in p.segments(1, "speech") for f in range(s.start_frame, s.end_frame)}
     writer.join()
