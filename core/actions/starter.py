@@ -49,7 +49,7 @@ class StarterParams:
     shot_above_head: float = -0.03  # both hands together at least this high (the ball at the forehead)
     hands_close: float = 0.3
     serve_high: float = 0.12
-    lateral_turned: float = 0.1  # with shoulders side-on, hands this far out (body heights) = stroke
+    lateral_turned: float = 0.2  # with shoulders side-on, hands this far out (body heights) = stroke
     side_on: float = 0.07  # shoulders closer than this in x (body heights) = turned side-on
     jump_lift: float = 0.1
     kick_lift: float = 0.06  # ankle above the other knee by this much
@@ -61,6 +61,7 @@ class StarterParams:
     edge_level: float = 0.35  # edges where motion falls below baseline + level * (peak - baseline)
     max_pre_s: float = 0.8  # how far before the first key pose an onset may lie
     max_post_s: float = 0.8
+    swing_ahead_s: float = 0.5  # a stroke's swing peaks up to this long after the turned key pose
     min_len_s: float = 0.2
     min_track_samples: int = 2
     min_conf: float = 0.3
@@ -164,11 +165,14 @@ def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
                         out.append(KeyPose(f, cls, min(1.0, 0.5 + abs(far)),
                                            f"{how}, racket side on the player's {'right' if side > 0 else 'left'} "
                                            f"({cls})"))
-        # jump: feet above the person's ground line
-        lo, hi = np.searchsorted(frames, [f - 1.5 * fps, f + 1.5 * fps])
-        ground = float(np.median(bottom[lo:hi]))
-        lift = (ground - bottom[j]) / s
-        if lift > p.jump_lift and np.isfinite(ank[j]):
+        # jump: the feet above the ground line the neighbouring samples stand on (a transient
+        # bump, so walking away from the camera, which raises the feet steadily, is no jump)
+        lift = 0.0
+        if 0 < j < len(frames) - 1 and np.isfinite(ank[j]) and frames[j + 1] - frames[j - 1] <= 1.2 * fps:
+            w = (frames[j] - frames[j - 1]) / max(1, frames[j + 1] - frames[j - 1])
+            ground = (1 - w) * bottom[j - 1] + w * bottom[j + 1]
+            lift = float(ground - bottom[j]) / s
+        if lift > p.jump_lift:
             out.append(KeyPose(f, "jump", min(1.0, 0.4 + 2 * lift), f"feet {lift:.2f} body heights off the ground",
                                channel=0))
         # kick: one ankle up by the other knee
@@ -206,14 +210,16 @@ def _interp_boxes(rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
 
 
 def _edges(energy: np.ndarray, mframes: np.ndarray, a: int, b: int, pre: int, post: int,
-           level: float) -> tuple[int, int] | None:
-    """Onset and end around the key frames ``[a, b]`` from a motion energy series."""
+           level: float, ahead: int = 2) -> tuple[int, int] | None:
+    """Onset and end around the key frames ``[a, b]`` from a motion energy series: the burst
+    whose peak lies in ``[a - 2, b + ahead]`` (a racket's swing follows the turned-side-on key
+    pose, so strokes look further ahead)."""
     m = (mframes >= a - pre) & (mframes <= b + post)
     if m.sum() < 3:
         return None
     e, fr = energy[m], mframes[m]
     base = float(np.percentile(energy, 20)) if len(energy) else 0.0
-    core_m = (fr >= a - 2) & (fr <= b + 2)
+    core_m = (fr >= a - 2) & (fr <= b + ahead)
     peak = float(e[core_m].max()) if core_m.any() else float(e.max())
     if peak - base < 0.02:
         return None
@@ -313,7 +319,8 @@ def detect_track(tid: int, rows: np.ndarray, fps: float, motion: MotionGrid | No
             ch = g[0].channel
             edge = None
             if energy is not None:
-                edge = _edges(energy[:, ch], mfr, a, b, pre, post, p.edge_level)
+                ahead = int(round(p.swing_ahead_s * fps)) if name in ("forehand", "backhand") else 2
+                edge = _edges(energy[:, ch], mfr, a, b, pre, post + ahead, p.edge_level, ahead)
                 conf_m = 1.0 if edge is not None else 0.8
             else:
                 conf_m = 0.85
