@@ -18,8 +18,9 @@ the same run, on copies of the same files:
    (:mod:`app.cli.engine.split`). Prints both wall times and the shot-start F1 of the merge against
    the single pass (exact frame and +-1).
 
-``--json FILE`` keeps the results. The machine is usually shared: compare the two sides of one run
-only (ratios), never absolute seconds across runs.
+``--json FILE`` keeps the results; ``--keep DIR`` the files (and reuses the rendered edit). The
+machine is usually shared: compare the two sides of one run only (ratios), never absolute seconds
+across runs.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ def shot_starts(project: Path, offset: int = 0) -> list[int]:
         return sorted(offset + s.start_frame for s in p.segments(v.id, "shot") if s.start_frame > 0)
 
 
+def stage_config(project: Path, stage: str = "shots") -> str:
+    from core.store import Project
+
+    with Project(project, create=False) as p:
+        r = p.query("SELECT model, version, params FROM runs WHERE stage=? AND status='done'", (stage,))
+        return json.dumps(r, sort_keys=True)
+
+
 def f1(found: list[int], truth: list[int], tol: int) -> float:
     left = list(truth)
     tp = 0
@@ -91,35 +100,36 @@ def f1(found: list[int], truth: list[int], tol: int) -> float:
     return 2 * tp / (len(found) + len(truth)) if (found or truth) else 1.0
 
 
-def many_short(work: Path, n: int, stages: str, workers: int) -> dict[str, Any]:
+def many_short(work: Path, n: int, stages: str, workers: list[int], repeat: int = 1) -> dict[str, Any]:
     clips = [MEDIA / "video" / c for c in HELD_OUT_CLIPS if (MEDIA / "video" / c).exists()][:n]
     if len(clips) < n:
         raise SystemExit(f"only {len(clips)} of the held-out clips are in {MEDIA}")
-    sides = {}
-    for side in ("local", "ray"):
-        d = work / side
-        d.mkdir()
-        for c in clips:
-            shutil.copy2(c, d / c.name)
-    wall_local, _ = clipdesk(["analyze", *[str(work / "local" / c.name) for c in clips], "--stages", stages, "-q"])
-    wall_ray, r = clipdesk(["analyze", str(work / "ray"), "--stages", stages, "--engine", "ray", "--workers",
-                            str(workers)])
-    m = SUMMARY.search(r.stdout)
-    busy, used, start, peak = (float(m.group(1)), int(m.group(2)), float(m.group(3)),
-                               int(m.group(4) or 0)) if m else (wall_ray, workers, 0.0, 0)
-    same = sum(export_of(work / "local" / Path(c.name).with_suffix(".clipdesk"))
-               == export_of(work / "ray" / Path(c.name).with_suffix(".clipdesk")) for c in clips)
-    seconds = 0.0
+    sides = ["local", *[f"ray{w}" for w in workers]]
+    files = {(f"{k}_{c.name}" if repeat > 1 else c.name): c for k in range(repeat) for c in clips}
+    names = list(files)
+    for side in sides:
+        (work / side).mkdir()
+        for name, clip in files.items():
+            shutil.copy2(clip, work / side / name)
     from core.media.reader import probe
 
-    for c in clips:
-        seconds += probe(c).duration
-    sides = {"clips": [c.name for c in clips], "video_seconds": round(seconds, 1), "stages": stages,
-             "local_wall_s": round(wall_local, 1), "ray_wall_s": round(wall_ray, 1),
-             "ray_start_s": start, "ray_busy_s": busy, "workers": used, "peak_worker_mib": peak,
-             "speedup_wall": round(wall_local / wall_ray, 2), "speedup_after_start": round(wall_local / busy, 2),
-             "identical_exports": f"{same}/{len(clips)}"}
-    return sides
+    out: dict[str, Any] = {"clips": [c.name for c in clips], "files": len(names), "stages": stages,
+                           "video_seconds": round(repeat * sum(probe(c).duration for c in clips), 1)}
+    wall_local, _ = clipdesk(["analyze", *[str(work / "local" / name) for name in names], "--stages", stages, "-q"])
+    out["local_wall_s"] = round(wall_local, 1)
+    for w in workers:
+        wall, r = clipdesk(["analyze", str(work / f"ray{w}"), "--stages", stages, "--engine", "ray", "--workers",
+                            str(w)])
+        m = SUMMARY.search(r.stdout)
+        busy, used, start, peak = (float(m.group(1)), int(m.group(2)), float(m.group(3)),
+                                   int(m.group(4) or 0)) if m else (wall, w, 0.0, 0)
+        same = sum(export_of(work / "local" / Path(name).with_suffix(".clipdesk"))
+                   == export_of(work / f"ray{w}" / Path(name).with_suffix(".clipdesk")) for name in names)
+        out[f"ray{w}"] = {"wall_s": round(wall, 1), "start_s": start, "busy_s": busy, "workers": used,
+                          "peak_worker_mib": peak, "speedup_wall": round(wall_local / wall, 2),
+                          "speedup_after_start": round(wall_local / busy, 2),
+                          "identical_exports": f"{same}/{len(names)}"}
+    return out
 
 
 def long_split(work: Path, seed: int, seconds: float, parts: int, overlap_s: float, workers: int) -> dict[str, Any]:
@@ -127,11 +137,18 @@ def long_split(work: Path, seed: int, seconds: float, parts: int, overlap_s: flo
     from core.testing.edits import make_real_edit
 
     d = work / "long"
-    d.mkdir()
-    src = d / f"edit{seed}.mp4"
+    d.mkdir(exist_ok=True)
+    src = d / f"edit{seed}_{int(seconds)}s.mp4"
     t0 = time.monotonic()
-    edit = make_real_edit(src, seed, seconds=seconds, size=(640, 360))
+    if src.exists():  # kept from an earlier run (--keep): the same seed renders the same edit
+        from core.testing.edits import plan_edit
+
+        edit = plan_edit(seed, seconds, (640, 360))
+    else:
+        edit = make_real_edit(src, seed, seconds=seconds, size=(640, 360))
     gen = time.monotonic() - t0
+    for old in ("one", "ranges"):
+        shutil.rmtree(d / old, ignore_errors=True)
     one = d / "one"
     one.mkdir()
     shutil.copy2(src, one / src.name)
@@ -152,6 +169,8 @@ def long_split(work: Path, seed: int, seconds: float, parts: int, overlap_s: flo
     from app.cli.engine.split import merge_boundaries
 
     merged = merge_boundaries(ranges, found)
+    configs = {stage_config(one / src.with_suffix(".clipdesk").name)} | {
+        stage_config(rdir / f"range{r.index}.clipdesk") for r in ranges}
     return {"seed": seed, "split": edit.split, "frames": len(pts), "parts": len(ranges), "overlap_s": overlap_s,
             "ranges": [(r.first, r.end, r.own_first, r.own_end) for r in ranges], "generate_s": round(gen, 1),
             "one_pass_wall_s": round(wall_one, 1), "split_wall_s": round(wall_split + cut_s, 1),
@@ -161,6 +180,7 @@ def long_split(work: Path, seed: int, seconds: float, parts: int, overlap_s: flo
             "f1_split_vs_one_exact": round(f1(merged, single, 0), 4),
             "f1_split_vs_one_pm1": round(f1(merged, single, 1), 4),
             "differences": sorted(set(merged) ^ set(single)),
+            "same_shots_stage_everywhere": len(configs) == 1,  # another change to the code meanwhile?
             "f1_one_pass_vs_truth_cuts_pm2": round(f1(single, edit.cuts, 2), 3) if not edit.gradual else None}
 
 
@@ -168,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", type=int, default=8)
     ap.add_argument("--stages", default="shots,scenes,audio,scoreboard")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", default="2", help="Ray worker counts to run, e.g. 1,2")
+    ap.add_argument("--repeat", type=int, default=1, help="each clip this many times (more files)")
     ap.add_argument("--long-seed", type=int, default=1077)
     ap.add_argument("--long-seconds", type=float, default=120.0)
     ap.add_argument("--parts", type=int, default=4)
@@ -176,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-short", action="store_true")
     ap.add_argument("--skip-long", action="store_true")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--keep", type=Path, help="work in (and keep) this folder; reuses a rendered long edit")
     args = ap.parse_args(argv)
     if not (MEDIA / "MANIFEST.md").exists():
         print(f"shared media not found at {MEDIA} (set CLIPDESK_SHARED_MEDIA)", file=sys.stderr)
@@ -183,12 +205,20 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="clipdesk-archive-") as tmp:
         work = Path(tmp)
+        if args.keep:
+            work = args.keep
+            work.mkdir(parents=True, exist_ok=True)
+            for side in work.glob("local"):
+                shutil.rmtree(side)
+            for side in work.glob("ray*"):
+                shutil.rmtree(side)
         if not args.skip_short:
-            out["short"] = many_short(work, args.clips, args.stages, args.workers)
+            out["short"] = many_short(work, args.clips, args.stages, [int(w) for w in args.workers.split(",")],
+                                      args.repeat)
             print(json.dumps(out["short"], indent=1), flush=True)
         if not args.skip_long:
             out["long"] = long_split(work, args.long_seed, args.long_seconds, args.parts, args.overlap_s,
-                                     args.workers)
+                                     max(int(w) for w in args.workers.split(",")))
             print(json.dumps(out["long"], indent=1), flush=True)
     out["load_after"] = os.getloadavg()[0]
     if args.json:
