@@ -212,6 +212,21 @@ def cmd_propose(args: argparse.Namespace) -> None:
         print(clip, len(props), "frames", sum(len(v) for v in props.values()), "proposals", flush=True)
 
 
+def cmd_addframes(args: argparse.Namespace) -> None:
+    """Decode more frames of a clip for labelling, with no candidates (frames checked for being
+    empty, or labelled from scratch)."""
+    from PIL import Image
+
+    path = WORK / "proposals" / f"{args.clip}.json"
+    data = json.loads(path.read_text())
+    frames, _ = decode_frames(MEDIA / args.clip, set(args.frames))
+    for i, rgb in frames.items():
+        Image.fromarray(rgb).save(WORK / "frames" / args.clip / f"{i:05d}.png")
+        data["frames"].setdefault(str(i), [])
+    data["frames"] = dict(sorted(data["frames"].items(), key=lambda kv: int(kv[0])))
+    path.write_text(json.dumps(data))
+
+
 def draw(rgb: np.ndarray, boxes: list[list[float]], scale: float, grid: int, title: str,
          extra: list[tuple[list[float], str]] | None = None, origin: tuple[int, int] = (0, 0)) -> Any:
     from PIL import Image, ImageDraw, ImageFont
@@ -428,8 +443,8 @@ def cmd_draft(args: argparse.Namespace) -> None:
                     roles.setdefault(LETTER[p["role"]], []).append(k)
         for j, (b, p) in enumerate(kept):
             if j not in used and (p.get("ignore") or not args.moving):
-                toks.append("+" + ",".join(str(int(v)) for v in b) + ":" + ("i" if p.get("ignore") else LETTER[p["role"]])
-                            + (f"#{p['id']}" if "id" in p else ""))
+                tag = "i" if p.get("ignore") else LETTER[p["role"]]
+                toks.append("+" + ",".join(str(int(v)) for v in b) + ":" + tag + (f"#{p['id']}" if "id" in p else ""))
         head = [f"{r}{','.join(map(str, ks))}" for r, ks in roles.items()]
         print(f"{f}: " + " ".join(head + toks))
 
@@ -447,8 +462,9 @@ HEADER = (
     "ignore: true marks a region (a person too small, cut off or occluded to box reliably, a "
     "poster or TV picture of a person) that counts neither as a hit nor a miss. id: an identity "
     "kept over a clip's labelled frames (for id switches). ball: [x, y] centre where visible, null "
-    "where labelled as not visible, absent where not labelled. Cartoon characters (the hecate "
-    "cartoon's humans) are labelled as persons; animals (Big Buck Bunny) are not. Split by source "
+    "where labelled as not visible, absent where not labelled (only where the ball could be told "
+    "apart by eye). Cartoon animals are not persons (Big Buck Bunny and its animals); the "
+    "anthropomorphic Donald Duck of the hecate cartoon is an ignore region. Split by source "
     "clip; football1 (the only tactical view) is split by time: frames < 125 tuning, >= 125 held-out."
 )
 
@@ -505,6 +521,9 @@ def cmd_apply(args: argparse.Namespace) -> None:
             if not line:
                 continue
             f, rec = parse_line(line, data["frames"][line.partition(":")[0].strip()], role)
+            for p in rec["persons"]:  # inside the frame
+                x1, y1, x2, y2 = p["box"]
+                p["box"] = [max(0.0, x1), max(0.0, y1), min(float(data["width"]), x2), min(float(data["height"]), y2)]
             if split == "by_time":
                 rec["split"] = "tuning" if f < 125 else "heldout"
             frames[str(f)] = rec
@@ -540,6 +559,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--grid", type=int, default=20)
     b = sub.add_parser("blobs")
     b.add_argument("clip")
+    af = sub.add_parser("addframes")
+    af.add_argument("clip")
+    af.add_argument("frames", type=int, nargs="+")
     dr = sub.add_parser("draft")
     dr.add_argument("clip")
     dr.add_argument("ref", type=int)
@@ -550,7 +572,9 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("clips", nargs="*")
     a.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "persons_gt.json")
     args = ap.parse_args(argv)
-    {"propose": cmd_propose, "sheets": cmd_sheets, "blobs": cmd_blobs, "draft": cmd_draft, "crops": cmd_crops, "apply": cmd_apply}[args.cmd](args)
+    commands = {"propose": cmd_propose, "sheets": cmd_sheets, "blobs": cmd_blobs, "draft": cmd_draft,
+                "addframes": cmd_addframes, "crops": cmd_crops, "apply": cmd_apply}
+    commands[args.cmd](args)
     return 0
 
 

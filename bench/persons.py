@@ -1,0 +1,268 @@
+"""Persons on hand-labelled frames: precision, player recall, ids and the ball, per split and clip.
+
+    .venv/bin/python -m bench.persons [--split tuning|heldout|all] [--clips NAME...] [--dense]
+                                      [--iou 0.5] [--json OUT]
+
+Labels: ``tests/data/persons_gt.json`` (made by eye, see its ``about``), frames of
+``../shared/media/video`` split by source clip into ``tuning`` and ``heldout`` (the football
+tactical view, only in ``yolov4-deepsort__football1.mp4``, is split by time instead). Tune on
+``tuning``; figures that count are the ``heldout`` ones.
+
+Each clip is analysed the way the product does it: the ``shots`` and ``persons`` stages through
+``core.pipeline.analyze`` (decode included) with the product's default persons settings, into a
+throw-away project. The stored tracked poses are read at each labelled frame with
+``PoseTable.interpolated`` (exact on sampled frames, linear between them: what the overlay and the
+reframer use). ``--dense`` samples every frame instead (persons ``fps`` = the clip's rate), so each
+labelled frame is a detection of its own. Scored (``core.persons.metrics``):
+
+- person precision (every role), person recall, player recall at IoU ``--iou``; persons found on
+  frames with no person (nature slideshow, animation, object close-ups); the football tactical
+  view on its own line;
+- role agreement: of the labelled players found, the share whose track the product calls a player;
+- id switches per player per minute on the tennis and basketball clips (labelled identities);
+- the ball, where labelled: recall within 1.5 % of the frame width, false positions per second.
+
+Prints Markdown tables (machine and load average included: the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", ROOT.parent / "shared" / "media"))
+GT = ROOT / "tests" / "data" / "persons_gt.json"
+ID_KINDS = ("tennis", "basketball")
+TACTICAL = "football-tactical"
+BALL_RADIUS = 0.015  # of the frame width
+
+
+def load_labels(path: Path = GT) -> dict[str, Any]:
+    return dict(json.loads(path.read_text()))
+
+
+def frame_split(clip: dict[str, Any], frame: str) -> str:
+    """``tuning`` or ``heldout`` for one labelled frame (per clip, or per frame where the clip is
+    split by time)."""
+    if clip["split"] in ("tuning", "heldout"):
+        return str(clip["split"])
+    return str(clip["frames"][frame]["split"])
+
+
+def selected(gt: dict[str, Any], split: str, clips: list[str] | None) -> dict[str, list[int]]:
+    """clip -> labelled frames in the split."""
+    out: dict[str, list[int]] = {}
+    for name, clip in gt["clips"].items():
+        if clips and name not in clips:
+            continue
+        frames = sorted(int(f) for f in clip["frames"] if split == "all" or frame_split(clip, f) == split)
+        if frames:
+            out[name] = frames
+    return out
+
+
+class ClipRun:
+    """What the product stored for one clip: poses, the role per track and the ball track."""
+
+    def __init__(self, poses: Any, roles: dict[int, str], ball: np.ndarray, fps: float, samples: int,
+                 seconds: float) -> None:
+        self.poses = poses
+        self.roles = roles
+        self.ball = ball
+        self.fps = fps
+        self.samples = samples
+        self.seconds = seconds
+
+    def boxes_at(self, frame: int) -> tuple[np.ndarray, list[int]]:
+        ps = self.poses.interpolated(frame)
+        if not ps:
+            return np.zeros((0, 4)), []
+        return np.stack([p.box for p in ps]), [p.track_id for p in ps]
+
+
+def run_clip(video: Path, tmp: Path, dense: bool) -> ClipRun:
+    """Analyse ``video`` with the product's shots and persons stages into a fresh project."""
+    from core.persons.ball import BALL_SIGNAL
+    from core.persons.poses import latest_signal_key, load_poses
+    from core.pipeline import analyze, order_stages
+    from core.store import Project
+    from models.stages import available_stages
+
+    settings: dict[str, Any] = {}
+    if dense:
+        from core.media.reader import probe
+
+        rate = float(probe(video).rate.fps)
+        settings = {"persons": {"fps": rate, "dense_fps": rate}}
+    stages = order_stages(available_stages(settings), ["persons"])
+    t = time.perf_counter()
+    with Project(tmp / f"{video.stem}.clipdesk") as p:
+        rep = analyze(p, video, stages, force=True)
+        vid = rep.video.id
+        table = load_poses(p, vid)
+        roles: dict[int, str] = {}
+        for s in p.segments(vid, "person"):
+            tid = s.attrs.get("track")
+            if tid is not None:
+                roles[int(tid)] = str(s.attrs.get("role") or "person")
+        key = latest_signal_key(p, vid, BALL_SIGNAL)
+        ball = p.get_signal(vid, BALL_SIGNAL, key) if key else None
+        fps = float(rep.video.rate.fps)
+    return ClipRun(table, roles, np.zeros((0, 5)) if ball is None else np.asarray(ball, np.float64).reshape(-1, 5),
+                   fps, len(table.sampled_frames()), time.perf_counter() - t)
+
+
+def score_clip(name: str, clip: dict[str, Any], frames: list[int], run: ClipRun, iou: float) -> dict[str, Any]:
+    from core.persons.metrics import Tally, ball_scores, id_switches, match_frame
+
+    tally = Tally()
+    ids: dict[str, list[tuple[int, int | None]]] = {}
+    role_ok = role_n = 0
+    for f in frames:
+        labels = clip["frames"][str(f)]["persons"]
+        boxes, tids = run.boxes_at(f)
+        m = match_frame(labels, boxes, iou)
+        tally.add(labels, m)
+        found = dict(m.pairs)
+        for li, lab in enumerate(labels):
+            if lab.get("ignore"):
+                continue
+            if "id" in lab:
+                ids.setdefault(lab["id"], []).append((f, tids[found[li]] if li in found else None))
+            if lab.get("role") == "player" and li in found:
+                role_n += 1
+                role_ok += run.roles.get(tids[found[li]], "person") == "player"
+    out: dict[str, Any] = {"clip": name, "kind": clip["kind"], "tally": tally, "samples": run.samples,
+                           "seconds": run.seconds, "role_ok": role_ok, "role_n": role_n}
+    if clip["kind"] in ID_KINDS and ids:
+        out["ids"] = id_switches(ids, run.fps)
+    balls = {f: clip["frames"][str(f)]["ball"] for f in frames if "ball" in clip["frames"][str(f)]}
+    if balls:
+        fr = sorted(balls)
+        step = float(np.median(np.diff(fr))) if len(fr) > 1 else 1.0
+        out["ball"] = ball_scores(balls, run.ball, BALL_RADIUS * clip["width"], step / run.fps,
+                                  max_gap=int(round(run.fps)))
+    return out
+
+
+def _f(v: float, nd: int = 3) -> str:
+    return "–" if v != v else f"{v:.{nd}f}"
+
+
+def report(results: list[dict[str, Any]], split: str, gt: dict[str, Any]) -> str:
+    from core.persons.metrics import BallScore, IdScore, summarise
+
+    lines = [f"### split: {split}\n",
+             "| clip | kind | frames | persons | players | precision | recall | player recall | "
+             "persons on empty frames | role = player | samples | s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        t = r["tally"]
+        empty = f"{t.persons_on_empty} on {t.empty_frames_with_persons}/{t.empty_frames}" if t.empty_frames else "–"
+        role = f"{r['role_ok']}/{r['role_n']}" if r["role_n"] else "–"
+        lines.append(f"| {r['clip']} | {r['kind']} | {t.frames} | {t.labelled} | {t.players} | {_f(t.precision)} | "
+                     f"{_f(t.recall)} | {_f(t.player_recall)} | {empty} | {role} | {r['samples']} | "
+                     f"{r['seconds']:.0f} |")
+    groups = [("all clips", results),
+              ("football tactical view", [r for r in results if r["kind"] == TACTICAL]),
+              ("everything but the tactical view", [r for r in results if r["kind"] != TACTICAL]),
+              ("sports broadcast/court (tennis, football, basketball)",
+               [r for r in results if r["kind"].split("-")[0] in ("tennis", "football", "basketball")])]
+    lines += ["", "| group | frames | precision | recall | player recall | persons on empty frames | role = player |",
+              "|---|---|---|---|---|---|---|"]
+    for label, rs in groups:
+        if not rs:
+            continue
+        t = summarise(r["tally"] for r in rs)
+        rn = sum(r["role_n"] for r in rs)
+        role = _f(sum(r["role_ok"] for r in rs) / rn) if rn else "–"
+        empty = (f"{t.persons_on_empty} on {t.empty_frames_with_persons}/{t.empty_frames} frames"
+                 if t.empty_frames else "–")
+        lines.append(f"| {label} | {t.frames} | {_f(t.precision)} | {_f(t.recall)} | {_f(t.player_recall)} | "
+                     f"{empty} | {role} |")
+    idr = [r for r in results if "ids" in r]
+    if idr:
+        lines += ["", "| clip | identities | id switches | per player per minute |", "|---|---|---|---|"]
+        tot = IdScore()
+        for r in idr:
+            s = r["ids"]
+            each = ", ".join(f"{k}: {v}" for k, v in s.per_identity.items())
+            lines.append(f"| {r['clip']} | {s.identities} | {s.switches} ({each}) | {_f(s.per_player_minute, 2)} |")
+            tot.switches += s.switches
+            tot.identities += s.identities
+            tot.minutes += s.minutes
+        lines.append(f"| all | {tot.identities} | {tot.switches} | {_f(tot.per_player_minute, 2)} |")
+    br = [r for r in results if "ball" in r]
+    if br:
+        lines += ["", "| clip | ball visible | found | recall | false positions | per second |",
+                  "|---|---|---|---|---|---|"]
+        tot_b = BallScore()
+        for r in br:
+            b = r["ball"]
+            tot_b = tot_b.merge(b)
+            lines.append(f"| {r['clip']} | {b.visible} | {b.found} | {_f(b.recall)} | {b.false} | "
+                         f"{_f(b.false_per_second, 2)} |")
+        lines.append(f"| all | {tot_b.visible} | {tot_b.found} | {_f(tot_b.recall)} | {tot_b.false} | "
+                     f"{_f(tot_b.false_per_second, 2)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=("tuning", "heldout", "all"), default="heldout")
+    ap.add_argument("--clips", nargs="*", help="only these clips (file names)")
+    ap.add_argument("--dense", action="store_true", help="sample every frame (persons fps = the clip's rate)")
+    ap.add_argument("--iou", type=float, default=0.5)
+    ap.add_argument("--labels", type=Path, default=GT)
+    ap.add_argument("--json", type=Path, help="write the per-clip figures here")
+    args = ap.parse_args(argv)
+    if not (MEDIA / "video").is_dir():
+        print(f"shared media not found at {MEDIA}", file=sys.stderr)
+        return 2
+    try:
+        gt = load_labels(args.labels)
+    except (OSError, ValueError) as e:
+        print(f"bench.persons: {args.labels}: {e}", file=sys.stderr)
+        return 2
+    splits = ("tuning", "heldout") if args.split == "all" else (args.split,)
+    print(f"# bench.persons  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()} {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start; labels {args.labels.name}, IoU {args.iou}, "
+          f"{'every frame sampled' if args.dense else 'product defaults'}\n")
+    runs: dict[str, ClipRun] = {}
+    dump: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as d:
+        for split in splits:
+            results = []
+            for name, frames in selected(gt, split, args.clips).items():
+                video = MEDIA / "video" / name
+                if not video.exists():
+                    print(f"skipped {name}: not in {MEDIA / 'video'}", file=sys.stderr)
+                    continue
+                if name not in runs:
+                    runs[name] = run_clip(video, Path(d), args.dense)
+                r = score_clip(name, gt["clips"][name], frames, runs[name], args.iou)
+                results.append(r)
+                dump.setdefault(split, {})[name] = {**r["tally"].row(), "role_ok": r["role_ok"], "role_n": r["role_n"],
+                                                    "ids": r["ids"].switches if "ids" in r else None,
+                                                    "ball_recall": r["ball"].recall if "ball" in r else None}
+            print(report(results, split, gt))
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    if args.json:
+        args.json.write_text(json.dumps(dump, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
