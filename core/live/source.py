@@ -315,10 +315,11 @@ def assembled_path(playlist: str | os.PathLike[str], project_dir: str | os.PathL
     fMP4 segments) in the project's folder."""
     p = Path(playlist)
     try:
-        entries, _ = parse_playlist(p.read_text(encoding="utf-8", errors="replace"))
+        text = p.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        entries = []
-    fmp4 = any(e.init for e in entries) or any(e.uri.lower().endswith((".m4s", ".mp4")) for e in entries)
+        text = ""
+    entries, _ = parse_playlist(text)
+    fmp4 = "#EXT-X-MAP" in text or any(e.uri.lower().endswith((".m4s", ".mp4")) for e in entries)
     return Path(project_dir) / f"{p.stem}.recording.{'mp4' if fmp4 else 'ts'}"
 
 

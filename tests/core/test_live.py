@@ -263,3 +263,32 @@ def test_until_stops_at_a_media_time(media, tmp_path):
         assert rep.end_reason == "--until 6 s reached"
         assert p.videos()[0].frame_count == 6 * FPS
         assert all(s.end_frame <= 6 * FPS for s in p.segments(1, "shot"))
+
+
+def test_fmp4_hls_and_a_growing_matroska_file(media, tmp_path):
+    """The other containers: HLS with fMP4 segments (#EXT-X-MAP init) and a Matroska file being
+    written; both end with the offline shots."""
+    edit = media["dir"] / "edit.mp4"
+    rend = tmp_path / "rend"
+    rend.mkdir()
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(edit), "-c", "copy", "-f", "hls",
+                    "-hls_segment_type", "fmp4", "-hls_time", "2", "-hls_list_size", "0",
+                    "-hls_segment_filename", str(rend / "s%03d.m4s"), str(rend / "m.m3u8")], check=True)
+    mkv = tmp_path / "m.mkv"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(edit), "-c", "copy", str(mkv)], check=True)
+    off = _offline(edit, tmp_path / "offline.clipdesk", ["shots"])
+    opts = FollowOptions(every_s=2.0, idle_s=2.0, poll_s=0.02, commit_share=1.0)
+    writer = HlsWriter(rend / "m.m3u8", tmp_path / "out", speed=8.0)
+    writer.start()
+    with Project(tmp_path / "hls.clipdesk") as p:
+        rep = follow(p, tmp_path / "out" / "m.m3u8", _stages(["shots"]), _live, options=opts)
+        assert rep.media_path.suffix == ".mp4" and _results(p)["shots"] == off["shots"]
+    writer.join()
+    grow = tmp_path / "g.mkv"
+    grow.write_bytes(b"")
+    fw = FileWriter(mkv, grow, duration_s=media["frames"] / FPS, speed=8.0)
+    fw.start()
+    with Project(tmp_path / "mkv.clipdesk") as p:
+        rep = follow(p, grow, _stages(["shots"]), _live, options=opts)
+        assert rep.commits >= 3 and _results(p)["shots"] == off["shots"]
+    fw.join()
