@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         state = p.get_setting(f"live.{v.id}") or {}
         highlights = len(p.segments(v.id, "highlight"))
     hist = state.get("history", [])
-    lags = [(t - writer_start, media, (t - writer_start) - media, est) for t, media, est in hist]
-    print(f"{len(hist)} commits; lag behind the live edge (seconds since the writer started - media committed):")
+    duration = args.minutes * 60  # the writer is at 1x: the edge is the wall time, until the end
+    lags = [(t - writer_start, media, min(t - writer_start, duration) - media, est) for t, media, est in hist]
+    print(f"{len(hist)} commits; lag behind the live edge (media written so far - media committed):")
     for wall, media, lag, est in lags[::max(1, len(lags) // 20)] + lags[-1:]:
         print(f"  at {wall:7.1f} s: media {media:7.1f} s committed, lag {lag:5.1f} s "
               f"(follower's estimate {est:5.1f} s)")
