@@ -257,10 +257,13 @@ def shot_field_mask(fields: np.ndarray | None, frame: int) -> np.ndarray | None:
 
 
 def _main_lines(view: FieldView) -> np.ndarray:
-    """The field's painted lines without stray white bits (letters, a chair's logo)."""
+    """The field's painted lines without stray white bits (letters, a chair's logo): connected
+    pieces that are long (a sixth of the picture's width) and not tiny."""
     n, lab, stats, _ = cv2.connectedComponentsWithStats(view.lines, connectivity=8)
     total = int(stats[1:, 4].sum()) if n > 1 else 0
-    big = [i for i in range(1, n) if stats[i, 4] >= max(30, 0.03 * total)]
+    long_side = view.lines.shape[1] / 6
+    big = [i for i in range(1, n) if stats[i, 4] >= max(30, 0.03 * total)
+           and max(stats[i, 2], stats[i, 3]) >= long_side]
     return np.isin(lab, big).astype(np.uint8) if big else np.zeros_like(view.lines)
 
 
@@ -317,11 +320,12 @@ def far_tile(view: FieldView, depth: float = 0.15, max_scale: float = 3.0, min_s
     h, w = view.region.shape
     y0, y1 = float(hull[:, 1].min()), float(hull[:, 1].max())
     band_end = y0 + depth * (y1 - y0)
-    xs = np.flatnonzero(_main_lines(view)[int(y0):int(band_end) + 1].max(axis=0) > 0)  # the far lines' extent
-    if not len(xs):
+    xs = np.nonzero(_main_lines(view)[int(y0):int(band_end) + 1])[1]  # the far lines' extent
+    if len(xs) < 10:
         return None
-    pad = 0.03 * (xs[-1] - xs[0])
-    x0, x1 = max(0, int(xs[0] - pad)), min(w, int(xs[-1] + pad) + 1)
+    lo, hi = np.percentile(xs, [2, 98])
+    pad = 0.03 * (hi - lo)
+    x0, x1 = max(0, int(lo - pad)), min(w, int(hi + pad) + 1)
     top = max(0, int(y0 - 0.35 * (y1 - y0)))  # a far player stands behind the far line
     bottom = min(h, int(band_end) + 1)
     bw, bh = x1 - x0, bottom - top

@@ -115,6 +115,14 @@ def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tu
         n_per_shot[int(s)] = n_per_shot.get(int(s), 0) + 1
     keep = np.zeros(len(a), bool)
     shot_rows = _shot_index(a[:, 0], bounds)
+    # a tactical view shows many small players at once: there a blob that moves little (a
+    # defender holding the line) is still a player; a lone blob must clearly move
+    many: dict[int, int] = {}
+    for tid in blob_tracks or ():
+        idx = np.flatnonzero(a[:, 1] == tid)
+        if len(idx) >= blob_min_samples:
+            s = int(shot_rows[idx[0]])
+            many[s] = many.get(s, 0) + 1
     for tid in np.unique(a[:, 1]):
         idx = np.flatnonzero(a[:, 1] == tid)
         n = len(np.unique(a[idx, 0]))
@@ -131,7 +139,8 @@ def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tu
             hs = r[:, 6] - r[:, 4]
             h = float(np.median(hs))
             ratio = float(np.median(hs / np.maximum(1.0, r[:, 5] - r[:, 3])))
-            ok = (max(float(np.ptp(cx)), float(np.ptp(cy))) >= 0.8 * h and float(np.std(hs)) <= 0.3 * h
+            move = 0.3 if many.get(shot, 0) >= 8 else 0.8
+            ok = (max(float(np.ptp(cx)), float(np.ptp(cy))) >= move * h and float(np.std(hs)) <= 0.3 * h
                   and ratio >= 1.5)  # upright: a standing or running player is taller than wide
             if in_play is not None:
                 ok = ok and float(np.mean(in_play[idx])) >= 0.5

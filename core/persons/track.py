@@ -141,9 +141,10 @@ def fill_gaps(poses: np.ndarray, extras: np.ndarray, sampled: Sequence[int], max
     keypoint confidences halved; extras copied from the row before. A player keeps a box on
     the frame the detector lost him."""
     a = np.asarray(poses, np.float32)
-    e = np.asarray(extras, np.float32).reshape(len(a), -1)
+    e = np.asarray(extras, np.float32)
     if len(a) < 2:
         return a, e
+    e = e.reshape(len(a), -1)
     samp = np.asarray(sorted(set(int(f) for f in sampled)), np.int64)
     new_rows: list[np.ndarray] = []
     new_ex: list[np.ndarray] = []
