@@ -12,15 +12,19 @@ Each clip is analysed the way the product does it: the ``shots`` and ``persons``
 ``core.pipeline.analyze`` (decode included) with the product's default persons settings, into a
 throw-away project. The stored tracked poses are read at each labelled frame with
 ``PoseTable.interpolated`` (exact on sampled frames, linear between them: what the overlay and the
-reframer use). ``--dense`` samples every frame instead (persons ``fps`` = the clip's rate), so each
-labelled frame is a detection of its own. Scored (``core.persons.metrics``):
+reframer use; at a track's ends, the nearest sample within half a sample spacing). ``--dense``
+samples every frame instead (persons ``fps`` = the clip's rate), so each labelled frame is a
+detection of its own. Scored (``core.persons.metrics``):
 
 - person precision (every role), person recall, player recall at IoU ``--iou``; persons found on
   frames with no person (nature slideshow, animation, object close-ups); the football tactical
   view on its own line;
 - role agreement: of the labelled players found, the share whose track the product calls a player;
 - id switches per player per minute on the tennis and basketball clips (labelled identities);
-- the ball, where labelled: recall within 1.5 % of the frame width, false positions per second.
+- the ball where labelled (``tests/data/ball_gt.json``): recall within 1.5 % of the frame width
+  (the stored ball track, interpolated between its rows up to a second apart), and false
+  positions per second: labelled frames where the track is not on the ball, times the labelling
+  step.
 
 Prints Markdown tables (machine and load average included: the machine is shared).
 """
@@ -44,6 +48,7 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = Path(os.environ.get("CLIPDESK_SHARED_MEDIA", ROOT.parent / "shared" / "media"))
 GT = ROOT / "tests" / "data" / "persons_gt.json"
+BALL_GT = ROOT / "tests" / "data" / "ball_gt.json"
 ID_KINDS = ("tennis", "basketball")
 TACTICAL = "football-tactical"
 BALL_RADIUS = 0.015  # of the frame width
@@ -84,9 +89,19 @@ class ClipRun:
         self.fps = fps
         self.samples = samples
         self.seconds = seconds
+        self.sampled = np.asarray(poses.sampled_frames(), np.int64)
+        gaps = np.diff(self.sampled)
+        self.hold = int(np.median(gaps) // 2) if len(gaps) else int(round(fps / 4))
 
     def boxes_at(self, frame: int) -> tuple[np.ndarray, list[int]]:
+        """Persons at ``frame``: the sampled frame itself, else interpolated between the samples
+        around it, else (before the first or after the last sample of a track, e.g. at a clip's
+        ends) the nearest sampled frame within half a sample spacing."""
         ps = self.poses.interpolated(frame)
+        if not ps and len(self.sampled):
+            i = int(np.argmin(np.abs(self.sampled - frame)))
+            if abs(int(self.sampled[i]) - frame) <= self.hold:
+                ps = self.poses.at(int(self.sampled[i]))
         if not ps:
             return np.zeros((0, 4)), []
         return np.stack([p.box for p in ps]), [p.track_id for p in ps]
@@ -124,7 +139,20 @@ def run_clip(video: Path, tmp: Path, dense: bool) -> ClipRun:
                    fps, len(table.sampled_frames()), time.perf_counter() - t)
 
 
-def score_clip(name: str, clip: dict[str, Any], frames: list[int], run: ClipRun, iou: float) -> dict[str, Any]:
+def ball_frames(balls: dict[str, Any], name: str, split: str) -> dict[str, Any] | None:
+    """The clip's ball labels in the split: ``{"step": labelling step, "frames": {frame: [x, y] or None}}``."""
+    clip = balls.get("clips", {}).get(name)
+    if not clip:
+        return None
+    cut = balls.get("split_rule", {}).get(name, {}).get("tuning_before_frame", 125)
+    frames = {int(f): c for f, c in clip["frames"].items()
+              if split == "all" or (clip["split"] == split if clip["split"] != "by_time"
+                                    else ("tuning" if int(f) < cut else "heldout") == split)}
+    return {"step": clip["step"], "frames": frames} if frames else None
+
+
+def score_clip(name: str, clip: dict[str, Any], frames: list[int], run: ClipRun, iou: float,
+               ball: dict[str, Any] | None = None, ball_radius: float = BALL_RADIUS) -> dict[str, Any]:
     from core.persons.metrics import Tally, ball_scores, id_switches, match_frame
 
     tally = Tally()
@@ -148,11 +176,8 @@ def score_clip(name: str, clip: dict[str, Any], frames: list[int], run: ClipRun,
                            "seconds": run.seconds, "role_ok": role_ok, "role_n": role_n}
     if clip["kind"] in ID_KINDS and ids:
         out["ids"] = id_switches(ids, run.fps)
-    balls = {f: clip["frames"][str(f)]["ball"] for f in frames if "ball" in clip["frames"][str(f)]}
-    if balls:
-        fr = sorted(balls)
-        step = float(np.median(np.diff(fr))) if len(fr) > 1 else 1.0
-        out["ball"] = ball_scores(balls, run.ball, BALL_RADIUS * clip["width"], step / run.fps,
+    if ball:
+        out["ball"] = ball_scores(ball["frames"], run.ball, ball_radius * clip["width"], ball["step"] / run.fps,
                                   max_gap=int(round(run.fps)))
     return out
 
@@ -233,8 +258,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         gt = load_labels(args.labels)
+        balls = load_labels(BALL_GT) if BALL_GT.exists() else {}
     except (OSError, ValueError) as e:
-        print(f"bench.persons: {args.labels}: {e}", file=sys.stderr)
+        print(f"bench.persons: labels: {e}", file=sys.stderr)
         return 2
     splits = ("tuning", "heldout") if args.split == "all" else (args.split,)
     print(f"# bench.persons  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()} {os.cpu_count()} cores, "
@@ -252,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 if name not in runs:
                     runs[name] = run_clip(video, Path(d), args.dense)
-                r = score_clip(name, gt["clips"][name], frames, runs[name], args.iou)
+                r = score_clip(name, gt["clips"][name], frames, runs[name], args.iou,
+                               ball_frames(balls, name, split), float(balls.get("radius", BALL_RADIUS)))
                 results.append(r)
                 dump.setdefault(split, {})[name] = {**r["tally"].row(), "role_ok": r["role_ok"], "role_n": r["role_n"],
                                                     "ids": r["ids"].switches if "ids" in r else None,

@@ -450,7 +450,7 @@ def cmd_draft(args: argparse.Namespace) -> None:
 
 
 HEADER = (
-    "Hand-labelled persons (and the ball on a subset) on frames of ../shared/media/video, for "
+    "Hand-labelled persons on frames of ../shared/media/video (the ball: tests/data/ball_gt.json), for "
     "bench/persons.py. Made by looking at every frame: candidate boxes from the bundled YOLO11n-pose "
     "run generously (1280 px whole frame plus 2x2 overlapping tiles, confidence 0.12) were drawn "
     "numbered on the frame with a source-pixel grid (scripts/label_persons.py), each candidate was "
@@ -461,9 +461,7 @@ HEADER = (
     "other (everybody else: ball kids, crowd, coaches, and all persons on non-sports footage). "
     "ignore: true marks a region (a person too small, cut off or occluded to box reliably, a "
     "poster or TV picture of a person) that counts neither as a hit nor a miss. id: an identity "
-    "kept over a clip's labelled frames (for id switches). ball: [x, y] centre where visible, null "
-    "where labelled as not visible, absent where not labelled (only where the ball could be told "
-    "apart by eye). Cartoon animals are not persons (Big Buck Bunny and its animals); the "
+    "kept over a clip's labelled frames (for id switches). Cartoon animals are not persons (Big Buck Bunny and its animals); the "
     "anthropomorphic Donald Duck of the hecate cartoon is an ignore region. Split by source "
     "clip; football1 (the only tactical view) is split by time: frames < 125 tuning, >= 125 held-out."
 )

@@ -91,3 +91,16 @@ def test_sizes_match_the_shared_media(gt: dict) -> None:
         info = probe(MEDIA / name)
         assert tuple(info.display_size) == (clip["width"], clip["height"]), name
         assert abs(info.frame_count - clip["frame_count"]) <= 1, name
+
+
+def test_ball_labels(gt: dict) -> None:
+    balls = json.loads((ROOT / "tests" / "data" / "ball_gt.json").read_text())
+    assert 0 < balls["radius"] < 0.05
+    for name, clip in balls["clips"].items():
+        assert name in gt["clips"] and clip["width"] == gt["clips"][name]["width"], name
+        assert clip["split"] == gt["clips"][name]["split"], name
+        h = gt["clips"][name]["height"]
+        assert len(clip["frames"]) >= 5, name
+        for f, c in clip["frames"].items():
+            assert int(f) % clip["step"] == 0 and int(f) < gt["clips"][name]["frame_count"], (name, f)
+            assert c is None or (0 <= c[0] <= clip["width"] and 0 <= c[1] <= h), (name, f)
