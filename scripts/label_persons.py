@@ -461,9 +461,10 @@ HEADER = (
     "other (everybody else: ball kids, crowd, coaches, and all persons on non-sports footage). "
     "ignore: true marks a region (a person too small, cut off or occluded to box reliably, a "
     "poster or TV picture of a person) that counts neither as a hit nor a miss. id: an identity "
-    "kept over a clip's labelled frames (for id switches). Cartoon animals are not persons (Big Buck Bunny and its animals); the "
-    "anthropomorphic Donald Duck of the hecate cartoon is an ignore region. Split by source "
-    "clip; football1 (the only tactical view) is split by time: frames < 125 tuning, >= 125 held-out."
+    "kept over a clip's labelled frames (for id switches). Cartoon animals are not persons (Big "
+    "Buck Bunny and its animals); the anthropomorphic Donald Duck of the hecate cartoon is an "
+    "ignore region. Split by source clip; football1 (the only tactical view) is split by time: "
+    "frames < 125 tuning, >= 125 held-out."
 )
 
 
