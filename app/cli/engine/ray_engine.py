@@ -38,11 +38,11 @@ BASE_MB = 250
 """An actor before any stage: Python, numpy, PyAV, SQLite, the pipeline."""
 ACTOR_MEMORY_MB: dict[str, int] = {
     # Added to BASE_MB for each stage that runs. Measured peak RSS of one actor (``peak worker
-    # memory``, 2026-12-02): shots alone 343 MiB; shots,scenes,audio,scoreboard 860 MiB (8 clips
-    # up to 1080p); every stage 1855 MiB (hecate__video_sum + tennis input3). The sums below
-    # cover those three with ~10-15 % to spare; how the rest divides among speech, persons,
-    # search and actions was not measured stage by stage.
-    "shots": 150, "scenes": 0, "audio": 50, "scoreboard": 450, "speech": 400, "persons": 450,
+    # memory``, 2026-12-02): shots alone 343 MiB; shots,scenes,audio,scoreboard 1110 MiB (one
+    # actor through 8 clips up to 1080p); every stage 1855 MiB (hecate__video_sum + tennis
+    # input3). The sums below cover those three with 8-30 % to spare; how the rest divides among
+    # speech, persons, search and actions was not measured stage by stage.
+    "shots": 150, "scenes": 0, "audio": 50, "scoreboard": 750, "speech": 400, "persons": 450,
     "search": 250, "actions": 50, "events": 0, "highlights": 50,
 }
 POLL_S = 0.5
