@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="1440x900", help="window size for --screenshot (WxH)")
     p.add_argument("--select", type=argtypes.integer(0, 10**7), metavar="N",
                    help="with --screenshot: select the N-th shot first (shows inspector and covers)")
+    p.add_argument("--track", default="shot", help="with --select: the track whose N-th segment is "
+                   "selected (shot, highlight, action...)")
     p.add_argument("--panel", metavar="TITLE", help="with --screenshot: bring this dock to the front "
                    "(Inspector, Covers, Export, Actions...)")
     p.add_argument("--help-overlay", action="store_true", help=argparse.SUPPRESS)
@@ -107,7 +109,7 @@ def _screenshot(app: object, win: object, out: Path, args: argparse.Namespace) -
     ctx = win.ctx
     if ctx.video is not None:
         if args.select is not None:
-            shots = ctx.segments("shot")
+            shots = ctx.segments(args.track)
             if shots:
                 seg = shots[min(max(0, args.select), len(shots) - 1)]
                 ctx.select(seg)

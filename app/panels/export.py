@@ -338,6 +338,8 @@ class ExportPanel(QWidget):
             sig = getattr(ctx, name, None)
             if sig is not None:
                 sig.connect(self._refresh_title)
+        if getattr(ctx, "projectChanged", None) is not None:
+            ctx.projectChanged.connect(self._refresh_sizes)  # sizes follow the video's resolution
         self.queue.jobAdded.connect(self._on_added)
         self.queue.jobStarted.connect(lambda i: self._set_status(i, "exporting\u2026"))
         self.queue.jobProgress.connect(self._on_progress)

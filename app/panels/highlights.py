@@ -127,6 +127,9 @@ class ReelPanel(QWidget):
         current = self.current()
         self.items = reel_order(self.ctx.segments(HIGHLIGHT))
         clk = self.ctx.clock
+        from core.highlights.titles import title_of
+
+        every = self.ctx.segments()  # for the proposed titles (events, board, commentary, actions)
         self.list.blockSignals(True)
         self.list.clear()
         for i, s in enumerate(self.items, 1):
@@ -134,11 +137,11 @@ class ReelPanel(QWidget):
             b = clk.time(s.end_frame) if clk else 0.0
             score = s.attrs.get("score", s.confidence)
             why = why_lines(s, clk)
-            head = (f"{_MARK.get(s.status, '')} {i}. {highlight_name(s, clk)}  "
+            head = (f"{_MARK.get(s.status, '')} {i}. {title_of(s, every, clk)}\n    "
                     f"{self.ctx.fmt_frame(s.start_frame)}\u2013{self.ctx.fmt_frame(s.end_frame)} ({b - a:.1f} s)"
-                    + (f"  score {float(score):.2f}" if isinstance(score, (int, float)) else ""))
+                    + (f"  \u00b7 score {float(score):.2f}" if isinstance(score, (int, float)) else ""))
             item = QListWidgetItem(head + (f"\n    {why[0]}" if why else ""))
-            item.setToolTip("\n".join(why))
+            item.setToolTip(f"{highlight_name(s, clk)}\n" + "\n".join(why))
             if s.status == REJECTED:
                 item.setForeground(QBrush(QColor("#888")))
                 f = QFont()

@@ -23,7 +23,8 @@ _MACHINE_LABELS = {None, "", "moment"}
 _EXCITEMENT = "applause"
 _RHYTHM = "fast cutting"
 # attributes shown elsewhere (the why, the name) or only meaningful to the code
-_HIDDEN = {"why", "signals", "order", "anchor", "bounds", "target_s", "cover", "score", "title"}
+_HIDDEN = {"why", "signals", "order", "anchor", "bounds", "target_s", "cover", "score", "title",
+           "edges", "green"}  # edges/green: the shot-type classifier's inputs (behind "Raw")
 
 
 def _at(clk: FrameClock | None, frame: int) -> str:

@@ -21,6 +21,10 @@ class JobStatus(QLabel):
         self.setStyleSheet("color: #9fc6ff; padding: 0 6px;")
 
     def watch_analysis(self, worker: Any) -> None:
+        started = getattr(worker, "started", None)
+        if started is not None:  # before the first progress report (models load first)
+            started.connect(lambda stages: self._set_analysis(
+                f"Analyzing: starting {len(stages)} stages (loading models)"))
         worker.progress.connect(self._on_analysis)
         worker.finished.connect(lambda _ok, _m: self._set_analysis(""))
 

@@ -70,8 +70,8 @@ class MainWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.player)
         split.addWidget(self.timeline)
-        split.setStretchFactor(0, 4)  # the timeline also holds the signal lanes
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 5)  # the timeline also holds the signal lanes
+        split.setStretchFactor(1, 4)
         self.setCentralWidget(split)
 
         self.worker = AnalysisWorker(self)

@@ -33,8 +33,7 @@ def summary_line(segs: list[Segment], seconds_of: Any = None) -> str:
     if by.get(sg.HIGHLIGHT):
         parts.append(_plural(len(by[sg.HIGHLIGHT]), "highlight"))
     if by.get(sg.PERSON):
-        ids = {s.label for s in by[sg.PERSON]}
-        parts.append(_plural(len(ids), "person"))
+        parts.append(_plural(len(by[sg.PERSON]), "person"))  # one segment per tracked person
     if by.get(sg.ACTION):
         parts.append(_plural(len(by[sg.ACTION]), "action"))
     if by.get(sg.EVENT):
