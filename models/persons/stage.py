@@ -111,7 +111,7 @@ class _PoseSink(Sink):
         """The field of this sample; the field colours are found again every few samples (and
         whenever they stop matching), not on every frame."""
         pal = self._palette
-        if pal is not None and self._palette_age < 6:
+        if pal is not None and self._palette_age < 10:
             view = find_field(image, pal)
             h = image.shape[0]
             if view is not None and view.ok and float((view.colour[h // 3:] > 0).mean()) >= 0.6 * self._palette_share:
@@ -214,7 +214,7 @@ class PersonsStage(Stage):
                  weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
                  threads: int | None = None, fast_motion: float = 0.06, weights_source: str = "persons.weights",
                  ball_source: str = "persons.ball_weights", field: bool = True,
-                 min_plausibility: float = 0.45, tile_every: int = 2) -> None:
+                 min_plausibility: float = 0.45, tile_every: int = 3) -> None:
         self.fps = float(fps)
         self.dense_fps = float(dense_fps)
         self.width = int(width)
@@ -243,7 +243,7 @@ class PersonsStage(Stage):
                    ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device,
                    threads=int(s["threads"]) if s.get("threads") else None, ball_source=ball_source,
                    field=bool(s.get("field", True)), min_plausibility=float(s.get("min_plausibility", 0.45)),
-                   tile_every=int(s.get("tile_every", 2)))
+                   tile_every=int(s.get("tile_every", 3)))
 
     def model_files(self) -> tuple[Path | None, Path | None]:
         """The pose and ball weight files this stage would load (``None``: the bundled pose model,
