@@ -132,7 +132,7 @@ class SignalLanes(QWidget):
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(400)
-        self._reload_timer.timeout.connect(self.reload)
+        self._reload_timer.timeout.connect(self._deferred_reload)
         ctx.projectChanged.connect(self.reload)
         ctx.segmentsChanged.connect(self._on_segments)
         ctx.playheadChanged.connect(self._on_playhead)
@@ -147,10 +147,17 @@ class SignalLanes(QWidget):
         if tracks is None or {sg.ACTION, sg.SCOREBOARD, sg.SHOT} & set(tracks):
             self._reload_timer.start()
 
+    def _deferred_reload(self) -> None:
+        try:
+            self.reload()
+        except Exception as e:  # noqa: BLE001 - e.g. the window closed its project meanwhile
+            log.info("signal lanes not rebuilt: %s", e)
+
     def lanes(self) -> list[str]:
         return list(self.plots)
 
     def reload(self) -> None:
+        self._reload_timer.stop()
         pg = self.pg
         self.graph.clear()
         self.plots = {}
