@@ -119,7 +119,8 @@ class LiveScoreboard(LiveStage):
     def snapshot(self, point: CommitPoint) -> Any:
         sink = next((s for s in self.sinks if hasattr(s, "reader")), None)
         reader = getattr(sink, "reader", None)
-        return list(reader.observations) if reader is not None else None
+        # read-back may date a board's first readings into the past: keep time order
+        return sorted(reader.observations, key=lambda o: o.frame) if reader is not None else None
 
     def commit(self, ctx: StageContext, snap: Any, point: CommitPoint, changed: set[str]) -> set[str]:
         from core.match.scoreboard.events import score_events
