@@ -4,7 +4,8 @@
 connection (SQLite WAL: the window keeps reading and editing) and reports through Qt signals:
 ``committed(CommitInfo)`` after each commit, ``notice(line)`` for what the follower says (a
 skipped segment, a lowered pose rate), ``finished(ok, message)``. :class:`FollowController` (GUI
-thread) asks for the recording (a growing .ts/.mp4/.mkv or an .m3u8 playlist), opens or creates its
+thread) asks for the recording (a growing .ts/.mp4/.mkv or an .m3u8 playlist; chosen again while
+one is followed, it stops that one), opens or creates its
 project beside it, and on each commit brings the video's length up to date and reloads only the
 tracks that changed; the status line says how far behind the live edge it is, and at the end
 "recording ended, reel ready" (the reel and its clips are in ``<project>.live/reel``).
@@ -95,6 +96,11 @@ class FollowController(QObject):
         self.project_path: Path | None = None
 
     def dialog(self) -> None:
+        """Ask for a recording to follow; while one is followed, stop it instead (results kept)."""
+        if self.worker.running:
+            self.cancel()
+            self.window.statusBar().showMessage("Stopping the follow\u2026 (the results so far are kept)")
+            return
         path, _ = QFileDialog.getOpenFileName(self.window, "Follow a recording being written", "", SOURCES)
         if path:
             self.start(path)
