@@ -234,7 +234,7 @@ class RayPool:
 def _reload_auth() -> None:
     """Ray reads its auth mode and token once; make it see the ones just set."""
     try:
-        from ray._raylet import AuthenticationTokenLoader, Config
+        from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
 
         Config.initialize("")
         AuthenticationTokenLoader.instance().reset_cache()
