@@ -83,7 +83,10 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
                 dt = float(frame - t.frame)
                 pred = t.c + t.v * dt
                 scale = np.maximum(t.h, hs)
-                dist = np.hypot(cs[:, 0] - pred[0], cs[:, 1] - pred[1]) / scale
+                # the nearer of where the motion says and where it was last: a player who stops
+                # or turns (or a camera that stops panning) is not lost to a stale velocity
+                dist = np.minimum(np.hypot(cs[:, 0] - pred[0], cs[:, 1] - pred[1]),
+                                  np.hypot(cs[:, 0] - t.c[0], cs[:, 1] - t.c[1])) / scale
                 gate = reach + reach_per_s * dt / fps
                 ratio = hs / max(1.0, t.h)
                 ok = (dist <= gate) & (ratio >= 0.5) & (ratio <= 2.0)
@@ -135,11 +138,11 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
 
 
 def fill_gaps(poses: np.ndarray, extras: np.ndarray, sampled: Sequence[int], max_gap: int,
-              score_factor: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+              score_factor: float = 0.5, move: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Rows for samples a track skipped (a missed detection between two found ones, at most
-    ``max_gap`` frames apart): box and keypoints interpolated, score × ``score_factor``,
-    keypoint confidences halved; extras copied from the row before. A player keeps a box on
-    the frame the detector lost him."""
+    ``max_gap`` frames apart, the person moved at most ``move`` heights): box and keypoints
+    interpolated, score × ``score_factor``, keypoint confidences halved; extras copied from the
+    row before. A player keeps a box on the frame the detector lost him."""
     a = np.asarray(poses, np.float32)
     e = np.asarray(extras, np.float32)
     if len(a) < 2:
@@ -155,6 +158,11 @@ def fill_gaps(poses: np.ndarray, extras: np.ndarray, sampled: Sequence[int], max
             f0, f1 = int(a[i0, 0]), int(a[i1, 0])
             if f1 - f0 > max_gap or f1 - f0 < 2:
                 continue
+            h = max(1.0, float(a[i0, 6] - a[i0, 4]))
+            c0 = np.array([a[i0, 3] + a[i0, 5], a[i0, 4] + a[i0, 6]]) / 2
+            c1 = np.array([a[i1, 3] + a[i1, 5], a[i1, 4] + a[i1, 6]]) / 2
+            if float(np.hypot(*(c1 - c0))) > move * h:
+                continue  # moved far meanwhile: a straight line between would be a guess
             lo, hi = np.searchsorted(samp, [f0 + 1, f1])
             for f in samp[lo:hi]:
                 w = (float(f) - f0) / (f1 - f0)
