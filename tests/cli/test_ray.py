@@ -177,7 +177,7 @@ def test_worker_killed_mid_video_is_retried(local_ray, clips, reference, tmp_pat
     killed: list[tuple[str, str, int]] = []
 
     def observer(worker: str, state: dict) -> None:
-        if not killed and state.get("video") == str(target) and state.get("stage") not in (None, "start"):
+        if not killed and state.get("video") == str(target) and state.get("stage") not in (None, "preparing"):
             killed.append((worker, state["stage"], state["pid"]))
             os.kill(state["pid"], signal.SIGKILL)
 

@@ -270,7 +270,7 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
         if before_jobs is not None:  # while the workers start (their processes, imports)
             before_jobs()
         pool.check_paths(sorted({str(j.path) for j in jobs}))
-        t_ready = time.monotonic()
+        t_ready = progress.t0 = time.monotonic()  # the ETA counts from here
         counts = {"analysed": 0, "up to date": 0, "failed": 0, "retried": 0}
         peak: dict[str, float] = {}
         queue: deque[Job] = deque(jobs)

@@ -100,7 +100,7 @@ class VideoAnalyzer:
                                "overall": min(1.0, (i + fraction) / len(phases)), "pid": os.getpid()}
 
         with self._lock:
-            self._state = {"video": job["path"], "stage": "start", "fraction": 0.0, "overall": 0.0,
+            self._state = {"video": job["path"], "stage": "preparing", "fraction": 0.0, "overall": 0.0,
                            "pid": os.getpid()}
         try:
             with tempfile.TemporaryDirectory(prefix="clipdesk-worker-") as tmp:
