@@ -32,11 +32,11 @@ class Ocr:
         n = int(threads)
         # RapidOCR copies the *global* thread settings into every session (module-level ones
         # are overwritten), so they are set globally.
-        # Detection at the size given (frames are scaled to DET_MAX_SIDE here): RapidOCR's
-        # default scales the short side UP to 736 px, ~2x the cost on a 960x540 frame.
+        # RapidOCR's default detection scales the short side up to 736 px: ~2x the cost of
+        # detecting at 960x540, but at that size it also boxes lone digit cells, which read
+        # worse than the name rows it finds here (the layout reads whole rows).
         self._engine: Any = RapidOCR(use_cls=False, print_verbose=False,
-                                     intra_op_num_threads=n, inter_op_num_threads=1,
-                                     det_limit_type="max", det_limit_side_len=DET_MAX_SIDE)
+                                     intra_op_num_threads=n, inter_op_num_threads=1)
 
     def detect(self, image_bgr: np.ndarray) -> list[TextBox]:
         """Text boxes (axis-aligned, source pixels) with their text, over the whole frame."""

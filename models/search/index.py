@@ -35,7 +35,7 @@ FRAMES_SIGNAL = "search.frames"
 DEEP_SIGNAL = "search.deep"
 LOCAL_SIGNAL = "search.local"
 CODEBOOK_SETTING = "search.vlad_model"
-SIGNAL_KEY = "v1"
+SIGNAL_KEY = "v2"  # v2: deep embeddings with the aspect kept (v1 squashed to a square)
 
 
 def data_dir() -> Path:

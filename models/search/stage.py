@@ -92,7 +92,7 @@ class EmbeddingSink(Sink):
 class SearchStage(Stage):
     name = "search"
     model = "search-embed"
-    version = "1"
+    version = "2"
     tracks = ()
 
     def __init__(self, every_s: float = 1.0, device: str = "cpu") -> None:

@@ -167,7 +167,7 @@ def test_footage_without_a_board_is_not_searched_at_every_cut():
     seconds = 300
     for t in range(seconds):  # read at 1 Hz; a cut every 2 s
         reader.observe(t * 25, float(t), shots[(t // 2) % 2])
-    # a detection at every cut >= 4 s apart would be 75; the back-off (4 s doubling to 30 s,
-    # halved at a cut) allows about one per 15 s
+    # a detection at every cut >= 4 s apart would be 75; the back-off (2 s doubling to 15 s;
+    # the frames in between are read back once a board is found) allows about one per 15 s
     assert reader.detections <= seconds / 15 + 4, reader.detections
     assert reader.detections >= seconds / 30  # but it keeps looking

@@ -46,7 +46,7 @@ def test_generated_clip_score_changes_and_halves(tmp_path: Path):
     assert [e.attrs["side"] for e in events] == ["home", "away"]
     assert [s.label for s in scenes] == ["first_half", "half_time", "second_half"]
     assert abs(scenes[1].start_frame - 120) <= 10 and abs(scenes[2].start_frame - 180) <= 10
-    assert clock is not None and clock.shape == (30, 3)
+    assert clock is not None and clock.shape[1] == 3 and clock.shape[0] >= 30  # 1 Hz + reads dating changes
 
 
 def _gt_tennis(text: str) -> tuple[str, str, str]:

@@ -140,6 +140,15 @@ def layout_for(group: Sequence[TextBox], others: Sequence[TextBox],
         ry1 = max(b.y + b.h for b in row)
         pv, ph = max(2, int(0.1 * rh)), max(2, int(0.3 * rh))
         y0, y1 = max(0, ry0 - pv), min(fh, ry1 + pv)
+        # a row is read as one line: recognition reads "DJOKOVIC610" whole, where a lone "0"
+        # crop comes back as a box-drawing glyph
+        if len(row) >= 2 and all(re.fullmatch(r"[0-9OoDlI|]{1,2}", b.text.strip()) for b in row[1:]):
+            # a name and lone digit cells (tennis): read as one line, spanning the cluster's
+            # columns (rows of a board share them): recognition reads "DJOKOVIC610" whole,
+            # where a lone "0" crop comes back as a box-drawing glyph
+            x0, x1 = max(0, row[0].x - ph), min(fw, max(gx + gw, max(b.x + b.w for b in row)) + ph)
+            rows.append(((x0, y0, x1 - x0, y1 - y0),))
+            continue
         boxes: list[Box] = []
         for b in row:
             x0, x1 = max(0, b.x - ph), min(fw, b.x + b.w + ph)
@@ -165,21 +174,23 @@ def layout_for(group: Sequence[TextBox], others: Sequence[TextBox],
     return BoardLayout(_union([b for r in rows for b in r]), tuple(rows))
 
 
-def plate_box(images: Sequence[Any], box: Box, min_step: float = 10.0) -> Box:
-    """Grow a board's text box to the plate drawn behind it. On each side, from a quarter of
-    the text height inside the box outwards (a text height up and down, 1.5 sideways), the
-    first line whose colour steps against the next one along most of its length (the median
+def plate_box(images: Sequence[Any], box: Box, min_step: float = 10.0, line: int | None = None) -> Box:
+    """Grow a board's text box to the plate drawn behind it. On each side, from 2 px inside
+    the box outwards (a text ``line`` height up and down, 1.5 sideways), the
+    line whose colour steps against the next one along most of its length (the median
     over the line of the per-pixel step, summed over channels, averaged over a few frames: the
     plate's edge stays while the picture behind it changes; text and advertising beyond it step
-    along only part of a line) by at least ``min_step`` and half the strongest such step. A side
-    with no such line (no plate, a see-through one) stays where it is."""
+    along only part of a line) by ``min_step`` and half the strongest step: sideways the
+    outermost such line (a plate of coloured cells steps at each cell, then at its own edge), up
+    and down the nearest. A side with no such line (no plate, a see-through one) stays put."""
     import numpy as np
 
     x, y, w, h = box
     if not images:
         return box
     H, W = images[0].shape[:2]
-    dv, dh, inner = max(2, int(h)), max(2, int(1.5 * h)), max(1, int(h) // 4)
+    lh = int(line or h)  # the height of one text line (a two-row board's box is two)
+    dv, dh, inner = max(2, lh), max(2, int(1.5 * lh)), 2
     x0, y0, x1, y1 = x, y, x + w, y + h
     new = [x0, y0, x1, y1]
     for side in range(4):
@@ -205,7 +216,9 @@ def plate_box(images: Sequence[Any], box: Box, min_step: float = 10.0) -> Box:
         hit = np.flatnonzero(step >= max(min_step, 0.5 * float(step.max())))
         if not len(hit):
             continue
-        k = int(hit[0])  # the step between line k and k + 1, counted outwards
+        # the step between line k and k + 1, counted outwards: sideways the outermost (cells
+        # side by side), up and down the nearest (text beyond a plate is closer above/below)
+        k = int(hit[-1] if side >= 2 else hit[0])
         if side == 0:
             new[1] = min(y0, (min(H, y0 + inner) - 1) - k)
         elif side == 1:
@@ -230,8 +243,9 @@ def _persistence(group: Sequence[TextBox], history: Sequence[Sequence[TextBox]])
 
 
 def tight_groups(group: Sequence[TextBox]) -> list[list[TextBox]]:
-    """The smallest parts of a cluster whose detected text already parses as a board: runs of
-    boxes within a row, then pairs of adjacent rows (tennis); smallest first. A board's cluster
+    """The smallest parts of a cluster whose detected text already reads as the whole cluster
+    does (score, names, clock): runs of boxes within a row, pairs of adjacent rows (tennis);
+    smallest first. A board's cluster
     often takes in the advertising around it (a box four times the board's width, once)."""
     from core.match.scoreboard.parse import parse_board
 
@@ -243,12 +257,17 @@ def tight_groups(group: Sequence[TextBox]) -> list[list[TextBox]]:
                 parts.append(r[i:j])
     for a, b in zip(rows, rows[1:], strict=False):
         parts.append(a + b)
+    def key(boxes: Sequence[TextBox]) -> tuple[str | None, ...] | None:
+        r = parse_board([" ".join(b.text for b in row) for row in _rows(boxes)])
+        return None if r is None else (r.label, r.home, r.away, r.clock)
+
+    whole = key(group)
     out = []
     for part in parts:
         if len(part) == len(group):
             continue
-        by_row = [" ".join(b.text for b in r) for r in _rows(part)]
-        if parse_board(by_row) is not None:
+        k = key(part)
+        if k is not None and k == whole:  # all the cluster says, nothing less
             out.append(part)
     out.sort(key=lambda p: _union([b.box for b in p])[2] * _union([b.box for b in p])[3])
     return out
@@ -277,7 +296,10 @@ def locate_candidates(detections: Sequence[Sequence[TextBox]], frame_size: tuple
         score = band * content * (1.0 + 0.5 * min(rows, 3)) * (0.5 + pers)
         others = [b for b in boxes if b not in group]
         tight = tight_groups(group)
-        if tight:  # read the part that parses first; the whole cluster only if it does not read
+        if tight and gw > 1.5 * _union([b.box for b in tight[0]])[2]:
+            # text beside the board joined its cluster (advertising, a logo): read the part that
+            # says all the cluster says first, the whole cluster only if the part does not read.
+            # Rows stacked on the board (a competition name, a goal line) are the board's own.
             part = tight[0]
             lay = layout_for(part, [b for b in boxes if b not in part], frame_size)
             out.append(BoardLayout(lay.box, lay.rows, score * 1.5, _persistence(part, detections)))
