@@ -27,7 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from core.errors import Cancelled, ClipDeskError
@@ -62,6 +62,7 @@ class ExportJob:
     crop_json: str | None = None
     size: tuple[int, int] | None = None  # reframed MP4: None = the default (1080 wide)
     title: str | None = None  # the MP4's title tag (the highlight's title)
+    caption: bool = False  # reframed MP4: burn the title into the picture
     id: int = field(default_factory=lambda: next(_ids))
     task: Task | None = field(default=None, repr=False)
 
@@ -98,7 +99,8 @@ def run_job(job: ExportJob, task: Task) -> str:
             res = export_project_clip(project, job.video_id, job.start, job.end, job.out,
                                       aspect=aspect, crop_json=job.crop_json, task=task,
                                       size=job.size if job.kind == REFRAMED else None,
-                                      title=job.title)
+                                      title=job.title,
+                                      caption=job.title if job.caption and job.kind == REFRAMED else None)
             return (f"{res.frames} frames, {res.size[0]}x{res.size[1]}, {res.duration:.2f} s"
                     + (", audio" if res.has_audio else ""))
         clock = project.clock(job.video_id)
@@ -299,6 +301,8 @@ class ExportPanel(QWidget):
         self.upscale.setStyleSheet("color: #e0a060;")
         self.title_edit = QLineEdit()
         self.title_edit.setPlaceholderText("title (MP4 tag and file name; from the highlight)")
+        self.caption = QCheckBox("Burn the title into the vertical clip")
+        self.caption.setToolTip("A caption band with the title near the bottom of a reframed clip")
         self.out = QLineEdit()
         self.out.setPlaceholderText("output file (default: the project's export folder)")
         browse = QPushButton("\u2026")
@@ -318,9 +322,10 @@ class ExportPanel(QWidget):
         form.addWidget(self.upscale, 2, 0, 1, 3)
         form.addWidget(QLabel("Title"), 3, 0)
         form.addWidget(self.title_edit, 3, 1, 1, 2)
-        form.addWidget(QLabel("File"), 4, 0)
-        form.addWidget(self.out, 4, 1)
-        form.addWidget(browse, 4, 2)
+        form.addWidget(self.caption, 4, 1, 1, 2)
+        form.addWidget(QLabel("File"), 5, 0)
+        form.addWidget(self.out, 5, 1)
+        form.addWidget(browse, 5, 2)
         self.jobs = QVBoxLayout()
         lay = QVBoxLayout(self)
         lay.addWidget(self.range_label)
@@ -376,6 +381,7 @@ class ExportPanel(QWidget):
         kind = str(self.kind.currentData())
         self.aspect.setEnabled(kind == REFRAMED)
         self.size.setEnabled(kind == REFRAMED)
+        self.caption.setEnabled(kind == REFRAMED)
         self._refresh_sizes()
         text = self.out.text().strip()
         if text:
@@ -481,7 +487,7 @@ class ExportPanel(QWidget):
 
     def add_job(self, kind: str, out: str | None = None, aspect: str = "9:16",
                 frames: tuple[int, int] | None = None, size: tuple[int, int] | None = None,
-                title: str | None = None) -> ExportJob:
+                title: str | None = None, caption: bool | None = None) -> ExportJob:
         """Queue an export of the current video (range from the marks/selection unless given)."""
         ctx = self.ctx
         if ctx.project is None or ctx.video is None:
@@ -501,7 +507,8 @@ class ExportPanel(QWidget):
                                             Path(self._default_out(kind)).name, kind == REFRAMED)
         job = ExportJob(str(ctx.project.path), int(ctx.video.id), kind, r[0], r[1], str(out_path), aspect,
                         sidecar, size=size if kind == REFRAMED else None,
-                        title=title or self.title_edit.text().strip() or None)
+                        title=title or self.title_edit.text().strip() or None,
+                        caption=bool(self.caption.isChecked() if caption is None else caption))
         return self.queue.add(job)
 
     # -- job list ----------------------------------------------------------------------------

@@ -122,12 +122,13 @@ class _FrameRenderer:
     """Crops, scales and composes one decoded frame into output bytes (yuv420p or rgb24)."""
 
     def __init__(self, src: tuple[int, int], out: tuple[int, int], planar: bool,
-                 overlay: Overlay | None) -> None:
+                 overlay: Overlay | None, caption: tuple[np.ndarray, int] | None = None) -> None:
         self.src = src
         self.out = out
         self.planar = planar
         self.overlay = overlay
         self.place = overlay.placement(*out) if overlay else None
+        self.caption = caption  # (RGBA band, top row) from core.export.caption; RGB path only
 
     def render(self, a: np.ndarray, rect: np.ndarray) -> bytes:
         x, y, w, h = (int(v) for v in rect)
@@ -139,6 +140,10 @@ class _FrameRenderer:
                 px, py, pw, ph = self.place
                 img = img.copy()
                 img[py:py + ph, px:px + pw] = _resize(a[by:by + bh, bx:bx + bw], (pw, ph))
+            if self.caption is not None:
+                from core.export.caption import burn
+
+                img = burn(img, self.caption)
             return img.tobytes()
         sw, sh = self.src
         planes = _plane_views(a, sw, sh)
@@ -250,12 +255,13 @@ def export_clip(path: str | os.PathLike[str], clock: FrameClock, start: int, end
                 rects: np.ndarray | None = None, size: tuple[int, int] | None = None,
                 overlay: Overlay | None = None, rotation: int = 0, audio: bool = True,
                 preset: str = "veryfast", crf: int = 20, task: Task | None = None,
-                title: str | None = None) -> ClipResult:
+                title: str | None = None, caption: str | None = None) -> ClipResult:
     """Encode frames ``[start, end)`` of ``path`` to an H.264/AAC MP4 at ``out``.
 
     ``rects``: one ``(x, y, w, h)`` crop per frame in source pixels (even values; ``None`` = the
     whole frame). ``size``: output size (default: the first crop's size, made even). ``title``:
-    the MP4's title tag (players and media libraries show it).
+    the MP4's title tag (players and media libraries show it). ``caption``: text burned into
+    the picture near the bottom (:mod:`core.export.caption`), drawn at the output size.
     """
     task = ensure_task(task)
     path = os.fspath(path)
@@ -270,13 +276,18 @@ def export_clip(path: str | os.PathLike[str], clock: FrameClock, start: int, end
     w0, h0 = int(rects[0][2]), int(rects[0][3])
     osize = size or (w0 - w0 % 2, h0 - h0 % 2)
     # PyAV packs yuv420p chroma as h/4 full-width rows: only exact when the height divides by 4.
-    planar = rotation == 0 and src_w % 2 == 0 and src_h % 4 == 0
+    planar = rotation == 0 and src_w % 2 == 0 and src_h % 4 == 0 and not caption
     fmt = "yuv420p" if planar else "rgb24"
     # A constant crop size (the usual case) is piped at crop size and scaled by ffmpeg: a third of
     # the bytes through the pipe, and the scaler runs beside our decoder instead of after it.
     same = bool((rects[:, 2] == w0).all() and (rects[:, 3] == h0).all())
-    pipe_size = (w0 - w0 % 2, h0 - h0 % 2) if same else osize
-    renderer = _FrameRenderer(src, pipe_size, planar, overlay)
+    pipe_size = (w0 - w0 % 2, h0 - h0 % 2) if same and not caption else osize  # text at full size
+    layer = None
+    if caption and caption.strip():
+        from core.export.caption import caption_layer
+
+        layer = caption_layer(caption, osize)
+    renderer = _FrameRenderer(src, pipe_size, planar, overlay, layer)
     offset, has_audio = _audio_offset(path)
     has_audio = has_audio and audio
     t0, t1 = clock.time(start), clock.time(end)
@@ -422,7 +433,8 @@ def _overlay_for(project: Any, video_id: int, label: str, start: int, end: int,
 def export_project_clip(project: Any, video_id: int, start: int, end: int, out: str | os.PathLike[str],
                         aspect: str = "9:16", size: tuple[int, int] | None = None,
                         crop_json: str | os.PathLike[str] | None = None, overlay: bool = True,
-                        task: Task | None = None, title: str | None = None) -> ClipResult:
+                        task: Task | None = None, title: str | None = None,
+                        caption: str | None = None) -> ClipResult:
     """Export ``[start, end)`` of a project video, reframed along its crop path (planned if needed).
 
     ``aspect`` ``"source"`` keeps the horizontal frame (scaled to ``size`` if given). With
@@ -455,7 +467,7 @@ def export_project_clip(project: Any, video_id: int, start: int, end: int, out: 
     check_size_aspect(size, asp)
     osize = output_size(w0, h0, asp, size)
     result = export_clip(v.path, clock, start, end, out, rects, osize, ov, rotation=v.info.rotation,
-                         task=task, title=title)
+                         task=task, title=title, caption=caption)
     if crop_json is not None:
         doc = crop_path_json(label, src, list(range(start, end)), [clock.time(f) for f in range(start, end)],
                              rects, osize)

@@ -40,6 +40,12 @@ def main() -> int:
         p = widget.mapToGlobal(widget.rect().center())
         return [p.x(), p.y()]
 
+    def left(widget) -> list[int]:  # type: ignore[no-untyped-def]  # a check box's indicator
+        from PySide6.QtCore import QPoint
+
+        p = widget.mapToGlobal(QPoint(9, widget.height() // 2))
+        return [p.x(), p.y()]
+
     def dump() -> None:
         c = w.timeline.canvas
         o = c.mapToGlobal(c.rect().topLeft())
@@ -61,7 +67,8 @@ def main() -> int:
             "status": w.statusBar().currentMessage(),
             "export": {"kind": centre(export.kind), "kind_text": export.kind.currentText(),
                        "size": centre(export.size), "size_text": export.size.currentText(),
-                       "add": centre(export.add_btn), "upscale": export.upscale.text(),
+                       "add": centre(export.add_btn), "caption": left(export.caption),
+                       "caption_on": export.caption.isChecked(), "upscale": export.upscale.text(),
                        "visible": not export.visibleRegion().isEmpty(), "message": export.message.text(),
                        "jobs": {str(k): r.status.text() for k, r in export.rows.items()},
                        "title": export.title_edit.text()},
