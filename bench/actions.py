@@ -86,7 +86,8 @@ def _track_box(table: Any, tid: int, frame: int) -> tuple[float, float, float, f
     return tuple(float(v) for v in r[i, 3:7])  # type: ignore[return-value]
 
 
-def labelled(split: str, media: str, work: str, force: bool = False, verbose: bool = True) -> dict[str, Any]:
+def labelled(split: str, media: str, work: str, force: bool = False, verbose: bool = True,
+             reuse: bool = False) -> dict[str, Any]:
     """The starter detector on the hand-labelled clips of ``split`` (see the module docstring)."""
     from pathlib import Path
 
@@ -115,7 +116,9 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
         proj = Path(work) / (video.stem + ".clipdesk")
         with Project(proj) as project:
             stages = order_stages(available_stages({}), ["shots", "persons", "actions"])
-            analyze(project, video, stages, force=force)
+            if not reuse:  # else: the poses already in the work project, whatever version made them
+                analyze(project, video, stages, force=force)
+            analyze(project, video, [s for s in stages if s.name == "actions"], force=True)  # the rules now
             v = project.videos()[0]
             fps = v.rate.fps
             segs = [s for s in project.segments(v.id, ACTION) if s.source.startswith("model:")]
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--media", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media", "video"))
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/clipdesk-bench/actions"))
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="keep the poses already in --work (no shots/persons)")
     ap.add_argument("--arch", default="tiny")
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--videos", type=int, default=4)
@@ -179,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json")
     a = ap.parse_args(argv)
     if a.labelled:
-        res = labelled(a.split, a.media, a.work, a.force)
+        res = labelled(a.split, a.media, a.work, a.force, reuse=a.reuse)
         print(json.dumps(res, indent=1))
         if a.json:
             with open(a.json, "w") as f:

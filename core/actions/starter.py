@@ -35,7 +35,7 @@ from core.persons.poses import PoseTable
 from core.segments import ACTION, Segment
 
 MODEL_ID = "starter"
-VERSION = "1"
+VERSION = "2"  # bump when the rules change (the actions stage caches on it)
 CLASSES = ("shot", "serve", "forehand", "backhand", "jump", "kick", "fall", "sprint", "celebration")
 
 # COCO keypoint indices
