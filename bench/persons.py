@@ -107,7 +107,7 @@ class ClipRun:
         return np.stack([p.box for p in ps]), [p.track_id for p in ps]
 
 
-def run_clip(video: Path, tmp: Path, dense: bool) -> ClipRun:
+def run_clip(video: Path, tmp: Path, dense: bool, fast_shots: bool = False) -> ClipRun:
     """Analyse ``video`` with the product's shots and persons stages into a fresh project."""
     from core.persons.ball import BALL_SIGNAL
     from core.persons.poses import latest_signal_key, load_poses
@@ -122,6 +122,10 @@ def run_clip(video: Path, tmp: Path, dense: bool) -> ClipRun:
         rate = float(probe(video).rate.fps)
         settings = {"persons": {"fps": rate, "dense_fps": rate}}
     stages = order_stages(available_stages(settings), ["persons"])
+    if fast_shots:  # the classical shot pass (no shot model): same persons stage, cheaper boundaries
+        from core.shots.stage import ShotStage
+
+        stages = [ShotStage() if s.name == "shots" else s for s in stages]
     t = time.perf_counter()
     with Project(tmp / f"{video.stem}.clipdesk") as p:
         rep = analyze(p, video, stages, force=True)
@@ -250,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clips", nargs="*", help="only these clips (file names)")
     ap.add_argument("--dense", action="store_true", help="sample every frame (persons fps = the clip's rate)")
     ap.add_argument("--iou", type=float, default=0.5)
+    ap.add_argument("--fast-shots", action="store_true",
+                    help="shot boundaries from the classical shot pass instead of the shot model (faster)")
     ap.add_argument("--labels", type=Path, default=GT)
     ap.add_argument("--json", type=Path, help="write the per-clip figures here")
     args = ap.parse_args(argv)
@@ -265,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     splits = ("tuning", "heldout") if args.split == "all" else (args.split,)
     print(f"# bench.persons  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()} {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} at start; labels {args.labels.name}, IoU {args.iou}, "
-          f"{'every frame sampled' if args.dense else 'product defaults'}\n")
+          f"{'every frame sampled' if args.dense else 'product defaults'}"
+          f"{', classical shot pass' if args.fast_shots else ''}\n")
     runs: dict[str, ClipRun] = {}
     dump: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as d:
@@ -277,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"skipped {name}: not in {MEDIA / 'video'}", file=sys.stderr)
                     continue
                 if name not in runs:
-                    runs[name] = run_clip(video, Path(d), args.dense)
+                    runs[name] = run_clip(video, Path(d), args.dense, args.fast_shots)
                 r = score_clip(name, gt["clips"][name], frames, runs[name], args.iou,
                                ball_frames(balls, name, split), float(balls.get("radius", BALL_RADIUS)))
                 results.append(r)
