@@ -345,3 +345,24 @@ def test_engine_arguments_are_checked(tmp_path, clips, capsys):
     assert len(err) == 2 and all(e.startswith("clipdesk: ") for e in err), err
     assert "1..4096" in err[0] and "need --engine ray" in err[1]
     assert not (tmp_path / "p.clipdesk").exists()
+
+
+def test_a_worker_that_cannot_read_a_video_is_one_line_naming_both(local_ray, tmp_path):
+    """The start-up check: every worker opens every video (here the path exists for nobody, as it
+    would not on a node without the shared mount)."""
+    from app.cli.engine.ray_engine import RayPool
+    from core.errors import ClipDeskError
+
+    pool = RayPool(None, 1, "cpu", ["shots"])
+    pool.connect()  # this module's instance
+    try:
+        pool.start()
+        missing = str(tmp_path / "not-mounted" / "match.mp4")
+        with pytest.raises(ClipDeskError) as e:
+            pool.check_paths([missing])
+        line = str(e.value)
+        assert "\n" not in line and re.match(r"worker w1 on \S+ \(node [0-9a-f]{8}\) cannot read ", line), line
+        assert missing in line and "No such file or directory" in line and "same path" in line
+    finally:
+        pool.shutdown()
+    assert ray.is_initialized()  # a pool that joined an instance leaves it running

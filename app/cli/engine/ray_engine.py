@@ -269,7 +269,8 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
             progress.line(f"clipdesk: warning: {note}", err=True)
         if before_jobs is not None:  # while the workers start (their processes, imports)
             before_jobs()
-        pool.check_paths(sorted({str(j.path) for j in jobs}))
+        # What the driver cannot see fails as that video's bad input; what a worker cannot, the run.
+        pool.check_paths(sorted({str(j.path) for j in jobs if j.path.exists()}))
         t_ready = progress.t0 = time.monotonic()  # the ETA counts from here
         counts = {"analysed": 0, "up to date": 0, "failed": 0, "retried": 0}
         peak: dict[str, float] = {}
