@@ -165,8 +165,9 @@ class BoardReader:
             obs.insert(k, ob)
 
     def _read_back(self, index: int, reading: BoardReading) -> None:
-        """The board was just found at ``index``: read the buffered frames before it, newest
-        first, back to where the board does not read the same (its first frame)."""
+        """The board was just found at ``index``: read every buffered frame before it (a
+        replay may have hidden it for a while, the score may have changed): ~20 reads at most,
+        once per time the board is found."""
         assert self.layout is not None
         for f, t, img in sorted(self._buf[:-1], key=lambda b: -b[0]):
             if f >= index:
@@ -174,8 +175,6 @@ class BoardReader:
             r = self._read(img, self.layout)
             self.extra_reads += 1
             self._add(Observation(f, t, r, self.layout.box if r is not None else None))
-            if _label(r) != reading.label:
-                break
 
     def _read_between(self, index: int, reading: BoardReading | None) -> None:
         """A read differs from the one before: read the buffered frames between the two."""
