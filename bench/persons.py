@@ -278,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as d:
         for split in splits:
             results = []
-            for name, frames in selected(gt, split, args.clips).items():
+            todo = sorted(selected(gt, split, args.clips).items(), key=lambda kv: gt["clips"][kv[0]]["frame_count"])
+            for name, frames in todo:  # shortest clips first; one row per clip as soon as it is scored
                 video = MEDIA / "video" / name
                 if not video.exists():
                     print(f"skipped {name}: not in {MEDIA / 'video'}", file=sys.stderr)
@@ -291,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
                 dump.setdefault(split, {})[name] = {**r["tally"].row(), "role_ok": r["role_ok"], "role_n": r["role_n"],
                                                     "ids": r["ids"].switches if "ids" in r else None,
                                                     "ball_recall": r["ball"].recall if "ball" in r else None}
+                print(f"scored {split} {name}: " + json.dumps(dump[split][name], default=float), file=sys.stderr,
+                      flush=True)
+                if args.json:
+                    args.json.write_text(json.dumps(dump, indent=1, default=float))
             print(report(results, split, gt))
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if args.json:
