@@ -353,8 +353,14 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
 
         try:
             report.reel = export_reel(project, vid, opts.reel_dir, CUT_FORMATS, opts.reel_media, task)
-        except ClipDeskError as e:
-            tell(f"reel not written: {e}")
+        except ClipDeskError as e:  # e.g. a cover frame at the very end that does not decode
+            media = tuple(m for m in opts.reel_media if m != "still")
+            tell(f"reel: {e}; writing it again without stills" if media else f"reel not written: {e}")
+            if media:
+                try:
+                    report.reel = export_reel(project, vid, opts.reel_dir, CUT_FORMATS, media, task)
+                except ClipDeskError as e2:
+                    tell(f"reel not written: {e2}")
     report.finish_s = time.monotonic() - t_end
     report.notes = notes
     state.update(state="ended", end=report.end_reason, finish_s=round(report.finish_s, 2), ended_at=time.time(),
