@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel,
     QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -148,6 +148,10 @@ class ActionPanel(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self._held: dict[int, int] = {}  # class number -> start frame (lag applied)
+        # class number -> playhead at a key release not yet final: the X server's auto-repeat is a
+        # release followed at once by a press, and under load Qt may not flag that pair as a repeat
+        # (it looks for the press already queued); a press within the grace continues the span.
+        self._releasing: dict[int, int] = {}
         self._worker = _TrainWorker(self)
         self._worker.progress.connect(self._on_progress)
         self._worker.finished.connect(self._on_trained)
@@ -351,14 +355,16 @@ class ActionPanel(QWidget):
         self._held[number] = max(0, int(self.ctx.playhead) - self._lag_frames())
         self.mark_label.setText(f"marking {self.classes()[number - 1]} \u2026")
 
-    def release_class(self, number: int) -> Segment | None:
-        """Key ``number`` came up: add the span (undoable) and return it."""
+    def release_class(self, number: int, at_frame: int | None = None) -> Segment | None:
+        """Key ``number`` came up (with the playhead at ``at_frame``, default now): add the span
+        (undoable) and return it."""
         start = self._held.pop(number, None)
         if start is None or self.ctx.video is None or self.ctx.project is None:
             return None
         from core.edit.ops import AddSegment
 
-        end = max(start + 1, int(self.ctx.playhead) - self._lag_frames() + 1)
+        at = int(self.ctx.playhead) if at_frame is None else int(at_frame)
+        end = max(start + 1, at - self._lag_frames() + 1)
         end = min(end, self.ctx.video.frame_count)
         start = min(start, end - 1)
         attrs = {"person": self.person.value()} if self.person.value() > 0 else {}
@@ -378,8 +384,26 @@ class ActionPanel(QWidget):
             app.installEventFilter(self)
         else:
             app.removeEventFilter(self)
+            self._releasing.clear()
             self._held.clear()
         self._filter_on = on
+
+    RELEASE_GRACE_MS = 120
+
+    def _key_down(self, number: int) -> None:
+        if self._releasing.pop(number, None) is None:  # else: an unflagged auto-repeat, the span goes on
+            self.press_class(number)
+
+    def _key_up(self, number: int) -> None:
+        if number not in self._held:
+            return
+        self._releasing[number] = int(self.ctx.playhead)
+        QTimer.singleShot(self.RELEASE_GRACE_MS, self, lambda: self._release_final(number))
+
+    def _release_final(self, number: int) -> None:
+        at = self._releasing.pop(number, None)
+        if at is not None:
+            self.release_class(number, at)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         et = event.type()
@@ -390,9 +414,9 @@ class ActionPanel(QWidget):
                 if event.isAutoRepeat():  # type: ignore[attr-defined]
                     return True  # one held key is one span: the key's auto-repeat is ignored
                 if et == QEvent.Type.KeyPress:
-                    self.press_class(_DIGITS[key])
+                    self._key_down(_DIGITS[key])
                 else:
-                    self.release_class(_DIGITS[key])
+                    self._key_up(_DIGITS[key])
                 return True
         elif et == QEvent.Type.ShortcutOverride:
             # While the mode is on the digits are ours: accepting the override stops every

@@ -112,11 +112,18 @@ def test_hold_a_number_key_while_playing(app: dict[str, Any]) -> None:
     _wait(app, lambda d: not d["playing"])
     keys = [k for k in d["keys"] if k["key"] == "1"]
     first = [k for k in keys if not k["repeat"]]
-    assert [k["press"] for k in first] == [True, False], keys  # one press, one release (repeats apart)
-    press, release = first[0]["playhead"], first[1]["playhead"]
+    # one press ... one release; under load Qt may not flag an auto-repeat (a release and a press
+    # at once) as a repeat, so the span runs from the first press to the last release
+    assert first[0]["press"] and not first[-1]["press"], keys
+    press, release = first[0]["playhead"], first[-1]["playhead"]
     assert release - press >= 0.8 * d["fps"], (press, release, d0["playhead"])  # it played while held
-    rows = _db(app, "SELECT label, start_frame, end_frame, status, source FROM segments"
-                    " WHERE track='action' AND deleted=0 AND source LIKE 'user:%'")
+    sql = ("SELECT label, start_frame, end_frame, status, source FROM segments"
+           " WHERE track='action' AND deleted=0 AND source LIKE 'user:%'")
+    end_wait = time.monotonic() + 20  # the span is written once the release is final (a short grace)
+    while not _db(app, sql) and time.monotonic() < end_wait:
+        time.sleep(0.05)
+    time.sleep(0.5)  # a second span, if the panel were to make one, would be written by now
+    rows = _db(app, sql)
     assert len(rows) == 1, rows  # one held key = one span, however often the key repeated
     label, start, end, status, _source = rows[0]
     lag = d["lag_frames"]
