@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel,
     QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -36,6 +36,17 @@ CLASSES_SETTING = "action_classes"
 LAG_SETTING = "action_reaction_lag_ms"
 DEFAULT_LAG_MS = 200
 _DIGITS = {getattr(Qt.Key, f"Key_{i}"): i for i in range(1, 10)}
+
+
+class _CompactList(QListWidget):
+    """A list that asks for a few rows, not Qt's 192 px: the panel fits a laptop-height dock with
+    Train in view, and the lists take whatever height is left."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(super().sizeHint().width(), 96)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(super().minimumSizeHint().width(), 48)
 
 
 class _TrainWorker(TaskWorker):
@@ -161,7 +172,7 @@ class ActionPanel(QWidget):
 
         box = QGroupBox("Classes (number key = class)")
         bl = QVBoxLayout(box)
-        self.class_list = QListWidget()
+        self.class_list = _CompactList()
         self.class_list.itemChanged.connect(lambda _i: self._save_classes())
         bl.addWidget(self.class_list)
         row = QHBoxLayout()
@@ -212,7 +223,7 @@ class ActionPanel(QWidget):
         row.addWidget(self.threshold)
         row.addStretch(1)
         bl.addLayout(row)
-        self.queue = QListWidget()
+        self.queue = _CompactList()
         self.queue.currentItemChanged.connect(self._on_queue_item)
         bl.addWidget(self.queue)
         row = QHBoxLayout()
@@ -258,7 +269,7 @@ class ActionPanel(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         bl.addWidget(self.status)
-        lay.addWidget(box)
+        lay.insertWidget(2, box)  # Train right below the labelling: in view without scrolling
         lay.addStretch(1)
 
         ctx.projectChanged.connect(self.reload)

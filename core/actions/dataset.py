@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from core.actions.starter import CLASSES as STARTER_CLASSES
 from core.actions.windows import WindowParams, window_input
 from core.errors import ClipDeskError
 from core.persons.poses import POSE_SIGNAL, PoseTable
@@ -49,13 +50,14 @@ def is_human_label(seg: Segment) -> bool:
 
 
 def project_classes(project: Project) -> list[str]:
-    """The project's editable class list (setting ``action_classes``), else the labels in use."""
+    """The project's editable class list (setting ``action_classes``), else the labels in use, else
+    the starter detector's classes (a new project labels with the default model's names)."""
     cls = project.get_setting(CLASSES_SETTING)
     if isinstance(cls, list) and cls:
         return [str(c) for c in cls]
     rows = project.query("SELECT DISTINCT label FROM segments WHERE track=? AND deleted=0 AND label IS NOT NULL"
                          " ORDER BY label", (ACTION,))
-    return [str(r["label"]) for r in rows]
+    return [str(r["label"]) for r in rows] or list(STARTER_CLASSES)
 
 
 def person_for(table: PoseTable, seg: Segment) -> int | None:
