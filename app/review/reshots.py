@@ -8,10 +8,8 @@ replaces the untouched machine shot and transition suggestions with the decision
 threshold and keeps every segment a person corrected (accepted, rejected, moved, relabelled):
 new shots are clipped around kept ones, and a new boundary inside a kept shot is dropped.
 
-Uses only ``core.shots.stage`` (``load_signals``, ``boundaries_to_segments``), ``detect_boundaries``
-(or, for the shot student, ``core.shots.student.boundaries_from_scores``), ``edge_fades``,
-``DetectParams`` and ``classify_shots``: the decision half of ``ShotStage.finish``, repeated here
-until ``core.shots`` offers it as one function. No Qt; GUI thread (the edit runs there).
+Uses ``core.shots.stage.load_signals`` and ``core.shots.stage.decide`` (the decision half of
+``ShotStage.finish``, shared). No Qt; GUI thread (the edit runs there).
 """
 
 from __future__ import annotations
@@ -79,26 +77,17 @@ def threshold_key(video_id: int) -> str:
 
 def decide(project: Project, video_id: int, score: ShotScore, value: float) -> tuple[list[Segment], list[Segment]]:
     """(shots, transitions) the stage would store with the threshold at ``value``."""
-    from core.shots.detect import DetectParams, detect_boundaries, edge_fades
-    from core.shots.stage import boundaries_to_segments, load_signals
-    from core.shots.types import classify_shots
+    from core.shots.detect import DetectParams
+    from core.shots.stage import decide as stage_decide
+    from core.shots.stage import load_signals
 
     params = DetectParams(**{**score.params, score.param: float(value)})
     base = DetectParams(**score.params)
     sig = load_signals(project, video_id, score.refiner, base, score.refine_all)
     if sig is None:
         raise EditError("the shot signals are no longer stored: analyze the video again")
-    if score.source.startswith("model:shotstudent@"):  # the student scores every frame
-        from core.shots.student import boundaries_from_scores  # type: ignore[import-not-found,unused-ignore]
-
-        bounds = boundaries_from_scores(sig, sig.probs, params.threshold, min_gap=params.min_shot)
-    else:
-        bounds = detect_boundaries(sig, params)
-    shots, trans = boundaries_to_segments(bounds, sig.n, score.source, edge_fades(sig))
-    fps = project.video(video_id).rate.fps
-    kinds = classify_shots(sig, [(x.start_frame, x.end_frame, x.attrs.get("in"), x.attrs.get("out"))
-                                 for x in shots], fps)
-    shots = [x.with_(label=lab, attrs={**x.attrs, **extra}) for x, (lab, extra) in zip(shots, kinds)]
+    _bounds, shots, trans = stage_decide(sig, params, score.source, project.video(video_id).rate.fps,
+                                         scored=score.source.startswith("model:shotstudent@"))
     return shots, trans
 
 

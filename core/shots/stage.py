@@ -93,6 +93,23 @@ def boundaries_to_segments(bounds: list[Boundary], frame_count: int, source: str
     return shots, trans
 
 
+
+def decide(sig: ShotSignals, params: DetectParams, source: str, fps: float, *,
+           scored: bool) -> tuple[list[Boundary], list[Segment], list[Segment]]:
+    """The decision half of the stage: boundaries, then (shots, transitions) as stored, from the
+    per-frame signals (``scored``: ``sig.probs`` holds a score for every frame, the student's).
+    The window's threshold drag re-decides through this too (no decode)."""
+    if scored:
+        bounds = boundaries_from_scores(sig, sig.probs, params.threshold, min_gap=params.min_shot)
+    else:
+        bounds = detect_boundaries(sig, params)
+    shots, trans = boundaries_to_segments(bounds, sig.n, source, edge_fades(sig))
+    kinds = classify_shots(sig, [(x.start_frame, x.end_frame, x.attrs.get("in"), x.attrs.get("out"))
+                                 for x in shots], fps)
+    shots = [x.with_(label=lab, attrs={**x.attrs, **extra}) for x, (lab, extra) in zip(shots, kinds)]
+    return bounds, shots, trans
+
+
 class ShotStage(Stage):
     name = "shots"
     version = "4"  # 4: the shot student on every frame (CPU); 3: contrast-normalised features, two-scale search
@@ -149,15 +166,8 @@ class ShotStage(Stage):
                 raise ClipDeskError("shots: per-frame signals missing after the decode pass")
             sig = cached
         ctx.progress(self.name, 0.5, "deciding boundaries")
-        if self.scorer is not None:
-            bounds = boundaries_from_scores(sig, sig.probs, self.detect_params.threshold,
-                                            min_gap=self.detect_params.min_shot)
-        else:
-            bounds = detect_boundaries(sig, self.detect_params)
-        shots, trans = boundaries_to_segments(bounds, sig.n, self.source, edge_fades(sig))
-        kinds = classify_shots(sig, [(x.start_frame, x.end_frame, x.attrs.get("in"), x.attrs.get("out"))
-                                     for x in shots], ctx.video.rate.fps)
-        shots = [x.with_(label=lab, attrs={**x.attrs, **extra}) for x, (lab, extra) in zip(shots, kinds)]
+        bounds, shots, trans = decide(sig, self.detect_params, self.source, ctx.video.rate.fps,
+                                      scored=self.scorer is not None)
         with ctx.project.transaction():
             ctx.project.replace_machine_segments(vid, SHOT, shots, ctx.run_id)
             ctx.project.replace_machine_segments(vid, TRANSITION, trans, ctx.run_id)
