@@ -2,7 +2,7 @@
 a recording is followed (``core.live``), with the stages' own code.
 
 - persons: each commit links the detections of the shots that closed since the last one into
-  tracks (``track_detections``, a fresh tracker per shot, as offline); the open shot waits. When
+  tracks with the stage's own ``link_persons`` (confirmation, roles); the open shot waits. When
   the follower falls behind, :meth:`LivePersons.lower_rate` drops the dense rate, then halves the
   pose rate (down to 0.5 per second). At the end: tracks over every shot, as offline.
 - scoreboard: the readings so far smoothed into board segments and score events at every
@@ -52,9 +52,7 @@ class LivePersons(LiveStage):
 
     def commit(self, ctx: StageContext, snap: Any, point: CommitPoint, changed: set[str]) -> set[str]:
         from core.persons.poses import POSE_SIGNAL
-        from models.persons import stage as persons_stage
-        from models.persons.pose import track_detections
-        from models.persons.stage import person_segments
+        from models.persons.stage import link_persons, person_segments
 
         if not snap:
             return set()
@@ -67,16 +65,13 @@ class LivePersons(LiveStage):
         if not new:
             return set()
         samples = [(f, d) for f, d in snap if new[0][0] <= f < closed_end]
-        link = getattr(persons_stage, "link_persons", None)
-        if link is not None:  # the stage's own linking (tracks stitched within shots, roles)
-            poses, _extras, roles = link(samples, new, st.tracker, st.fps, ctx.video.rate.fps)
-            poses = np.array(poses, copy=True)
-            if len(poses):
-                first = int(poses[:, 1].min())
-                poses[:, 1] += self._next_id - first
-                self._roles.update({int(k) + self._next_id - first: v for k, v in roles.items()})
-        else:
-            poses = track_detections(samples, new, st.tracker, st.fps, first_id=self._next_id)
+        # the stage's own linking (tracks stitched within shots, confirmation, roles)
+        poses, _extras, roles = link_persons(samples, new, st.tracker, st.fps, ctx.video.rate.fps)
+        poses = np.array(poses, copy=True)
+        if len(poses):
+            first = int(poses[:, 1].min())
+            poses[:, 1] += self._next_id - first
+            self._roles.update({int(k) + self._next_id - first: v for k, v in roles.items()})
         self._done = closed_end
         if len(poses):
             self._rows.append(poses)
@@ -84,8 +79,7 @@ class LivePersons(LiveStage):
         if not self._rows:
             return set()
         allp = np.concatenate(self._rows)
-        segs = (person_segments(allp, st.source, self._roles) if link is not None
-                else person_segments(allp, st.source))
+        segs = person_segments(allp, st.source, self._roles)
         key = segment_key(segs)
         if key == self._last:
             return set()
