@@ -20,13 +20,11 @@ from typing import Any, Callable
 
 import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
 
-from core.audio.mix import DialogueMixer, mono_resampler
 from core.errors import Cancelled, MediaError
 from core.live.source import GrowingReader
-from core.media.decode import _END, AUDIO_RATE, DecodeResult, Sink, _Sampler, _Worker
-from core.media.reader import MediaInfo, rotate_image
+from core.media.decode import _END, DecodeResult, Sink, _FanOut, _join_workers, _Worker
+from core.media.reader import MediaInfo
 from core.progress import Task, ensure_task
 
 
@@ -115,21 +113,17 @@ def follow_decode(info: MediaInfo, reader: GrowingReader, sinks: list[Sink], tas
         s.begin(info)
     for w in workers:
         w.start()
-    video_workers = [(w, w.sink.video.size_for(info), w.sink.video.fmt, _Sampler(w.sink.video.fps))
-                     for w in workers if w.sink.video is not None]
-    audio_workers = [w for w in workers if w.sink.audio]
     result = DecodeResult()
-    times: list[float] = []
-    scalers: dict[tuple[int, int, str], VideoReformatter] = {}
+    fan = _FanOut(info, workers, result)
+    times = fan.times
     commits = 0
-    audio_pos = 0
     start_pos = reader.pos
 
     def point(final: bool = False) -> CommitPoint:
         media = float(times[-1] + 1 / info.rate.fps) if times else 0.0
         read = reader.pos - start_pos
         rate = read / media if media > 0 else 0.0
-        return CommitPoint(commits, len(times), np.asarray(times, np.float64), audio_pos, media,
+        return CommitPoint(commits, len(times), np.asarray(times, np.float64), fan.audio_pos, media,
                            max(0, reader.size() - reader.pos), rate, time.monotonic(), final)
 
     def gate() -> None:
@@ -157,114 +151,23 @@ def follow_decode(info: MediaInfo, reader: GrowingReader, sinks: list[Sink], tas
         except av.error.FFmpegError as e:
             raise MediaError(f"{info.path}: cannot be read as media ({e})") from None
         with c:
-            vs = c.streams.video[0]
-            vs.thread_type = "AUTO"
-            streams = [vs]
-            ast = None
-            resampler = None
-            if audio_workers and c.streams.audio:
-                ast = c.streams.audio[0]
-                streams.append(ast)
-                resampler = mono_resampler(ast.codec_context.layout, AUDIO_RATE)
-                result.audio_dialogue_mix = isinstance(resampler, DialogueMixer)
-            elif audio_workers:
-                result.audio_error = "no audio stream"
-            t0: float | None = None
-            skip_audio = 0
-            if ast is not None:
-                v_start = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.0
-                a_start = float(ast.start_time * ast.time_base) if ast.start_time is not None else v_start
-                offset = int(round((a_start - v_start) * AUDIO_RATE))
-                if offset > 0:
-                    pad = np.zeros(min(offset, AUDIO_RATE * 3600), np.float32)
-                    for w in audio_workers:
-                        w.put(("a", 0, pad))
-                    audio_pos = pad.size
-                else:
-                    skip_audio = -offset
-            rot = info.rotation
+            streams = fan.open(c)
             next_commit = every_s
-            done = False
-            for pkt in c.demux(*streams):
-                if stop.is_set() or done:
+            for fr in fan.video_frames(c, streams, stop, task):
+                t = fan.time_of(fr)
+                if until_s is not None and t >= until_s:
+                    reader.end_reason = reader.end_reason or f"--until {until_s:g} s reached"
                     break
-                task.check()
-                is_audio = ast is not None and pkt.stream.index == ast.index
-                try:
-                    decoded = pkt.decode()
-                except (av.error.FFmpegError, ValueError):
-                    result.corrupt_packets += 1
-                    continue
-                if is_audio:
-                    for af in decoded:
-                        try:
-                            outs = resampler.resample(af)  # type: ignore[union-attr]
-                        except (av.error.FFmpegError, ValueError):
-                            result.corrupt_packets += 1
-                            continue
-                        for out in outs:
-                            data = out.astype(np.float32, copy=False)
-                            if skip_audio:
-                                cut = min(skip_audio, data.size)
-                                data, skip_audio = data[cut:], skip_audio - cut
-                                if not data.size:
-                                    continue
-                            for w in audio_workers:
-                                w.put(("a", audio_pos, data))
-                            audio_pos += data.size
-                    continue
-                for fr in decoded:
-                    t = fr.time if fr.time is not None else (times[-1] + 1 / info.rate.fps if times else 0.0)
-                    if t0 is None:
-                        t0 = t
-                    t -= t0
-                    if times and t <= times[-1]:
-                        t = times[-1] + 1e-4
-                    if until_s is not None and t >= until_s:
-                        done = True
-                        reader.end_reason = reader.end_reason or f"--until {until_s:g} s reached"
-                        break
-                    if t >= next_commit:
-                        gate()
-                        next_commit = (int(t // every_s) + 1) * every_s
-                    index = len(times)
-                    times.append(t)
-                    cache: dict[tuple[int, int, str], np.ndarray] = {}
-                    for w, (sw, sh), fmt, sampler in video_workers:
-                        if not sampler.take(t):
-                            continue
-                        key = (sw, sh, fmt)
-                        img = cache.get(key)
-                        if img is None:
-                            dw, dh = (sh, sw) if rot in (90, 270) else (sw, sh)
-                            conv = scalers.get(key)
-                            if conv is None:
-                                conv = scalers[key] = VideoReformatter()
-                            img = conv.reformat(fr, width=dw, height=dh, format=fmt).to_ndarray()
-                            img = rotate_image(img, rot)
-                            cache[key] = img
-                        w.put(("f", index, t, img))
-                    if index % 8 == 0:
-                        task.progress(stage, 0.5, f"{t:.0f} s read")
-            if resampler is not None:
-                try:
-                    for out in resampler.resample(None):
-                        data = out.astype(np.float32, copy=False)
-                        for w in audio_workers:
-                            w.put(("a", audio_pos, data))
-                        audio_pos += data.size
-                except (av.error.FFmpegError, ValueError):
-                    pass
-            if ast is not None and audio_pos == 0:
-                result.audio_error = "audio stream could not be decoded"
+                if t >= next_commit:
+                    gate()
+                    next_commit = (int(t // every_s) + 1) * every_s
+                index = fan.push(fr, t)
+                if index % 8 == 0:
+                    task.progress(stage, 0.5, f"{t:.0f} s read")
+            fan.end_audio()
         if not errors and not times:
             raise MediaError(f"{info.path}: no decodable video frames (corrupt or truncated file)")
-        result.frame_count = len(times)
-        result.frame_times = np.asarray(times, dtype=np.float64)
-        step = times[-1] - times[-2] if len(times) > 1 else 1 / info.rate.fps
-        result.ends_at = float(times[-1] + min(step, 1 / info.rate.fps)) if times else 0.0
-        result.declared_duration = result.ends_at  # a live source declares nothing: it ends where it ends
-        result.audio_samples = audio_pos
+        fan.finish(None)  # a live source declares nothing: it ends where it ends
         for w in workers:
             w.result = result
             w.put(_END)
@@ -275,14 +178,7 @@ def follow_decode(info: MediaInfo, reader: GrowingReader, sinks: list[Sink], tas
         if errors:
             raise errors[0] from None
         raise
-    for w in workers:
-        while w.is_alive():
-            w.join(timeout=0.2)
-            if task.cancelled:
-                stop.set()
-    if errors:
-        raise errors[0]
-    task.check()
+    _join_workers(workers, errors, stop, task)
     return result
 
 

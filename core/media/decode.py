@@ -174,6 +174,145 @@ class _Sampler:
         return False
 
 
+class _FanOut:
+    """One demux/decode loop's fan-out, shared by :func:`run_decode` and the live follower
+    (``core.live.decode``): opens the streams, aligns audio sample 0 with video frame 0, resamples
+    audio to the audio sinks, and converts each video frame once per (size, format) for the video
+    sinks. ``times`` and ``audio_pos`` are what the pass has delivered so far."""
+
+    def __init__(self, info: MediaInfo, workers: list[Any], result: DecodeResult) -> None:
+        self.info = info
+        self.result = result
+        self.video_workers = [(w, w.sink.video.size_for(info), w.sink.video.fmt, _Sampler(w.sink.video.fps))
+                              for w in workers if w.sink.video is not None]
+        self.audio_workers = [w for w in workers if w.sink.audio]
+        self.times: list[float] = []
+        self.audio_pos = 0
+        self.scalers: dict[tuple[int, int, str], VideoReformatter] = {}
+        self.ast: Any = None
+        self.resampler: Any = None
+        self._skip_audio = 0
+        self._t0: float | None = None
+
+    def open(self, c: Any) -> list[Any]:
+        """The streams to demux from the open container ``c``."""
+        vs = c.streams.video[0]
+        vs.thread_type = "AUTO"
+        streams = [vs]
+        if self.audio_workers and c.streams.audio:
+            self.ast = c.streams.audio[0]
+            streams.append(self.ast)
+            # Centre-channel layouts (5.1, 7.1...) get the dialogue-first mix; others ffmpeg's.
+            self.resampler = mono_resampler(self.ast.codec_context.layout, AUDIO_RATE)
+            self.result.audio_dialogue_mix = isinstance(self.resampler, DialogueMixer)
+        elif self.audio_workers:
+            self.result.audio_error = "no audio stream"
+        # Audio sample 0 must be the instant of video frame 0: pad or drop the difference
+        # between the streams' start times (e.g. AAC priming, late-starting commentary).
+        if self.ast is not None:
+            ast = self.ast
+            v_start = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.0
+            a_start = float(ast.start_time * ast.time_base) if ast.start_time is not None else v_start
+            offset = int(round((a_start - v_start) * AUDIO_RATE))
+            if offset > 0:
+                self._push_audio(np.zeros(min(offset, AUDIO_RATE * 3600), np.float32))
+            else:
+                self._skip_audio = -offset
+        return streams
+
+    def _push_audio(self, data: np.ndarray) -> None:
+        for w in self.audio_workers:
+            w.put(("a", self.audio_pos, data))
+        self.audio_pos += data.size
+
+    def video_frames(self, c: Any, streams: list[Any], stop: threading.Event, task: Task) -> Any:
+        """Demux and decode: audio goes to the audio sinks here; video frames are yielded.
+        Undecodable packets are counted in ``result.corrupt_packets`` and skipped."""
+        for pkt in c.demux(*streams):
+            if stop.is_set():
+                return
+            task.check()
+            try:
+                decoded = pkt.decode()
+            except (av.error.FFmpegError, ValueError):
+                self.result.corrupt_packets += 1
+                continue
+            if self.ast is not None and pkt.stream.index == self.ast.index:
+                for af in decoded:
+                    try:
+                        outs = self.resampler.resample(af)
+                    except (av.error.FFmpegError, ValueError):
+                        self.result.corrupt_packets += 1
+                        continue
+                    for out in outs:
+                        data = out.astype(np.float32, copy=False)
+                        if self._skip_audio:
+                            cut = min(self._skip_audio, data.size)
+                            data, self._skip_audio = data[cut:], self._skip_audio - cut
+                            if not data.size:
+                                continue
+                        self._push_audio(data)
+                continue
+            yield from decoded
+
+    def time_of(self, fr: Any) -> float:
+        """A frame's time from the first frame, strictly after the previous one (broken
+        timestamps keep their order)."""
+        times = self.times
+        t = fr.time if fr.time is not None else (times[-1] + 1 / self.info.rate.fps if times else 0.0)
+        if self._t0 is None:
+            self._t0 = t
+        t -= self._t0
+        if times and t <= times[-1]:
+            t = times[-1] + 1e-4
+        return float(t)
+
+    def push(self, fr: Any, t: float) -> int:
+        """Deliver frame ``fr`` at time ``t`` to the video sinks that sample it; its index."""
+        index = len(self.times)
+        self.times.append(t)
+        rot = self.info.rotation
+        cache: dict[tuple[int, int, str], np.ndarray] = {}  # one conversion per spec
+        for w, (sw, sh), fmt, sampler in self.video_workers:
+            if not sampler.take(t):
+                continue
+            key = (sw, sh, fmt)
+            img = cache.get(key)
+            if img is None:
+                # Sizes are given in display orientation; decode-side size is pre-rotation.
+                dw, dh = (sh, sw) if rot in (90, 270) else (sw, sh)
+                conv = self.scalers.get(key)
+                if conv is None:  # a reused scaler keeps its swscale context:
+                    conv = self.scalers[key] = VideoReformatter()  # ~4x cheaper per frame
+                img = conv.reformat(fr, width=dw, height=dh, format=fmt).to_ndarray()
+                img = rotate_image(img, rot)
+                cache[key] = img
+            w.put(("f", index, t, img))
+        return index
+
+    def end_audio(self) -> None:
+        """Flush the resampler; note an audio stream that gave nothing."""
+        if self.resampler is not None:
+            try:
+                for out in self.resampler.resample(None):
+                    self._push_audio(out.astype(np.float32, copy=False))
+            except (av.error.FFmpegError, ValueError):
+                pass
+        if self.ast is not None and self.audio_pos == 0:
+            self.result.audio_error = "audio stream could not be decoded"
+
+    def finish(self, declared_duration: float | None) -> DecodeResult:
+        """Fill the result from what was delivered (``declared_duration`` None: where it ended)."""
+        times, result, info = self.times, self.result, self.info
+        result.frame_count = len(times)
+        result.frame_times = np.asarray(times, dtype=np.float64)
+        step = times[-1] - times[-2] if len(times) > 1 else 1 / info.rate.fps
+        result.ends_at = float(times[-1] + min(step, 1 / info.rate.fps)) if times else 0.0
+        result.declared_duration = result.ends_at if declared_duration is None else float(declared_duration)
+        result.audio_samples = self.audio_pos
+        return result
+
+
 def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
                stage: str = "decode") -> DecodeResult:
     """Decode ``info.path`` once and feed all ``sinks``; returns what the pass learned.
@@ -189,119 +328,20 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
         s.begin(info)
     for w in workers:
         w.start()
-    video_workers = [(w, w.sink.video.size_for(info), w.sink.video.fmt, _Sampler(w.sink.video.fps))
-                     for w in workers if w.sink.video is not None]
-    audio_workers = [w for w in workers if w.sink.audio]
     result = DecodeResult()
-    times: list[float] = []
-    scalers: dict[tuple[int, int, str], VideoReformatter] = {}
+    fan = _FanOut(info, workers, result)
     try:
         with open_container(info.path) as c:
-            vs = c.streams.video[0]
-            vs.thread_type = "AUTO"
-            streams = [vs]
-            ast = None
-            resampler = None
-            if audio_workers and c.streams.audio:
-                ast = c.streams.audio[0]
-                streams.append(ast)
-                # Centre-channel layouts (5.1, 7.1...) get the dialogue-first mix; others ffmpeg's.
-                resampler = mono_resampler(ast.codec_context.layout, AUDIO_RATE)
-                result.audio_dialogue_mix = isinstance(resampler, DialogueMixer)
-            elif audio_workers:
-                result.audio_error = "no audio stream"
-            t0: float | None = None
-            audio_pos = 0
-            # Audio sample 0 must be the instant of video frame 0: pad or drop the difference
-            # between the streams' start times (e.g. AAC priming, late-starting commentary).
-            skip_audio = 0
-            if ast is not None:
-                v_start = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.0
-                a_start = float(ast.start_time * ast.time_base) if ast.start_time is not None else v_start
-                offset = int(round((a_start - v_start) * AUDIO_RATE))
-                if offset > 0:
-                    pad = np.zeros(min(offset, AUDIO_RATE * 3600), np.float32)
-                    for w in audio_workers:
-                        w.put(("a", 0, pad))
-                    audio_pos = pad.size
-                else:
-                    skip_audio = -offset
+            streams = fan.open(c)
             total = max(1, info.frame_count)
-            rot = info.rotation
-            # Sizes are given in display orientation; decode-side size is pre-rotation.
-            for pkt in c.demux(*streams):
-                if stop.is_set():
-                    break
-                task.check()
-                is_audio = ast is not None and pkt.stream.index == ast.index
-                try:
-                    decoded = pkt.decode()
-                except (av.error.FFmpegError, ValueError):
-                    result.corrupt_packets += 1
-                    continue
-                if is_audio:
-                    for af in decoded:
-                        try:
-                            outs = resampler.resample(af)  # type: ignore[union-attr]
-                        except (av.error.FFmpegError, ValueError):
-                            result.corrupt_packets += 1
-                            continue
-                        for out in outs:
-                            data = out.astype(np.float32, copy=False)
-                            if skip_audio:
-                                cut = min(skip_audio, data.size)
-                                data, skip_audio = data[cut:], skip_audio - cut
-                                if not data.size:
-                                    continue
-                            for w in audio_workers:
-                                w.put(("a", audio_pos, data))
-                            audio_pos += data.size
-                    continue
-                for fr in decoded:
-                    t = fr.time if fr.time is not None else (times[-1] + 1 / info.rate.fps if times else 0.0)
-                    if t0 is None:
-                        t0 = t
-                    t -= t0
-                    if times and t <= times[-1]:
-                        t = times[-1] + 1e-4  # broken timestamps: keep order strictly increasing
-                    index = len(times)
-                    times.append(t)
-                    cache: dict[tuple[int, int, str], np.ndarray] = {}  # one conversion per spec
-                    for w, (sw, sh), fmt, sampler in video_workers:
-                        if not sampler.take(t):
-                            continue
-                        key = (sw, sh, fmt)
-                        img = cache.get(key)
-                        if img is None:
-                            dw, dh = (sh, sw) if rot in (90, 270) else (sw, sh)
-                            conv = scalers.get(key)
-                            if conv is None:  # a reused scaler keeps its swscale context:
-                                conv = scalers[key] = VideoReformatter()  # ~4x cheaper per frame
-                            img = conv.reformat(fr, width=dw, height=dh, format=fmt).to_ndarray()
-                            img = rotate_image(img, rot)
-                            cache[key] = img
-                        w.put(("f", index, t, img))
-                    if index % 8 == 0:
-                        task.progress(stage, min(0.999, index / total), f"frame {index}/{total}")
-            if resampler is not None:
-                try:
-                    for out in resampler.resample(None):
-                        data = out.astype(np.float32, copy=False)
-                        for w in audio_workers:
-                            w.put(("a", audio_pos, data))
-                        audio_pos += data.size
-                except (av.error.FFmpegError, ValueError):
-                    pass
-            if ast is not None and audio_pos == 0:
-                result.audio_error = "audio stream could not be decoded"
-        if not errors and not times:
+            for fr in fan.video_frames(c, streams, stop, task):
+                index = fan.push(fr, fan.time_of(fr))
+                if index % 8 == 0:
+                    task.progress(stage, min(0.999, index / total), f"frame {index}/{total}")
+            fan.end_audio()
+        if not errors and not fan.times:
             raise MediaError(f"{info.path}: no decodable video frames (corrupt or truncated file)")
-        result.frame_count = len(times)
-        result.frame_times = np.asarray(times, dtype=np.float64)
-        step = times[-1] - times[-2] if len(times) > 1 else 1 / info.rate.fps
-        result.ends_at = float(times[-1] + min(step, 1 / info.rate.fps)) if times else 0.0
-        result.declared_duration = float(info.duration)
-        result.audio_samples = audio_pos
+        fan.finish(float(info.duration))
         for w in workers:
             w.result = result
             w.put(_END)
@@ -312,6 +352,13 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
         if errors:
             raise errors[0] from None
         raise
+    _join_workers(workers, errors, stop, task)
+    task.progress(stage, 1.0, f"{result.frame_count} frames", force=True)
+    return result
+
+
+def _join_workers(workers: list[Any], errors: list[BaseException], stop: threading.Event, task: Task) -> None:
+    """Wait for the sinks to drain (a cancel stops them); re-raise a sink's error."""
     for w in workers:
         while w.is_alive():
             w.join(timeout=0.2)
@@ -320,8 +367,6 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
     if errors:
         raise errors[0]
     task.check()
-    task.progress(stage, 1.0, f"{result.frame_count} frames", force=True)
-    return result
 
 
 __all__ = ["AUDIO_RATE", "Cancelled", "DecodeResult", "FrameSpec", "Sink", "ends_early", "run_decode"]
