@@ -59,35 +59,14 @@ class _Gate:
 class _LiveWorker(_Worker):
     """A sink worker that also parks at commit gates."""
 
-    def run(self) -> None:
-        try:
-            while True:
-                try:
-                    item = self.q.get(timeout=0.1)
-                except Exception:  # noqa: BLE001 - queue.Empty
-                    if self.stop.is_set():
-                        return
-                    continue
-                if self.stop.is_set():
-                    return
-                if item is _END:
-                    assert self.result is not None
-                    self.sink.end(self.result)
-                    return
-                kind = item[0]
-                if kind == "f":
-                    self.sink.frame(item[1], item[2], item[3])
-                elif kind == "a":
-                    self.sink.samples(item[1], item[2])
-                else:  # a commit gate: say we are here, wait until the snapshot is taken
-                    gate: _Gate = item[1]
-                    gate.arrived.release()
-                    while not gate.release.wait(0.1):
-                        if self.stop.is_set():
-                            return
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller
-            self.errors.append(e)
-            self.stop.set()
+    def other(self, item: Any) -> bool:
+        """A commit gate: say we are here, wait until the snapshot is taken."""
+        gate: _Gate = item[1]
+        gate.arrived.release()
+        while not gate.release.wait(0.1):
+            if self.stop.is_set():
+                return False
+        return True
 
 
 def _guess_format(path: str) -> str | None:

@@ -149,11 +149,18 @@ class _Worker(threading.Thread):
                 kind = item[0]
                 if kind == "f":
                     self.sink.frame(item[1], item[2], item[3])
-                else:
+                elif kind == "a":
                     self.sink.samples(item[1], item[2])
+                elif not self.other(item):
+                    return
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller
             self.errors.append(e)
             self.stop.set()
+
+    def other(self, item: Any) -> bool:
+        """An item that is neither a frame nor audio (a subclass's, e.g. the live commit gate);
+        False ends the worker."""
+        raise ValueError(f"sink worker: unknown item {item[0]!r}")
 
 
 class _Sampler:
