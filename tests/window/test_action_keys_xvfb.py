@@ -6,12 +6,7 @@ have taken the key, and the selected crop segment must be untouched."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -29,64 +24,24 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture
 def app(tmp_path: Path, template: Path):
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb binary not installed")
-    try:
-        from tests.window.xdrive import XDriver
-    except OSError as e:  # pragma: no cover - libXtst missing
-        pytest.skip(f"no XTEST library: {e}")
-    for n in range(231, 270):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not Path(f"/tmp/.X11-unix/X{n}").exists():
-        if xvfb.poll() is not None or time.monotonic() > deadline:
-            xvfb.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
+    from tests.window.xdrive import WindowSession
+
     project = copy_project(template, tmp_path)
     with Project(project, create=False) as p:  # a crop suggestion, selected by the harness
         vid = p.videos()[0].id
         crop = p.insert_segment(vid, Segment(CROP, 10, 60, "9:16", 0.8, {}, "model:reframe@1"))
-    layout = tmp_path / "layout.json"
-    env = dict(os.environ, DISPLAY=f":{n}", QT_QPA_PLATFORM="xcb", CLIPDESK_CONFIG_DIR=str(tmp_path / "cfg"))
-    proc = subprocess.Popen([sys.executable, str(HERE / "action_keys_harness.py"), str(project), str(layout)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    drv = XDriver(f":{n}")
-    state = {"project": project, "layout": layout, "drv": drv, "proc": proc, "crop": crop}
+    s = WindowSession(HERE / "action_keys_harness.py", project, tmp_path / "layout.json", tmp_path / "cfg",
+                      range(231, 270))
+    state = {"project": project, "layout": s.layout, "drv": s.drv, "proc": s.proc, "crop": crop, "session": s}
     try:
-        _wait(state, lambda d: d.get("ready") and d.get("fps"), 90)
+        s.wait(lambda d: d.get("ready") and d.get("fps"), 90)
         yield state
     finally:
-        drv.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        xvfb.terminate()
-        xvfb.wait(5)
-
-
-def _layout(state: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return json.loads(state["layout"].read_text())
-    except (OSError, ValueError):
-        return {}
+        s.close()
 
 
 def _wait(state: dict[str, Any], cond: Callable[[dict[str, Any]], Any], timeout: float = 20) -> dict[str, Any]:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if state["proc"].poll() is not None:
-            raise AssertionError("the window exited: " + (state["proc"].stderr.read() or "")[-2000:])
-        d = _layout(state)
-        if d and cond(d):
-            return d
-        time.sleep(0.05)
-    raise AssertionError(f"timed out; last layout: {json.dumps(_layout(state))[:1500]}")
+    return state["session"].wait(cond, timeout)
 
 
 def _db(state: dict[str, Any], sql: str, args: tuple = ()) -> list[tuple]:

@@ -8,11 +8,7 @@ cover in the Covers dock, export a 9:16 clip from the queue at the offered sourc
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -29,62 +25,25 @@ TRACK_H = 24
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, template: Path):
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb binary not installed")
-    try:
-        from tests.window.xdrive import XDriver
-    except OSError as e:  # pragma: no cover - libXtst missing
-        pytest.skip(f"no XTEST library: {e}")
-    for n in range(181, 220):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not Path(f"/tmp/.X11-unix/X{n}").exists():
-        if xvfb.poll() is not None or time.monotonic() > deadline:
-            xvfb.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
+    from tests.window.xdrive import WindowSession
+
     tmp = tmp_path_factory.mktemp("xvfb-edit")
     project = copy_project(template, tmp)
-    layout = tmp / "layout.json"
-    env = dict(os.environ, DISPLAY=f":{n}", QT_QPA_PLATFORM="xcb", CLIPDESK_CONFIG_DIR=str(tmp / "cfg"))
-    proc = subprocess.Popen([sys.executable, str(HERE / "xvfb_harness.py"), str(project), str(layout)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    drv = XDriver(f":{n}")
-    state = {"project": project, "layout": layout, "drv": drv, "proc": proc}
+    s = WindowSession(HERE / "xvfb_harness.py", project, tmp / "layout.json", tmp / "cfg", range(181, 220))
+    state = {"project": project, "layout": s.layout, "drv": s.drv, "proc": s.proc, "session": s}
     try:
-        _wait(state, lambda d: d["canvas"][2] > 500 and "highlight" in d["rows"], 90)
+        s.wait(lambda d: d["canvas"][2] > 500 and "highlight" in d["rows"], 90)
         yield state
     finally:
-        drv.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        xvfb.terminate()
-        xvfb.wait(5)
+        s.close()
 
 
 def _layout(state: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return json.loads(state["layout"].read_text())
-    except (OSError, ValueError):
-        return {}
+    return state["session"].read()
 
 
 def _wait(state: dict[str, Any], cond: Callable[[dict[str, Any]], bool], timeout: float = 20) -> dict[str, Any]:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if state["proc"].poll() is not None:
-            raise AssertionError("the window exited: " + (state["proc"].stderr.read() or "")[-2000:])
-        d = _layout(state)
-        if d and cond(d):
-            return d
-        time.sleep(0.1)
-    raise AssertionError(f"timed out; last layout: {json.dumps(_layout(state))[:1500]}")
+    return state["session"].wait(cond, timeout)
 
 
 def _settled(state: dict[str, Any], part: Callable[[dict[str, Any]], Any], timeout: float = 10) -> dict[str, Any]:

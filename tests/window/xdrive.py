@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
+import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
+from typing import Any, Callable
 
 _MODS = {"ctrl": "Control_L", "shift": "Shift_L", "alt": "Alt_L"}
 
@@ -79,3 +86,64 @@ class XDriver:
             self.t.XTestFakeKeyEvent(self.dpy, c, 0, 0)
             self._flush(0.02)
         time.sleep(0.15)
+
+
+class WindowSession:
+    """A test harness window on a private Xvfb display, driven through XTEST. The harness
+    (``python HARNESS PROJECT LAYOUT`` with ``env``) writes its layout/state as JSON to LAYOUT;
+    :meth:`wait` polls it. Skips the test when Xvfb or XTEST is missing."""
+
+    def __init__(self, harness: Path, project: Path, layout: Path, cfg: Path, displays: range) -> None:
+        import pytest
+
+        if shutil.which("Xvfb") is None:
+            pytest.skip("Xvfb binary not installed")
+        n = next((n for n in displays if not Path(f"/tmp/.X11-unix/X{n}").exists()
+                  and not Path(f"/tmp/.X{n}-lock").exists()), displays[-1])
+        self.xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not Path(f"/tmp/.X11-unix/X{n}").exists():
+            if self.xvfb.poll() is not None or time.monotonic() > deadline:
+                self.xvfb.kill()
+                pytest.skip("Xvfb did not start")
+            time.sleep(0.05)
+        self.project, self.layout = project, layout
+        env = dict(os.environ, DISPLAY=f":{n}", QT_QPA_PLATFORM="xcb", CLIPDESK_CONFIG_DIR=str(cfg))
+        self.proc = subprocess.Popen([sys.executable, str(harness), str(project), str(layout)],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            self.drv = XDriver(f":{n}")
+        except OSError as e:  # pragma: no cover - libXtst missing
+            self.close()
+            pytest.skip(f"no XTEST library: {e}")
+
+    def read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.layout.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def wait(self, cond: Callable[[dict[str, Any]], Any], timeout: float = 20) -> dict[str, Any]:
+        """The layout once ``cond`` holds on it (the window exiting fails the test at once)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise AssertionError("the window exited: " + (self.proc.stderr.read() or "")[-2000:])  # type: ignore[union-attr]
+            d = self.read()
+            if d and cond(d):
+                return d
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; last layout: {json.dumps(self.read())[:1500]}")
+
+    def close(self) -> None:
+        drv = getattr(self, "drv", None)
+        if drv is not None:
+            drv.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.xvfb.terminate()
+        self.xvfb.wait(5)
