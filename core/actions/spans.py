@@ -14,6 +14,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any, Sequence
 
+from core.actions.localize import tiou as frames_tiou
 from core.errors import ClipDeskError
 
 KIND = "clipdesk.action-spans/1"
@@ -62,9 +63,7 @@ def load_spans(path: str | Path) -> dict[str, ClipLabels]:
 
 
 def tiou(a: Span, b: Span) -> float:
-    inter = max(0, min(a.end, b.end) - max(a.start, b.start))
-    union = max(a.end, b.end) - min(a.start, b.start)
-    return inter / union if union > 0 else 0.0
+    return frames_tiou((a.start, a.end), (b.start, b.end))
 
 
 def same_person(pred: Span, truth: Span) -> bool:

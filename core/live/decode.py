@@ -23,7 +23,7 @@ import numpy as np
 
 from core.errors import Cancelled, MediaError
 from core.live.source import GrowingReader
-from core.media.decode import _END, DecodeResult, Sink, _FanOut, _join_workers, _Worker
+from core.media.decode import DecodeResult, Sink, _abort, _end_pass, _FanOut, _join_workers, _Worker
 from core.media.reader import MediaInfo
 from core.progress import Task, ensure_task
 
@@ -144,18 +144,9 @@ def follow_decode(info: MediaInfo, reader: GrowingReader, sinks: list[Sink], tas
                 if index % 8 == 0:
                     task.progress(stage, 0.5, f"{t:.0f} s read")
             fan.end_audio()
-        if not errors and not times:
-            raise MediaError(f"{info.path}: no decodable video frames (corrupt or truncated file)")
-        fan.finish(None)  # a live source declares nothing: it ends where it ends
-        for w in workers:
-            w.result = result
-            w.put(_END)
+        _end_pass(fan, workers, errors, None)  # a live source declares nothing: it ends where it ends
     except BaseException:
-        stop.set()
-        for w in workers:
-            w.join(timeout=5)
-        if errors:
-            raise errors[0] from None
+        _abort(workers, errors, stop)
         raise
     _join_workers(workers, errors, stop, task)
     return result

@@ -346,22 +346,32 @@ def run_decode(info: MediaInfo, sinks: list[Sink], task: Task | None = None,
                 if index % 8 == 0:
                     task.progress(stage, min(0.999, index / total), f"frame {index}/{total}")
             fan.end_audio()
-        if not errors and not fan.times:
-            raise MediaError(f"{info.path}: no decodable video frames (corrupt or truncated file)")
-        fan.finish(float(info.duration))
-        for w in workers:
-            w.result = result
-            w.put(_END)
+        _end_pass(fan, workers, errors, float(info.duration))
     except BaseException:
-        stop.set()
-        for w in workers:
-            w.join(timeout=5)
-        if errors:
-            raise errors[0] from None
+        _abort(workers, errors, stop)
         raise
     _join_workers(workers, errors, stop, task)
     task.progress(stage, 1.0, f"{result.frame_count} frames", force=True)
     return result
+
+
+def _end_pass(fan: _FanOut, workers: list[Any], errors: list[BaseException], declared: float | None) -> None:
+    """The pass read everything: fill the result and tell each sink to end."""
+    if not errors and not fan.times:
+        raise MediaError(f"{fan.info.path}: no decodable video frames (corrupt or truncated file)")
+    fan.finish(declared)
+    for w in workers:
+        w.result = fan.result
+        w.put(_END)
+
+
+def _abort(workers: list[Any], errors: list[BaseException], stop: threading.Event) -> None:
+    """The pass failed or was cancelled: stop the sinks; a sink's own error wins (raised here)."""
+    stop.set()
+    for w in workers:
+        w.join(timeout=5)
+    if errors:
+        raise errors[0] from None
 
 
 def _join_workers(workers: list[Any], errors: list[BaseException], stop: threading.Event, task: Task) -> None:

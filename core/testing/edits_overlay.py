@@ -39,6 +39,7 @@ import av
 import cv2
 import numpy as np
 
+from core.match.scoreboard.locate import iou as box_iou
 from core.testing.edits import FPS, RealEdit, plan_edit, render_frames
 from core.testing.synth import CUT, write_audio
 from core.testing.vad_eval import crowd_noise
@@ -425,13 +426,6 @@ class BoardScore:
         return max(found) if found else None
 
 
-def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    union = a[2] * a[3] + b[2] * b[3] - iw * ih
-    return iw * ih / union if union > 0 else 0.0
-
-
 def score_board(truth: OverlayTruth, boards: list[Any], events: list[Any], window_s: float = 5.0) -> BoardScore:
     """Score ``scoreboard`` segments and ``event`` segments (objects with ``start_frame``,
     ``end_frame``, ``label``, ``attrs``) against the truth. Segments naming neither drawn team
@@ -443,7 +437,7 @@ def score_board(truth: OverlayTruth, boards: list[Any], events: list[Any], windo
                   and truth.labels[min(n - 1, max(s.start_frame, truth.appear))] == s.label), None)
     lag = None if first is None else max(0, first.start_frame - truth.appear) / FPS
     box = first.attrs.get("box") if first is not None else None
-    iou = _iou(tuple(box), truth.board.box) if box else 0.0
+    iou = box_iou(tuple(box), truth.board.box) if box else 0.0
     def other(s: Any) -> bool:  # a board of the source footage itself (a tennis clip's)
         names = (str(s.attrs.get("home") or ""), str(s.attrs.get("away") or ""))
         return names[0] != truth.board.home and names[1] != truth.board.away
