@@ -76,76 +76,120 @@ def without_untrusted_models(settings: dict[str, Any], name: Callable[[tuple[str
     return out, notices
 
 
-def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu") -> list[Stage]:
-    """Every stage this installation can run, configured from project/user ``settings``."""
+# The stages each block of :func:`available_stages` builds, in pipeline order, and the stages they
+# require (``Stage.requires``), so a subset can be built without importing the rest.
+STAGE_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("shots", "scenes"), ()),
+    (("audio", "speech"), ()),
+    (("persons",), ("shots",)),
+    (("scoreboard", "search"), ()),
+    (("actions",), ("persons",)),
+    (("events",), ("actions", "scoreboard", "audio")),
+    (("highlights",), ("shots",)),
+)
+
+
+def _needed_groups(only: Collection[str] | None) -> set[str] | None:
+    """Stage names to build for ``only`` (with everything they require), ``None`` for all."""
+    if only is None:
+        return None
+    known = {n for names, _ in STAGE_GROUPS for n in names}
+    needed = set(only)
+    if not needed <= known:
+        return None
+    while True:
+        more = {r for names, req in STAGE_GROUPS if needed & set(names) for r in (*names, *req)} - needed
+        if not more:
+            return needed
+        needed |= more
+
+
+def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu",
+                     only: Collection[str] | None = None) -> list[Stage]:
+    """Every stage this installation can run, configured from project/user ``settings``; with
+    ``only``, just the stages named there and those they require (:data:`STAGE_GROUPS`), so
+    ``analyze --stages shots`` imports no other stage's modules (scipy, torch, YOLO, Whisper).
+    A name no group knows builds everything, so ``order_stages`` can list the known ones."""
     settings = settings or {}
     stages: list[Stage] = []
-    try:  # shots (cascade: classical fast pass + TransNetV2 where unsure) and scenes (issue 2)
-        from models.shots.stage import make_shot_stage
+    needed = _needed_groups(only)
 
-        stages.append(make_shot_stage(settings, device=device))
-        from core.shots.scenes import SceneStage
+    def want(*names: str) -> bool:
+        return needed is None or any(n in needed for n in names)
 
-        stages.append(SceneStage())
-    except Exception as e:  # noqa: BLE001
-        import logging
+    if want("shots", "scenes"):
+        try:  # shots (cascade: classical fast pass + TransNetV2 where unsure) and scenes (issue 2)
+            from models.shots.stage import make_shot_stage
 
-        logging.getLogger(__name__).warning("shot/scene stages unavailable: %s", e)
-    try:  # speech and audio lanes (issue 4); one failing import must not hide other stages
-        from core.audio.stage import AudioLanesStage
-        from models.speech.stage import SpeechStage
+            stages.append(make_shot_stage(settings, device=device))
+            from core.shots.scenes import SceneStage
 
-        stages.append(AudioLanesStage())
-        stages.append(SpeechStage(settings.get("speech"), device=device))
-    except Exception as e:  # noqa: BLE001
-        import logging
+            stages.append(SceneStage())
+        except Exception as e:  # noqa: BLE001
+            import logging
 
-        logging.getLogger(__name__).warning("speech stages unavailable: %s", e)
-    try:  # persons, poses and ball (issue 5)
-        from models.persons.stage import PersonsStage
+            logging.getLogger(__name__).warning("shot/scene stages unavailable: %s", e)
+    if want("audio", "speech"):
+        try:  # speech and audio lanes (issue 4); one failing import must not hide other stages
+            from core.audio.stage import AudioLanesStage
+            from models.speech.stage import SpeechStage
 
-        stages.append(PersonsStage.from_settings(settings, device=device))
-    except Exception as e:  # noqa: BLE001
-        import logging
+            stages.append(AudioLanesStage())
+            stages.append(SpeechStage(settings.get("speech"), device=device))
+        except Exception as e:  # noqa: BLE001
+            import logging
 
-        logging.getLogger(__name__).warning("persons stage unavailable: %s", e)
-    try:  # scoreboard reading, score events, match periods and image-search embeddings (issue 6)
-        from models.scoreboard.stage import ScoreboardStage
-        from models.search.stage import SearchStage
+            logging.getLogger(__name__).warning("speech stages unavailable: %s", e)
+    if want("persons"):
+        try:  # persons, poses and ball (issue 5)
+            from models.persons.stage import PersonsStage
 
-        sb = settings.get("scoreboard") or {}
-        stages.append(ScoreboardStage(**{k: sb[k] for k in ("read_fps", "relocate_s", "min_period_s")
-                                         if k in sb}))
-        stages.append(SearchStage(float((settings.get("search") or {}).get("every_s", 1.0)),
-                                  device=device))
-    except Exception as e:  # noqa: BLE001
-        import logging
+            stages.append(PersonsStage.from_settings(settings, device=device))
+        except Exception as e:  # noqa: BLE001
+            import logging
 
-        logging.getLogger(__name__).warning("scoreboard/search stages unavailable: %s", e)
-    try:  # actions from pose tracks (ST-GCN) (issue 7)
-        from models.actions.stage import ActionsStage
+            logging.getLogger(__name__).warning("persons stage unavailable: %s", e)
+    if want("scoreboard", "search"):
+        try:  # scoreboard reading, score events, match periods and image-search embeddings (issue 6)
+            from models.scoreboard.stage import ScoreboardStage
+            from models.search.stage import SearchStage
 
-        stages.append(ActionsStage(settings, device=device))
-    except Exception as e:  # noqa: BLE001 - e.g. a bad action_model setting
-        import logging
+            sb = settings.get("scoreboard") or {}
+            keys = ("read_fps", "relocate_s", "min_period_s", "sample_fps")
+            stages.append(ScoreboardStage(**{k: sb[k] for k in keys if k in sb}))
+            stages.append(SearchStage(float((settings.get("search") or {}).get("every_s", 1.0)),
+                                      device=device))
+        except Exception as e:  # noqa: BLE001
+            import logging
 
-        logging.getLogger(__name__).warning("actions stage unavailable: %s", e)
-    try:  # events fused from score changes, actions, excitement and replays (issue 7)
-        from core.actions.events import EventsStage
+            logging.getLogger(__name__).warning("scoreboard/search stages unavailable: %s", e)
+    if want("actions"):
+        try:  # actions from pose tracks (ST-GCN) (issue 7)
+            from models.actions.stage import ActionsStage
 
-        stages.append(EventsStage())
-    except Exception as e:  # noqa: BLE001
-        import logging
+            stages.append(ActionsStage(settings, device=device))
+        except Exception as e:  # noqa: BLE001 - e.g. a bad action_model setting
+            import logging
 
-        logging.getLogger(__name__).warning("events stage unavailable: %s", e)
-    try:  # highlights (issue 8): last, so it sees every other stage's tracks and signals
-        from core.highlights.stage import HighlightStage
+            logging.getLogger(__name__).warning("actions stage unavailable: %s", e)
+    if want("events"):
+        try:  # events fused from score changes, actions, excitement and replays (issue 7)
+            from core.actions.events import EventsStage
 
-        stages.append(HighlightStage.from_settings(settings))
-    except Exception as e:  # noqa: BLE001
-        import logging
+            stages.append(EventsStage())
+        except Exception as e:  # noqa: BLE001
+            import logging
 
-        logging.getLogger(__name__).warning("highlights stage unavailable: %s", e)
+            logging.getLogger(__name__).warning("events stage unavailable: %s", e)
+    if want("highlights"):
+        try:  # highlights (issue 8): last, so it sees every other stage's tracks and signals
+            from core.highlights.stage import HighlightStage
+
+            stages.append(HighlightStage.from_settings(settings))
+        except Exception as e:  # noqa: BLE001
+            import logging
+
+            logging.getLogger(__name__).warning("highlights stage unavailable: %s", e)
     return stages
 
 
