@@ -110,7 +110,8 @@ def _check_projects(args: argparse.Namespace, videos: list[Path]) -> None:
             continue
         seen.add(proj_path)
         with Project(proj_path, create=False) as project:
-            check_model_files(project, order_stages(available_stages(analysis_settings(project)), wanted))
+            check_model_files(project, order_stages(available_stages(analysis_settings(project), only=wanted),
+                                                    wanted))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,8 +144,9 @@ def run(args: argparse.Namespace) -> int:
         with Project(proj_path) as project:
             if getattr(args, "action_model", None):
                 set_action_model(project, args.action_model)
-            stages_all = available_stages(analysis_settings(project), device=args.device)
             wanted = [s.strip() for s in args.stages.split(",")] if args.stages else None
+            # only the stages asked for (and what they need): --stages shots imports no audio/ML stack
+            stages_all = available_stages(analysis_settings(project), device=args.device, only=wanted)
             stages = order_stages(stages_all, wanted)
             check_model_files(project, stages)
             bar = TerminalProgress(enabled=False if args.quiet else None)
