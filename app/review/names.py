@@ -82,6 +82,14 @@ def why_lines(seg: Segment, clk: FrameClock | None) -> list[str]:
     return [_LENGTH_RE.sub(lambda m: f"{m.group(1)}{length:.1f} s{m.group(3)}", w) for w in out]
 
 
+def signal_line(seg: Segment) -> str | None:
+    """Which signals fired for a fused event ("signals fired: action, excitement, score")."""
+    sig = (seg.attrs or {}).get("signals")
+    if seg.track != sg.EVENT or not isinstance(sig, list) or not sig:
+        return None
+    return "signals fired: " + ", ".join(str(k) for k in sig)
+
+
 def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
@@ -100,6 +108,9 @@ def attr_lines(seg: Segment, clk: FrameClock | None,
     by ``at`` when given: the window's time format)."""
     a = seg.attrs or {}
     lines = why_lines(seg, clk)
+    fired = signal_line(seg)
+    if fired:
+        lines.append(fired)
     for k in sorted(a):
         if k in _HIDDEN:
             continue
@@ -218,4 +229,5 @@ def person_summary(rows: Any, track_id: int, size: tuple[int, int]) -> str:
     return f"#{track_id} \u2013 {share * 100:.0f} % of frames, {big}, {where}"
 
 
-__all__ = ["person_summary", "attr_lines", "display_label", "highlight_name", "history_lines", "why_lines"]
+__all__ = ["person_summary", "attr_lines", "display_label", "highlight_name", "history_lines", "signal_line",
+           "why_lines"]

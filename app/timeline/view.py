@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QScrollBar, QToolButt
                                QWidget)
 
 from app.review.context import ReviewContext
-from app.review.names import display_label
+from app.review.names import display_label, signal_line
 from app.timeline.snapping import Snapper
 from app.timeline.thumbnails import ThumbnailCache
 from app.timeline.model import TimelineModel, TrackData, track_color
@@ -757,9 +757,12 @@ class TimelineCanvas(QWidget):
         conf = "" if s.confidence is None else f"  (confidence {s.confidence:.2f})"
         td = self.model.tracks.get(s.track)
         name = display_label(s, td.index_of(s) if td is not None else 0, self.ctx.clock)
+        fired = signal_line(s)  # a fused event: which signals fired, and why
+        why = "".join(f"\n{w}" for w in (s.attrs or {}).get("why", [])) if fired else ""
         return (f"{s.track} #{s.id}: {name or '(no label)'}{conf}\n"
                 f"{self.ctx.fmt_frame(s.start_frame)} \u2192 {self.ctx.fmt_frame(s.end_frame)}"
-                f"  ({self.ctx.fmt_length(s.start_frame, s.end_frame)})\n{s.status} \u00b7 {s.source}")
+                f"  ({self.ctx.fmt_length(s.start_frame, s.end_frame)})\n{s.status} \u00b7 {s.source}"
+                + (f"\n{fired}{why}" if fired else ""))
 
     def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         x, y = e.position().x(), e.position().y()

@@ -8,6 +8,17 @@ labelled ``goal``, ``chance``, ``foul``, ``card`` or ``celebration``. Each carri
 ``attrs["why"]``: one readable line per signal that fired, and ``attrs["signals"]``: the kinds.
 Confidence is a noisy-OR of the fired signals' weights. Any input may be missing.
 
+The rules (``EventRules`` holds the windows):
+
+* **goal** = a score change (needed), with the shot action before it, crowd/commentary
+  excitement and a replay after it as further signals;
+* **chance** = a shot action (``shot``, ``kick``, ...) with no score change, followed by
+  excitement or a replay: a shot nobody reacted to stays an action, not an event;
+* **celebration** = a celebration action after a goal (signal ``sequence``) or with excitement;
+  with neither it is an action only. A goal followed by 3 s or more of sustained excitement and
+  no celebration action gets a celebration from the sound alone;
+* **foul** = a foul/tackle action with a reaction; **card** = a card action.
+
 Only this module's own earlier output (source ``model:events@<version>``) is replaced on the
 ``event`` track; score events of the scoreboard stage are never touched. Pure functions plus a
 :class:`EventsStage`; runs on the caller's / pipeline's thread.
@@ -25,7 +36,7 @@ from core.segments import ACTION, EVENT, REJECTED, SCENE, SUGGESTED, TRANSITION,
 from core.store.project import Project
 from core.timebase import FrameClock, clock
 
-VERSION = "1"
+VERSION = "2"  # 2: a celebration needs a goal before it or excitement
 SOURCE = model_source("events", VERSION)
 WEIGHTS = {"score": 0.85, "action": 0.5, "excitement": 0.4, "replay": 0.3, "sequence": 0.3}
 
@@ -131,7 +142,8 @@ def fuse_events(clk: FrameClock, score_events: Sequence[Segment], actions: Seque
             kinds.append("replay")
             why.append(f"replay at {clock(t(rp[0]))}")
         goals.append(f)
-        add("goal", start, end, why, kinds, {"anchor": f})
+        add("goal", start, end, why, kinds, {"anchor": f} | {k: e.attrs[k] for k in ("before", "after", "team")
+                                                          if e.attrs.get(k)})
     for a in acts:
         if id(a) in used_actions:
             continue
@@ -150,12 +162,13 @@ def fuse_events(clk: FrameClock, score_events: Sequence[Segment], actions: Seque
                 continue
             add(label, a.start_frame, a.end_frame + int(1 * fps), why, kinds, {"person": a.attrs.get("person")})
         elif _matches(a.label, r.celebration_labels):
-            why = [f"{a.label} by {who} at {clock(t(a.start_frame))}"]
-            kinds = ["action"]
             g = next((g for g in goals if g - r.before_s * fps <= a.start_frame <= g + r.after_s * fps), None)
+            reacted, why, kinds = reaction(a, who)
             if g is not None:
                 kinds.append("sequence")
                 why.append(f"follows the goal at {clock(t(g))}")
+            elif not reacted:
+                continue  # arms up with no goal and no crowd: an action, not an event
             add("celebration", a.start_frame, a.end_frame, why, kinds, {"person": a.attrs.get("person")})
     # A goal with sustained excitement after it and no celebration action: celebration from sound.
     if excitement is not None:

@@ -67,6 +67,8 @@ def _signals(cues: Sequence[Cue], replay: Cue | None) -> dict[str, Any]:
     for c in cues:
         if c.kind == EVENT_KIND:
             sig.setdefault("events", []).append(c.label)
+            if c.data.get("signals"):  # a fused event: which signals fired for it
+                sig.setdefault("event_signals", {})[str(c.label)] = list(c.data["signals"])
         elif c.kind == ACTION_KIND:
             sig.setdefault("actions", []).append([c.label, round(float(c.data.get("confidence", 0)), 3)])
         elif c.kind == EXCITEMENT_KIND:

@@ -92,12 +92,37 @@ def _at(clk: FrameClock, frame: int) -> str:
     return clock(clk.time(frame), millis=False)
 
 
+FUSED_SOURCE = "model:events@"  # core.actions.events: events fused from several signals
+
+
+def _fused_text(e: Segment, clk: FrameClock) -> str:
+    """A fused event's cue sentence: what, when, and every signal that fired."""
+    label = (e.label or "event").replace("_", " ")
+    why = [str(w) for w in e.attrs.get("why") or []]
+    sig = ", ".join(str(k) for k in e.attrs.get("signals") or [])
+    return f"{label} at {_at(clk, e.start_frame)} (signals: {sig}): " + "; ".join(why)
+
+
 def event_cues(events: Sequence[Segment], clk: FrameClock) -> list[Cue]:
+    """One cue per event. A fused event (``core.actions.events``: goal, chance, celebration...)
+    says which signals fired; a score change a fused goal already stands for is not counted twice."""
     out: list[Cue] = []
+    fused = [e for e in events if e.source.startswith(FUSED_SOURCE)]
+    anchored = {int(e.attrs["anchor"]) for e in fused if isinstance(e.attrs.get("anchor"), (int, float))}
     for e in events:
         label = e.label or "event"
-        strength = EVENT_STRENGTH.get(label, float(e.confidence if e.confidence is not None else 0.7))
         a = e.attrs
+        if e.source.startswith(FUSED_SOURCE):
+            strength = max(EVENT_STRENGTH.get(label, 0.0) if label == "goal" else 0.0,
+                           float(e.confidence if e.confidence is not None else 0.7))
+            signals = [str(k) for k in a.get("signals") or []]
+            peak = int(a["anchor"]) if isinstance(a.get("anchor"), (int, float)) else e.start_frame
+            out.append(Cue(EVENT_KIND, e.start_frame, max(e.end_frame, e.start_frame + 1), strength,
+                           _fused_text(e, clk), label, {"peak": peak, "event": label, "signals": signals}))
+            continue
+        if e.start_frame in anchored and label in ("goal", "score_change"):
+            continue  # the fused goal at this score change carries it, with its other signals
+        strength = EVENT_STRENGTH.get(label, float(e.confidence if e.confidence is not None else 0.7))
         if a.get("before") and a.get("after"):
             what = f"score changed {a['before']} \u2192 {a['after']}"
             if a.get("team"):

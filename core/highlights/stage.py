@@ -18,7 +18,7 @@ from core.segments import HIGHLIGHT
 class HighlightStage(Stage):
     name = "highlights"
     model = "highlights"
-    version = "1"
+    version = "2"  # 2: fused events (core.actions.events) with the signals that fired
     requires = ("shots",)
     tracks = (HIGHLIGHT,)
 
