@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from core.errors import ClipDeskError
 from core.highlights.reel import reel_segments
@@ -31,6 +31,7 @@ from core.store.project import Project
 CUT_FORMATS = ("otio", "fcpxml", "fcp7", "edl", "chapters")
 MEDIA_KINDS = ("horizontal", "vertical", "gif", "still")
 _SUFFIX = {"otio": ".otio", "fcpxml": ".fcpxml", "fcp7": ".xml", "edl": ".edl"}
+Reuse = Callable[[str, Segment, Path, str, "int | None"], bool]
 
 
 def _yt(seconds: float, hours: bool) -> str:
@@ -88,8 +89,11 @@ def write_cut_lists(project: Project, video_id: int, reel: Sequence[Segment], ou
 
 
 def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_dir: Path,
-                kinds: Sequence[str] = MEDIA_KINDS, task: Task | None = None) -> list[dict[str, Any]]:
-    """Per-highlight clips, GIF and cover still (see module docstring)."""
+                kinds: Sequence[str] = MEDIA_KINDS, task: Task | None = None,
+                reuse: Reuse | None = None) -> list[dict[str, Any]]:
+    """Per-highlight clips, GIF and cover still (see module docstring). ``reuse(kind, segment,
+    out, title, frame)``: puts a file cut earlier with the same frames at ``out`` and returns
+    True (the live follower's cuts, :mod:`core.live.reel`), or False to cut it here."""
     from core.export import clip as ce
 
     task = ensure_task(task)
@@ -106,25 +110,28 @@ def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_di
                                "end_frame": s.end_frame, "start": round(clk.time(s.start_frame), 3),
                                "end": round(clk.time(s.end_frame), 3), "score": s.attrs.get("score"),
                                "why": s.attrs.get("why", []), "files": {}}
-        if "horizontal" in kinds:
+        if "horizontal" in kinds and not (reuse and reuse("horizontal", s, out_dir / f"{stem}.mp4", title, None)):
             r = ce.export_clip(src, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.mp4",
                                rotation=v.info.rotation, task=task, title=title)
-            row["files"]["horizontal"] = r.path.name
+        if "horizontal" in kinds:
+            row["files"]["horizontal"] = f"{stem}.mp4"
         if "vertical" in kinds:
             r = ce.export_project_clip(project, video_id, s.start_frame, s.end_frame,
                                        out_dir / f"{stem}_9x16.mp4", aspect="9:16", task=task,
                                        title=title)
             row["files"]["vertical"] = r.path.name
-        if "gif" in kinds:
+        if "gif" in kinds and not (reuse and reuse("gif", s, out_dir / f"{stem}.gif", title, None)):
             r = ce.export_gif(src, clk, s.start_frame, s.end_frame, out_dir / f"{stem}.gif",
                               rotation=v.info.rotation, task=task)
-            row["files"]["gif"] = r.path.name
+        if "gif" in kinds:
+            row["files"]["gif"] = f"{stem}.gif"
         if "still" in kinds:
             cover = s.attrs.get("cover_frame")
             frame = int(cover) if isinstance(cover, (int, float)) and s.contains(int(cover)) else (
                 (s.start_frame + s.end_frame) // 2)
-            p = ce.export_still(src, clk, frame, out_dir / f"{stem}.jpg", rotation=v.info.rotation)
-            row["files"]["still"] = p.name
+            if not (reuse and reuse("still", s, out_dir / f"{stem}.jpg", title, frame)):
+                ce.export_still(src, clk, frame, out_dir / f"{stem}.jpg", rotation=v.info.rotation)
+            row["files"]["still"] = f"{stem}.jpg"
             row["cover_frame"] = frame
         rows.append(row)
     return rows
@@ -132,8 +139,9 @@ def write_media(project: Project, video_id: int, reel: Sequence[Segment], out_di
 
 def export_reel(project: Project, video_id: int, out_dir: str | Path,
                 formats: Sequence[str] = CUT_FORMATS, media: Sequence[str] = MEDIA_KINDS,
-                task: Task | None = None) -> dict[str, Any]:
-    """Write the reel's hand-off files into ``out_dir`` (see module docstring); returns the manifest."""
+                task: Task | None = None, reuse: Reuse | None = None) -> dict[str, Any]:
+    """Write the reel's hand-off files into ``out_dir`` (see module docstring); returns the manifest.
+    ``reuse``: see :func:`write_media`."""
     task = ensure_task(task)
     bad = [k for k in media if k not in MEDIA_KINDS]
     if bad:
@@ -148,7 +156,7 @@ def export_reel(project: Project, video_id: int, out_dir: str | Path,
     out.mkdir(parents=True, exist_ok=True)
     reel = with_titles(project, video_id, reel)  # clip names, file names, MP4 title tags
     cut_files = write_cut_lists(project, video_id, reel, out, formats) if formats else []
-    rows = write_media(project, video_id, reel, out, media, task) if media else []
+    rows = write_media(project, video_id, reel, out, media, task, reuse) if media else []
     clk = project.clock(video_id)
     manifest = {
         "schema": "clipdesk.reel/1", "video": project.video(video_id).path, "reviewed": reviewed,

@@ -16,7 +16,7 @@ Runs on the caller's thread (CLI, stage or an app worker) with a :class:`~core.p
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from core.highlights.cues import Material, material_from_project
 from core.highlights.reel import SETTING_KEY, HighlightSettings, propose, settings_from
@@ -55,8 +55,12 @@ def _is_untouched(project: Project, s: Segment) -> bool:
     return all(h["op"] == "create" for h in project.history(s.id))
 
 
-def add_covers(project: Project, video_id: int, segs: list[Segment], task: Task | None = None) -> list[Segment]:
-    """``segs`` with ``attrs["cover_frame"]`` (and ``attrs["cover"]`` scores) filled in."""
+def add_covers(project: Project, video_id: int, segs: list[Segment], task: Task | None = None,
+               choose: Callable[..., dict[str, Any] | None] | None = None) -> list[Segment]:
+    """``segs`` with ``attrs["cover_frame"]`` (and ``attrs["cover"]`` scores) filled in.
+    ``choose``: :func:`choose_cover` or one with its signature (the live follower's, which
+    reuses the searches it did while following)."""
+    pick = choose or choose_cover
     task = ensure_task(task)
     v = project.video(video_id)
     src = str(project.video_file(video_id, missing_ok=True))  # a changed file: refused
@@ -76,7 +80,7 @@ def add_covers(project: Project, video_id: int, segs: list[Segment], task: Task 
         task.check()
         task.progress("highlights", 0.5 + 0.5 * i / max(1, len(segs)), f"cover {i + 1}/{len(segs)}")
         try:
-            cover = choose_cover(src, clk, s.start_frame, s.end_frame, trans, poses,
+            cover = pick(src, clk, s.start_frame, s.end_frame, trans, poses,
                                  v.info.display_size, v.info.rotation, task)
         except MediaError as e:
             log.warning("highlight cover: %s", e)
@@ -91,8 +95,10 @@ def add_covers(project: Project, video_id: int, segs: list[Segment], task: Task 
 
 def update_highlights(project: Project, video_id: int, settings: HighlightSettings | dict | str | None = None,
                       task: Task | None = None, run_id: int | None = None, covers: bool = True,
-                      material: Material | None = None, source: str = SOURCE) -> list[Segment]:
-    """Propose and store the video's highlights (see module docstring); returns the new ones."""
+                      material: Material | None = None, source: str = SOURCE,
+                      choose: Callable[..., dict[str, Any] | None] | None = None) -> list[Segment]:
+    """Propose and store the video's highlights (see module docstring); returns the new ones.
+    ``choose``: see :func:`add_covers`."""
     task = ensure_task(task)
     st = settings_from(settings if settings is not None else project.get_setting(SETTING_KEY))
     task.progress("highlights", 0.0, "reading signals", force=True)
@@ -105,7 +111,7 @@ def update_highlights(project: Project, video_id: int, settings: HighlightSettin
     base = max(orders, default=0)
     new = [s.with_(attrs={**s.attrs, "order": base + int(s.attrs["order"])}) for s in new]
     if covers and new:
-        new = add_covers(project, video_id, new, task)
+        new = add_covers(project, video_id, new, task, choose)
     stored = project.replace_machine_segments(video_id, HIGHLIGHT, new, run_id)
     task.progress("highlights", 1.0, f"{len(stored)} highlights", force=True)
     return stored

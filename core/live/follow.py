@@ -28,23 +28,25 @@ import hashlib
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from core.errors import Cancelled, ClipDeskError, MediaError
 from core.live.decode import CommitPoint, follow_decode
+from core.live.reel import LIVE_KINDS, LiveReel, LiveReelStats
 from core.live.source import GrowingReader, HlsAssembler, assembled_path, is_playlist
 from core.live.stages import LiveStage
 from core.media.reader import MediaInfo, probe
 from core.pipeline import Stage, StageContext
 from core.progress import Task, ensure_task
-from core.segments import Segment
+from core.segments import HIGHLIGHT, Segment
 from core.store.project import Project, VideoRecord
 
 log = logging.getLogger(__name__)
 
 LIVE_KEY = "live.{}"
+LIVE_REEL = "live_reel"  # StageContext.shared: the follow's LiveReel (covers searched while following)
 PREFIX_BYTES = 1 << 20
 
 
@@ -64,6 +66,9 @@ class FollowOptions:
     reel_media: tuple[str, ...] = ("horizontal", "still")
     poll_s: float = 0.1
     commit_share: float = 0.1  # at most this share of the wall time goes to commits (1: every one)
+    live_reel: bool = True  # cut stable highlights' media and covers during the follow (core.live.reel)
+    stable_updates: int = 2  # ... once their bounds stayed the same over this many re-rankings
+    stable_behind_s: float = 20.0  # ... and they end this far behind the committed edge
 
 
 @dataclass
@@ -92,6 +97,7 @@ class FollowReport:
     reel: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     finish_s: float = 0.0  # end of stream -> results and reel written
+    live_reel: LiveReelStats | None = None  # what was cut during the follow and reused at the end
 
 
 def prefix_hash(path: str | os.PathLike[str], length: int) -> str:
@@ -228,6 +234,11 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
     lives = [make_live(st) for st in stages]
     run_ids = _claim(project, video, stages)
     shared: dict[str, Any] = {}
+    cutter: LiveReel | None = None
+    if opts.reel_dir is not None and opts.live_reel and any(k in LIVE_KINDS for k in opts.reel_media):
+        cutter = LiveReel(media_path, opts.reel_dir, opts.reel_media, video.info.rotation,
+                          video.info.display_size, opts.stable_updates, opts.stable_behind_s)
+        shared[LIVE_REEL] = cutter
     ctxs = {st.name: StageContext(project, video, info, task, run_ids[st.name], device, shared=shared)
             for st in stages}
     report = FollowReport(video, media_path, [], "")
@@ -270,6 +281,11 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 raise
             except Exception as e:  # noqa: BLE001 - logged; the final pass redoes it
                 log.warning("follow: %s commit failed: %s", lv.name, e)
+        if cutter is not None:
+            try:
+                cutter.observe(project, vid, point.media_s, HIGHLIGHT in changed)
+            except (ClipDeskError, OSError, ValueError) as e:  # the end cuts what is missing
+                log.warning("follow: live reel: %s", e)
         message = ""
         lag = point.lag_s
         if opts.goals_dir is not None:
@@ -340,27 +356,48 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                                          {lv.name}, f"{lv.name} finished", final=True, video_id=vid))
             report.warnings.extend(str(w) for w in shared.get("warnings", []))
         except Cancelled:
+            if cutter is not None:
+                cutter.cancel()
+                cutter.cleanup()
             for c in ctxs.values():
                 _close(project, c.run_id, "cancelled", "cancelled by user")
             raise
         except BaseException as e:
+            if cutter is not None:
+                cutter.cancel()
+                cutter.cleanup()
             for c in ctxs.values():
                 _close(project, c.run_id, "failed", str(e)[:500])
             raise
     report.video = project.video(vid)
-    if opts.reel_dir is not None and project.segments(vid, "highlight"):
-        from core.highlights.export import CUT_FORMATS, export_reel
+    reuse = None
+    if cutter is not None:
+        from core.highlights.reel import reel_segments
 
-        try:
-            report.reel = export_reel(project, vid, opts.reel_dir, CUT_FORMATS, opts.reel_media, task)
-        except ClipDeskError as e:  # e.g. a cover frame at the very end that does not decode
-            media = tuple(m for m in opts.reel_media if m != "still")
-            tell(f"reel: {e}; writing it again without stills" if media else f"reel not written: {e}")
-            if media:
-                try:
-                    report.reel = export_reel(project, vid, opts.reel_dir, CUT_FORMATS, media, task)
-                except ClipDeskError as e2:
-                    tell(f"reel not written: {e2}")
+        final = {(s.start_frame, s.end_frame) for s in reel_segments(project, vid)[0]}
+        cutter.stop(final)  # the queued cuts of the final reel are finished, the others dropped
+        reuse = cutter.reuse
+    try:
+        if opts.reel_dir is not None and project.segments(vid, "highlight"):
+            from core.highlights.export import CUT_FORMATS, export_reel
+
+            try:
+                report.reel = export_reel(project, vid, opts.reel_dir, CUT_FORMATS, opts.reel_media, task, reuse)
+            except ClipDeskError as e:  # e.g. a cover frame at the very end that does not decode
+                media = tuple(m for m in opts.reel_media if m != "still")
+                tell(f"reel: {e}; writing it again without stills" if media else f"reel not written: {e}")
+                if media:
+                    try:
+                        report.reel = export_reel(project, vid, opts.reel_dir, CUT_FORMATS, media, task, reuse)
+                    except ClipDeskError as e2:
+                        tell(f"reel not written: {e2}")
+    finally:
+        if cutter is not None:
+            cutter.cancel()
+            cutter.cleanup()
+    if cutter is not None:
+        report.live_reel = cutter.stats
+        state["live_reel"] = asdict(cutter.stats)
     report.finish_s = time.monotonic() - t_end
     report.notes = notes
     state.update(state="ended", end=report.end_reason, finish_s=round(report.finish_s, 2), ended_at=time.time(),

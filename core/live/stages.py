@@ -169,6 +169,19 @@ class LiveHighlights(LiveStage):
                           source=st.source)
         return {HIGHLIGHT}
 
+    def finish(self, ctx: StageContext) -> None:
+        """As the stage's own finish, with the cover searches done during the follow reused
+        when their inputs are the same (:class:`core.live.reel.LiveReel`)."""
+        from core.highlights.project import update_highlights
+
+        cutter = ctx.shared.get("live_reel")
+        if cutter is None:
+            self.stage.finish(ctx)
+            return
+        st: Any = self.stage
+        update_highlights(ctx.project, ctx.video.id, st.settings, ctx.task, ctx.run_id, source=st.source,
+                          choose=cutter.choose_cover)
+
 
 CORE_LIVE: dict[str, Callable[[Stage], LiveStage]] = {
     "shots": LiveShots,

@@ -1,0 +1,144 @@
+"""The reel's media cut while a recording is followed (core.live.reel): stable highlights are cut
+in the background, a highlight whose bounds change is cut again, the end reuses only cuts with the
+same frames (equal to cutting them at the end) and leaves nothing stale beside the reel."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from core.export.clip import export_clip, ffmpeg_exe
+from core.highlights.export import CUT_FORMATS, export_reel
+from core.highlights.project import add_covers
+from core.live.follow import FollowOptions, follow
+from core.live.reel import CUTS_DIR, LiveReel
+from core.live.writer import FileWriter
+from core.pipeline import analyze, order_stages
+from core.segments import HIGHLIGHT, Segment
+from core.store.project import Project
+from core.testing.synth import ShotSpec, make_edit, tone
+
+FPS = 25
+MEDIA = ("horizontal", "still")
+
+
+def _stages(names, settings=None):
+    from models.stages import available_stages
+
+    return order_stages(available_stages(settings or {"shots.refiner": "none"}), names)
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="gray") for f in c.decode(video=0)]
+
+
+def _same_frames(a: Path, b: Path) -> bool:
+    fa, fb = _frames(a), _frames(b)
+    return len(fa) == len(fb) > 0 and all(np.array_equal(x, y) for x, y in zip(fa, fb))
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("live-reel")
+    lengths = (50, 60, 70, 40, 80)
+    make_edit(d / "e.mp4", [ShotSpec(n) for n in lengths], size=(320, 180), fps=FPS, gop=25,
+              audio=tone(330, sum(lengths) / FPS))
+    ts = d / "rec.ts"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(d / "e.mp4"), "-c", "copy", "-f", "mpegts",
+                    str(ts)], check=True)
+    return ts
+
+
+def _set_highlights(p: Project, vid: int, bounds: list[tuple[int, int]]) -> None:
+    segs = [Segment(HIGHLIGHT, a, b, label="moment", source="model:highlights@1", attrs={"order": i + 1})
+            for i, (a, b) in enumerate(bounds)]
+    p.replace_machine_segments(vid, HIGHLIGHT, segs, None)
+
+
+def test_stable_highlights_are_cut_once_recut_when_they_change_and_reused_at_the_end(recording, tmp_path):
+    reel = tmp_path / "reel"
+    with Project(tmp_path / "p.clipdesk") as p:
+        analyze(p, recording, _stages(["shots"]))
+        v = p.videos()[0]
+        cut = LiveReel(recording, reel, MEDIA, v.info.rotation, v.info.display_size, stable_updates=2,
+                       behind_s=1.0, nice=0)
+        _set_highlights(p, v.id, [(50, 110), (180, 250)])
+        cut.observe(p, v.id, 12.0, True)
+        assert cut.stats.queued == 0  # seen once: not stable yet
+        cut.observe(p, v.id, 12.0, True)
+        assert cut.stats.queued == 2
+        _set_highlights(p, v.id, [(50, 110), (180, 265)])  # the second one grew
+        cut.observe(p, v.id, 12.0, True)
+        cut.observe(p, v.id, 12.0, False)  # a commit without re-ranking counts nothing
+        assert cut.stats.queued == 2
+        cut.observe(p, v.id, 12.0, True)
+        assert cut.stats.queued == 3 and cut.stats.recut == 1
+        cut.stop()  # waits for every queued cut
+        assert not cut.stats.failed
+        # the end: covers from the searches done while following, then the reel
+        hs = add_covers(p, v.id, p.segments(v.id, HIGHLIGHT), choose=cut.choose_cover)
+        p.replace_machine_segments(v.id, HIGHLIGHT, hs, None)
+        manifest = export_reel(p, v.id, reel, CUT_FORMATS, MEDIA, reuse=cut.reuse)
+        cut.cleanup()
+        clk = p.clock(v.id)
+    assert cut.stats.cut >= 4 and cut.stats.covers_reused == 2 and cut.stats.covers_searched == 0
+    assert cut.stats.reused == 4  # both clips and both stills came from the follow
+    rows = manifest["highlights"]
+    assert [(r["start_frame"], r["end_frame"]) for r in rows] == [(50, 110), (180, 265)]
+    files = sorted(x.name for x in reel.iterdir())
+    media = [f for f in files if f.endswith((".mp4", ".jpg"))]
+    assert sorted(media) == sorted(f for r in rows for f in r["files"].values())
+    assert not (reel / CUTS_DIR).exists()  # the cut of the old bounds went with the private folder
+    # the clips cut during the follow hold the frames a cut at the end gives
+    for r in rows:
+        fresh = export_clip(recording, clk, r["start_frame"], r["end_frame"], tmp_path / f"end_{r['order']}.mp4")
+        assert _same_frames(reel / r["files"]["horizontal"], fresh.path)
+        assert len(_frames(fresh.path)) == r["end_frame"] - r["start_frame"]
+
+
+def test_follow_cuts_during_the_stream_and_the_reel_equals_one_cut_at_the_end(tmp_path):
+    """A board whose score changes at 3 s, then cut shots, written on a fast clock: the goal's
+    highlight is cut while the stream is written; the reel at the end reuses it (clip, cover
+    search and still) and holds the frames a cut at the end gives."""
+    from core.testing.scoreboard import BoardPhase, make_board_clip
+
+    make_board_clip(tmp_path / "b.mp4", [BoardPhase(0, 0, 0), BoardPhase(3, 1, 0)], 8.0, fps=FPS)
+    make_edit(tmp_path / "a.mp4", [ShotSpec(n) for n in (60, 70, 50, 80, 60, 70, 60)], size=(640, 360), fps=FPS,
+              gop=25)
+    ts = tmp_path / "rec.ts"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(tmp_path / "b.mp4"), "-i", str(tmp_path / "a.mp4"),
+                    "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-g", "25", "-f", "mpegts", str(ts)], check=True)
+    live = tmp_path / "live.ts"
+    live.write_bytes(b"")
+    writer = FileWriter(ts, live, duration_s=26.0, speed=3.0)
+    writer.start()
+    reel = tmp_path / "reel"
+    stages = _stages(["shots", "scoreboard", "highlights"], {"shots.refiner": "none", "highlights": {"clip_s": 6.0}})
+    with Project(tmp_path / "live.clipdesk") as p:
+        rep = follow(p, live, stages, _live,
+                     options=FollowOptions(every_s=2.0, idle_s=1.5, poll_s=0.02, commit_share=1.0, reel_dir=reel,
+                                           stable_updates=2, stable_behind_s=4.0))
+        clk = p.clock(p.videos()[0].id)
+    writer.join()
+    st = rep.live_reel
+    assert rep.reel and st is not None and not st.failed
+    assert st.queued >= 1 and st.reused >= 2 and st.covers_reused >= 1, st  # clip and still from the follow
+    rows = rep.reel["highlights"]
+    assert rows and not (reel / CUTS_DIR).exists()
+    assert sorted(x.name for x in reel.glob("*.mp4")) == sorted(r["files"]["horizontal"] for r in rows)
+    assert sorted(x.name for x in reel.glob("*.jpg")) == sorted(r["files"]["still"] for r in rows)
+    for r in rows:
+        fresh = export_clip(live, clk, r["start_frame"], r["end_frame"], tmp_path / f"end_{r['order']}.mp4")
+        assert _same_frames(reel / r["files"]["horizontal"], fresh.path)
+
+
+def _live(stage):
+    from models.live import live_stage
+
+    return live_stage(stage)
