@@ -74,14 +74,22 @@ def field_palette(rgb: np.ndarray) -> np.ndarray | None:
     for i in np.argsort(-share, kind="stable"):
         if share[i] < 0.08:
             break
-        if chroma[i] < 12:  # grey, white, black: stands, shadows, lines, not a surface colour
-            continue
         if keep and np.hypot(*(cent[i, 1:] - cent[keep[0], 1:])) > 25:  # another hue family
             continue
+        if chroma[i] < 12:  # grey, white, black: stands, shadows, lines, not a surface colour ...
+            if not keep or chroma[i] < 7 or not _same_hue(cent[i], cent[keep[0]]):
+                continue  # ... unless it is the shade of the field colour found first (a court in shadow)
         keep.append(int(i))
     if not keep or float(share[keep].sum()) < 0.3:
         return None
     return np.asarray(cent[keep], np.float32)
+
+
+def _same_hue(c: np.ndarray, ref: np.ndarray, max_deg: float = 25.0) -> bool:
+    """Whether Lab colours ``c`` and ``ref`` have about the same hue angle (a dimmer shade)."""
+    a = np.arctan2(float(c[2]) - 128, float(c[1]) - 128)
+    b = np.arctan2(float(ref[2]) - 128, float(ref[1]) - 128)
+    return abs((np.degrees(a - b) + 180) % 360 - 180) <= max_deg
 
 
 _LUTS: dict[bytes, np.ndarray] = {}
@@ -121,6 +129,31 @@ def _region(colour: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ground(colour: np.ndarray, gap: float = 0.04, start: float = 0.4) -> np.ndarray:
+    """The field colour that rises from the bottom of the picture: per column, from the lowest
+    field pixel (in the bottom ``start`` of the frame) upwards until more than ``gap`` of the
+    frame height is not field (a wall, a strip of another colour, the horizon). Small gaps inside
+    (players, lines, the ball) belong to it."""
+    h, w = colour.shape
+    k = max(3, (min(h, w) // 30) | 1)
+    f = cv2.morphologyEx(colour, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))) > 0
+    limit = max(2, int(gap * h))
+    first = int((1 - start) * h)
+    started = np.zeros(w, bool)
+    dead = np.zeros(w, bool)
+    miss = np.zeros(w, np.int32)
+    out = np.zeros((h, w), np.uint8)
+    for y in range(h - 1, -1, -1):
+        row = f[y]
+        if y >= first:
+            started |= row
+        miss = np.where(row, 0, miss + 1)
+        dead |= started & (miss > limit)
+        out[y] = (started & ~dead) * 255
+    # its hull: a court of two colours (green around a red key) is one field
+    return _region(out)
+
+
 _DISC5 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
 
@@ -153,14 +186,73 @@ def find_field(rgb: np.ndarray, palette: np.ndarray | None = None) -> FieldView 
         return None
     colour = colour_mask(rgb, pal)
     region = _region(colour)
+    h, w = region.shape
+    ground = float((region[: max(1, h // 12)] > 0).mean()) >= 0.6
+    if ground:
+        # the field colour reaches the top of the picture: sky, or a wall or trees of the same
+        # colour behind an outdoor court; the ground is what rises from the bottom without a break
+        region = _ground(colour)
     white_px = _white(rgb, region)
     lines = line_mask(rgb, region, white_px)
-    h, w = region.shape
     top = float((region[: max(1, h // 12)] > 0).mean())
     line_px = int((lines > 0).sum())
-    white = float((white_px > 0).sum()) / max(1, int((region > 0).sum()))
-    ok = (region > 0).mean() >= 0.35 and top < 0.6 and line_px >= 0.15 * w and white < 0.1
-    return FieldView(colour, region, lines, pal, bool(ok))
+    n_region = max(1, int((region > 0).sum()))
+    if ground:  # a court below a wall: smaller in the picture, its pale paint is not snow
+        hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+        white = float(((hsv[..., 1] < 40) & (hsv[..., 2] > 180) & (region > 0)).sum()) / n_region
+        big = (region > 0).mean() >= 0.25
+    else:
+        white = float((white_px > 0).sum()) / n_region
+        big = (region > 0).mean() >= 0.35
+    ok = big and top < 0.6 and line_px >= 0.15 * w and white < 0.1
+    view = FieldView(colour, region, lines, pal, bool(ok))
+    if ok and ground:  # court lines are long; letters of a caption on a rock are not
+        view.ok = int(_main_lines(view).sum()) >= 0.15 * w
+    return view
+
+
+_Comp = tuple[float, float, float, float, float]  # x, y, width, height, fill of a blob
+
+
+def _height_model(comps: list[_Comp], lo: float, hi: float
+                  ) -> tuple[float, float] | None:
+    """Player height in pixels as a line of the foot row (``h = a + b * foot``: perspective) fitted
+    to the clean single-player blobs of one frame (upright, dense, in the size range), twice with
+    outliers (merged pairs, fragments) dropped. ``None`` with fewer than 6 such blobs."""
+    pts = np.asarray([(y + bh, bh) for x, y, bw, bh, fill in comps
+                      if lo <= bh <= hi and 1.6 <= bh / max(1, bw) <= 3.5 and fill >= 0.4], np.float64)
+    if len(pts) < 6:
+        return None
+    keep = np.ones(len(pts), bool)
+    a, b = float(np.median(pts[:, 1])), 0.0
+    for _ in range(3):
+        sel = pts[keep]
+        if len(sel) < 6:
+            break
+        if float(np.ptp(sel[:, 0])) > 2 * float(np.median(sel[:, 1])):
+            b, a = (float(v) for v in np.polyfit(sel[:, 0], sel[:, 1], 1))
+            b = max(0.0, b)  # nearer (lower) players are never smaller
+            a = float(np.median(sel[:, 1] - b * sel[:, 0]))
+        else:
+            a, b = float(np.median(sel[:, 1])), 0.0
+        pred = a + b * pts[:, 0]
+        keep = np.abs(pts[:, 1] - pred) <= 0.25 * pred
+    return a, b
+
+
+def _split_columns(fg: np.ndarray, comp: _Comp, k: int) -> list[tuple[int, int]]:
+    """``k`` column ranges ``(x0, x1)`` of a blob holding players side by side, cut at the
+    emptiest columns (the gap between their bodies) near the equal split."""
+    x, y, bw, bh = (int(v) for v in comp[:4])
+    cols = (fg[y:y + bh, x:x + bw] > 0).sum(axis=0).astype(np.float64)
+    cuts = [x]
+    for j in range(1, k):
+        c = j * bw / k
+        lo_, hi_ = int(max(1, c - 0.25 * bw / k)), int(min(bw - 1, c + 0.25 * bw / k))
+        best = lo_ + int(np.argmin(cols[lo_:hi_ + 1])) if hi_ >= lo_ else int(c)
+        cuts.append(x + best)
+    cuts.append(x + bw)
+    return [(cuts[j], cuts[j + 1]) for j in range(k) if cuts[j + 1] - cuts[j] >= 2]
 
 
 def field_blobs(view: FieldView, exclude: np.ndarray | None = None,
@@ -169,7 +261,12 @@ def field_blobs(view: FieldView, exclude: np.ndarray | None = None,
 
     ``exclude``: boxes (x1 y1 x2 y2, same pixels) already found by the pose model; blobs whose
     centre lies in one (grown by 10 %) are left out. Heights between ``min_h`` and ``max_h`` of
-    the frame height."""
+    the frame height.
+
+    With enough clean single players in view (a tactical camera), a player's height is known per
+    image row (:func:`_height_model`): a blob two players wide is split at the gap between them,
+    one two players tall (one behind the other) is split in height, and two fragments of one
+    player (shirt and shorts against a similar field colour) are joined."""
     if not view.ok:
         return np.zeros((0, 5), np.float32)
     h, w = view.region.shape
@@ -177,39 +274,96 @@ def field_blobs(view: FieldView, exclude: np.ndarray | None = None,
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     lo, hi = max(6.0, min_h * h), max_h * h
-    single: list[tuple[int, int, int, int, float]] = []
-    tall: list[tuple[int, int, int, int, float]] = []
+    comps: list[_Comp] = []
     for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if bh < lo or area < 12:
+        x_, y_, bw_, bh_, area_ = (int(v) for v in stats[i])
+        if area_ < 6:
             continue
-        fill = area / max(1, bw * bh)
-        ratio = bh / max(1, bw)
-        if fill < 0.3 or ratio < 1.1:
-            continue
-        (tall if ratio > 4.0 or bh > hi else single).append((x, y, bw, bh, fill))
-    if len(single) >= 3:  # players standing in a line merge into one tall blob: split it
-        med = float(np.median([s[3] for s in single]))
-        for x, y, bw, bh, fill in tall:
-            k = int(round(bh / med))
-            if 2 <= k <= 6 and bw <= 1.2 * med:
-                step = bh / k
-                for j in range(k):
-                    single.append((x, int(round(y + j * step)), bw, int(round(step)), fill))
+        comps.append((float(x_), float(y_), float(bw_), float(bh_), area_ / max(1, bw_ * bh_)))
+    model = _height_model(comps, lo, hi)
+    single: list[_Comp] = []
+    if model is not None:
+        a, b = model
+
+        def expect(foot: float) -> float:
+            return max(lo, a + b * foot)
+
+        # fragments of one player: a piece with another piece just below or above it
+        used: set[int] = set()
+        frags = [i for i, (x, y, bw, bh, fill) in enumerate(comps)
+                 if bh < 0.7 * expect(y + bh) and bh >= 0.2 * expect(y + bh)]
+        merged: list[_Comp] = []
+        for i in frags:
+            if i in used:
+                continue
+            x, y, bw, bh, fill = comps[i]
+            for j in frags:
+                if j == i or j in used:
+                    continue
+                x2, y2, bw2, bh2, fill2 = comps[j]
+                top, bot = min(y, y2), max(y + bh, y2 + bh2)
+                gap = max(y, y2) - min(y + bh, y2 + bh2)
+                ov = min(x + bw, x2 + bw2) - max(x, x2)
+                if ov >= 0.3 * min(bw, bw2) and gap <= 0.2 * expect(bot) and (bot - top) <= 1.25 * expect(bot):
+                    x0, x1 = min(x, x2), max(x + bw, x2 + bw2)
+                    area = fill * bw * bh + fill2 * bw2 * bh2
+                    merged.append((x0, top, x1 - x0, bot - top, area / max(1, (x1 - x0) * (bot - top))))
+                    used.update((i, j))
+                    break
+        comps = [c for i, c in enumerate(comps) if i not in used] + merged
+        for x, y, bw, bh, fill in comps:
+            e = expect(y + bh)
+            if bh < 0.5 * e or fill < 0.3 or bh > 3.2 * e:
+                continue
+            kv = int(round(bh / e)) if bh > 1.5 * e else 1  # players one behind the other
+            kh = int(round(bw / (0.45 * e))) if bw > 0.8 * e else 1  # players side by side
+            if kv > 1 and kh > 1:
+                continue  # a bench, a banner: not a stack of players
+            if kv > 1:
+                step = bh / kv
+                single.extend((x, y + j * step, bw, step, fill) for j in range(kv))
+            elif kh > 1:
+                if kh > 4:
+                    continue
+                single.extend((float(x0), y, float(x1 - x0), bh, fill)
+                              for x0, x1 in _split_columns(fg, (x, y, bw, bh, fill), kh))
+            elif bh / max(1, bw) >= 1.1:
+                if bw < 0.3 * e:  # a sliver (one leg, a shirt split by a line): a player's width
+                    x, bw = x + bw / 2 - 0.15 * e, 0.3 * e
+                if bh < 0.8 * e:  # a piece of a player: the expected height, about its centre
+                    y, bh = y + bh / 2 - 0.45 * e, 0.9 * e
+                single.append((x, y, bw, bh, fill))
+    else:
+        tall: list[_Comp] = []
+        for x, y, bw, bh, fill in comps:
+            if bh < lo or fill * bw * bh < 12:
+                continue
+            ratio = bh / max(1, bw)
+            if fill < 0.3 or ratio < 1.1:
+                continue
+            (tall if ratio > 4.0 or bh > hi else single).append((x, y, bw, bh, fill))
+        if len(single) >= 3:  # players standing in a line merge into one tall blob: split it
+            med = float(np.median([s[3] for s in single]))
+            for x, y, bw, bh, fill in tall:
+                k = int(round(bh / med))
+                if 2 <= k <= 6 and bw <= 1.2 * med:
+                    step = bh / k
+                    for j in range(k):
+                        single.append((x, float(round(y + j * step)), bw, float(round(step)), fill))
     out = []
     grown = None
     if exclude is not None and len(exclude):
-        e = np.asarray(exclude, np.float32)[:, :4].copy()
-        gw, gh = (e[:, 2] - e[:, 0]) * 0.1, (e[:, 3] - e[:, 1]) * 0.1
-        grown = np.stack([e[:, 0] - gw, e[:, 1] - gh, e[:, 2] + gw, e[:, 3] + gh], axis=1)
+        e_ = np.asarray(exclude, np.float32)[:, :4].copy()
+        gw, gh = (e_[:, 2] - e_[:, 0]) * 0.1, (e_[:, 3] - e_[:, 1]) * 0.1
+        grown = np.stack([e_[:, 0] - gw, e_[:, 1] - gh, e_[:, 2] + gw, e_[:, 3] + gh], axis=1)
     for x, y, bw, bh, fill in single:
         if not lo <= bh <= hi:
             continue
         cx, cy = x + bw / 2, y + bh / 2
-        foot = (min(h - 1, y + bh - 1), min(w - 1, int(cx)))
+        foot = (int(min(h - 1, y + bh - 1)), int(min(w - 1, cx)))
         if view.region[foot] == 0:
             continue
-        inside = float((view.region[y:y + bh, x:x + bw] > 0).mean())
+        inside = float((view.region[int(y):int(y + bh), int(x):int(x + bw)] > 0).mean())
         if inside < 0.8:
             continue
         if grown is not None and bool(np.any((grown[:, 0] <= cx) & (cx <= grown[:, 2]) &
