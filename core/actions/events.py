@@ -177,10 +177,13 @@ def fuse_events(clk: FrameClock, score_events: Sequence[Segment], actions: Seque
                 continue
             m = (excitement.times >= t(g)) & (excitement.times <= t(min(n, g + int(r.after_s * fps))))
             hot = excitement.times[m][excitement.values[m] >= r.excitement_peak]
-            if len(hot) and hot[-1] - hot[0] >= 3.0:
-                f0, f1 = clk.frame_at(float(hot[0])), clk.frame_at(float(hot[-1]))
-                add("celebration", f0, f1, [f"sustained excitement {clock(float(hot[0]))}\u2013"
-                                          f"{clock(float(hot[-1]))}", f"follows the goal at {clock(t(g))}"],
+            # one unbroken stretch of excitement (two separate roars are not one celebration)
+            runs = np.split(hot, np.flatnonzero(np.diff(hot) > 0.5) + 1) if len(hot) else []
+            run = next((x for x in runs if x[-1] - x[0] >= 3.0), None)
+            if run is not None:
+                f0, f1 = clk.frame_at(float(run[0])), clk.frame_at(float(run[-1]))
+                add("celebration", f0, f1, [f"sustained excitement {clock(float(run[0]))}\u2013"
+                                          f"{clock(float(run[-1]))}", f"follows the goal at {clock(t(g))}"],
                     ["excitement", "sequence"], {})
     return sorted(out, key=lambda s: s.start_frame)
 

@@ -3,7 +3,12 @@
 Generates COCO-17 skeletons in pixel coordinates that walk about and now and then perform one
 of a few actions (``wave``: a hand waved above the head; ``kick``: one leg swung forward and up;
 ``jump``: the body leaves the ground with bent knees), with size, position, speed, facing,
-keypoint jitter and dropped joints varied at random. The output is a pose table in the
+keypoint jitter and dropped joints varied at random. :data:`MOTION_CLASSES` adds the starter
+detector's other classes, drawn the way its rules describe them: ``shot`` (both hands raised
+together above the head and released), ``serve`` (one arm stretched high, the other low),
+``forehand`` / ``backhand`` (shoulders turned side-on, the racket arm swung across on the
+right / left of the body), ``fall`` (the body tips over to lying), ``sprint`` (running at 2-3
+body heights a second) and ``celebration`` (both arms up and apart, long). The output is a pose table in the
 :mod:`core.persons.poses` layout plus the ground-truth spans, so a pipeline can be checked end to end
 without real footage. Not training data for real video: models trained on it are for tests.
 """
@@ -17,6 +22,10 @@ import numpy as np
 from core.persons.poses import COLS, N_KPT, pack
 
 SYNTH_CLASSES = ("wave", "kick", "jump")
+# The starter detector's classes (core.actions.starter.CLASSES), for pre-training the ST-GCN.
+MOTION_CLASSES = ("shot", "serve", "forehand", "backhand", "jump", "kick", "fall", "sprint", "celebration")
+SPRINT_SPEED = 2.4  # body heights per second while sprinting
+CLASS_SECONDS = {"celebration": (1.8, 3.5), "sprint": (1.0, 2.5), "fall": (1.0, 2.0)}
 
 # Standing pose in body units (hip centre at 0, y down, height ~1), COCO order.
 _BASE = np.array([
@@ -60,7 +69,58 @@ def _pose(t: float, label: str | None, phase: float, walk_f: float, amp: float) 
         p[[13, 14], 1] -= crouch
         p[:11, 1] += crouch
         p[[9, 10], 1] -= 0.3 * np.sin(np.pi * phase)
+    elif label == "shot":  # gather at the chest, both hands up together over the head, release
+        env = np.sin(np.pi * min(1.0, phase * 1.4)) if phase < 1 / 1.4 else 0.0
+        p[[7, 8], 1] = -0.3 - 0.22 * env
+        p[7, 0], p[8, 0] = 0.1 - 0.03 * env, -0.1 + 0.03 * env
+        p[9] = (0.03, -0.12 - 0.55 * env)
+        p[10] = (-0.03, -0.12 - 0.55 * env)
+        p[:, 1] -= 0.06 * max(0.0, np.sin(np.pi * phase))  # on the toes
+    elif label == "serve":  # toss arm and racket arm: one high above the head, the other low
+        env = np.sin(np.pi * phase)
+        p[8] = (-0.12, -0.3 - 0.25 * env)
+        p[10] = (-0.12 + 0.05 * env, -0.1 - 0.62 * env)
+        p[9] = (0.16, 0.02 + 0.05 * env)
+    elif label in ("forehand", "backhand"):  # turned side-on, the racket arm out on one side
+        # facing the camera the person's right (COCO's right joints) is image left (-x): a
+        # right-hander's forehand is out on -x, the backhand reaches across to +x
+        side = -1.0 if label == "forehand" else 1.0
+        turn = np.sin(np.pi * phase)
+        p[[5, 6], 0] *= 1 - 0.9 * turn  # shoulders in line with the camera
+        p[[11, 12], 0] *= 1 - 0.6 * turn
+        reach = 0.3 + 0.12 * np.sin(2 * np.pi * phase)  # taken back, then swung through
+        p[10] = (side * reach * turn, -0.22 + 0.05 * np.cos(2 * np.pi * phase))
+        p[8] = (side * 0.5 * reach * turn, -0.26)
+    elif label == "fall":  # tips over from the feet, then lies
+        ang = (np.pi / 2) * min(1.0, phase / 0.5) * 0.95
+        c, sn = np.cos(ang), np.sin(ang)
+        q = p - np.array([0.0, 0.5])
+        p = np.stack([c * q[:, 0] + sn * q[:, 1], -sn * q[:, 0] + c * q[:, 1]], axis=1) + np.array([0.0, 0.5])
+    elif label == "sprint":  # long fast strides, arms pumping, leaning forward
+        s2 = np.sin(2 * np.pi * 2.8 * t)
+        p[[13, 15], 0] += 0.12 * s2
+        p[[14, 16], 0] -= 0.12 * s2
+        p[[15], 1] -= 0.08 * max(0.0, s2)
+        p[[16], 1] -= 0.08 * max(0.0, -s2)
+        p[[9], 0] -= 0.1 * s2
+        p[[10], 0] += 0.1 * s2
+        p[:11, 0] += 0.06
+    elif label == "celebration":  # both arms up and apart, a little bounce
+        env = min(1.0, 4 * phase, 4 * (1 - phase))
+        p[7], p[8] = (0.2, -0.3 - 0.2 * env), (-0.2, -0.3 - 0.2 * env)
+        p[9] = (0.14 + 0.16 * env, -0.02 - 0.66 * env)
+        p[10] = (-0.14 - 0.16 * env, -0.02 - 0.66 * env)
+        p[:, 1] -= 0.04 * abs(np.sin(2 * np.pi * 2 * t)) * env
     return p
+
+
+def _bounce(x: float, lo: float, hi: float) -> float:
+    """``x`` walked on from ``lo`` and turned back at each edge of ``[lo, hi]``."""
+    span = hi - lo
+    if span <= 0:
+        return lo
+    u = (x - lo) % (2 * span)
+    return lo + (u if u <= span else 2 * span - u)
 
 
 def synth_track(rng: np.random.Generator, track_id: int, n_frames: int, fps: float,
@@ -76,6 +136,12 @@ def synth_track(rng: np.random.Generator, track_id: int, n_frames: int, fps: flo
     walk_f = rng.uniform(0.8, 1.8)
     amp = rng.uniform(0.5, 1.5)
     jitter = rng.uniform(0.004, 0.015)
+    # sprints move the person on: extra displacement (px) accumulated up to each frame
+    extra = np.zeros(n_frames + 1)
+    for s, e, lab in spans:
+        if lab == "sprint":
+            d = np.sign(vx) if vx else 1.0
+            extra[s:] += d * (SPRINT_SPEED * height - abs(vx)) / fps * np.clip(np.arange(n_frames + 1 - s), 0, e - s)
     rows = []
     for f in range(0, n_frames, sample_step):
         t = f / fps
@@ -86,9 +152,7 @@ def synth_track(rng: np.random.Generator, track_id: int, n_frames: int, fps: flo
         body = _pose(t, label, phase, walk_f, amp)
         body[:, 0] *= facing
         body += rng.normal(0, jitter, body.shape)
-        x = x0 + vx * t
-        if x < 0.05 * w or x > 0.95 * w:
-            vx = -vx
+        x = _bounce(x0 + vx * t + extra[f], 0.05 * w, 0.95 * w)  # turns back at the frame's edges
         xy = np.stack([x + body[:, 0] * height, y0 + body[:, 1] * height], axis=1)
         conf = rng.uniform(0.6, 0.98, N_KPT)
         drop = rng.random(N_KPT) < 0.04
@@ -115,6 +179,10 @@ def synth_video(seed: int, n_frames: int = 750, fps: float = 25.0, n_persons: in
             if f + length >= n_frames:
                 break
             lab = str(rng.choice(classes))
+            if lab in CLASS_SECONDS:  # long actions (drawn only for these classes: old seeds keep their videos)
+                length = int(rng.uniform(*CLASS_SECONDS[lab]) * fps)
+                if f + length >= n_frames:
+                    break
             spans.append((f, f + length, lab))
             f += length + int(rng.uniform(*gap_s) * fps)
         all_rows.append(synth_track(rng, tid, n_frames, fps, spans, sample_step, frame_size))

@@ -127,6 +127,9 @@ def test_celebration_after_a_goal_or_with_the_crowd_only() -> None:
     # a goal with a long roar and no celebration action: celebration from the sound
     evs = fuse_events(CLK, [_score(38)], [], _exc([(38.5, 45)]), [])
     assert _labels(evs) == [("goal", ["excitement", "score"]), ("celebration", ["excitement", "sequence"])]
+    # two separate roars after a goal are no sustained celebration
+    evs = fuse_events(CLK, [_score(38)], [], _exc([(38.5, 40), (55, 57)]), [])
+    assert _labels(evs) == [("goal", ["excitement", "score"])]
     # a short roar is no celebration
     assert _labels(fuse_events(CLK, [_score(38)], [], _exc([(38.5, 40)]), [])) == [("goal", ["excitement", "score"])]
 
