@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    " cluster (default: a private local Ray instance sized to this machine)")
     p.add_argument("--workers", type=_workers, help="with --engine ray: worker count (default: what the"
                    " cluster's cores and memory hold)")
+    from app.cli.engine import split_minutes
+
+    p.add_argument("--split-minutes", dest="split_minutes", type=split_minutes, metavar="M",
+                   help="with --engine ray: a video at least 2M minutes long has its shots computed in ranges"
+                        " of about M minutes on several workers, merged at the seams (docs/scale.md)")
     from app.cli.follow import add_arguments as add_follow_arguments
 
     add_follow_arguments(p)
@@ -126,8 +131,8 @@ def run(args: argparse.Namespace) -> int:
         from app.cli.engine import run_on_ray
 
         return run_on_ray(args, videos)
-    if getattr(args, "address", None) or getattr(args, "workers", None):
-        raise ClipDeskError("--address and --workers need --engine ray")
+    if getattr(args, "address", None) or getattr(args, "workers", None) or getattr(args, "split_minutes", None):
+        raise ClipDeskError("--address, --workers and --split-minutes need --engine ray")
     # Probe everything first: a bad input fails before any project is created or touched.
     for v in videos:
         probe(v)

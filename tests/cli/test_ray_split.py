@@ -50,3 +50,50 @@ def test_ranges_decode_the_same_frames_and_merge_to_the_single_pass(tmp_path):
     single = _shot_starts(src)
     assert single == [40, 95, 130, 180, 260]
     assert merge_boundaries(ranges, found) == single
+
+
+def test_split_signals_merge_to_the_single_pass_and_decide_the_same_shots(tmp_path):
+    """``--split-minutes`` without Ray: the driver plans the ranges, a worker computes each range's
+    shot signals, the driver merges them; the merged per-frame signals equal the single pass's and
+    the video's own pass then decides the same shots and transitions (no shot decode)."""
+    from app.cli.engine.driver import Driver, Job
+    from app.cli.engine.worker import VideoAnalyzer
+    from core.pipeline import analyze, order_stages
+    from core.shots.stage import SIG_HIST, SIG_PROBS, SIG_SCALARS
+    from core.store import Project
+    from core.testing.synth import DISSOLVE, ShotSpec, make_edit
+    from models.stages import available_stages
+
+    src = tmp_path / "long.mp4"
+    lengths = (40, 55, 35, 50, 80, 40, 60, 45, 70, 30)
+    make_edit(src, [ShotSpec(n, look=i) for i, n in enumerate(lengths)], size=(160, 96), gop=25, seed=5,
+              transitions=["cut", "cut", DISSOLVE, "cut", "cut", "cut", DISSOLVE, "cut", "cut"])
+    single = tmp_path / "single.clipdesk"
+    with Project(single) as p:
+        analyze(p, src, order_stages(available_stages({}), ["shots"]))
+        want = {t: p.query("SELECT name, data FROM signals WHERE name=?", (t,)) for t in (SIG_SCALARS, SIG_HIST,
+                                                                                          SIG_PROBS)}
+        want_shots = [(s.start_frame, s.end_frame, s.label) for s in p.segments(1, "shot")]
+        want_trans = [(s.start_frame, s.end_frame, s.label) for s in p.segments(1, "transition")]
+    proj = tmp_path / "split.clipdesk"
+    driver = Driver(["shots"])
+    worker = VideoAnalyzer()
+    try:
+        job = Job(0, src, proj)
+        driver.probe(job)
+        ranges = driver.plan_split(job, split_s=4.0, overlap_s=0.5)  # 20 s: 5 ranges
+        assert len(ranges) == 5
+        parts = [worker.shot_range(r) for r in ranges]
+        assert all(x["ok"] for x in parts), parts
+        driver.merge_split(job, parts)
+        payload = driver.prepare(job)
+        assert payload is not None and payload["pending"] == ["shots"]
+        out = worker.analyze(payload)
+        assert out["ok"] and driver.commit(job, out["result"])
+    finally:
+        driver.close()
+    with Project(proj, create=False) as p:
+        got = {t: p.query("SELECT name, data FROM signals WHERE name=?", (t,)) for t in want}
+        assert [(s.start_frame, s.end_frame, s.label) for s in p.segments(1, "shot")] == want_shots
+        assert [(s.start_frame, s.end_frame, s.label) for s in p.segments(1, "transition")] == want_trans
+    assert got == want  # the same bytes: every owned frame saw the context a single pass gives it

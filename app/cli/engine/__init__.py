@@ -15,6 +15,17 @@ from pathlib import Path
 from core.store.project import project_path_for
 
 
+def split_minutes(text: str) -> float:
+    """``--split-minutes M``: a positive number of minutes (at most a day)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of minutes, not {text!r}") from None
+    if not (0.1 <= v <= 24 * 60):
+        raise argparse.ArgumentTypeError(f"must be 0.1 to 1440 minutes, not {text}")
+    return v
+
+
 def run_on_ray(args: argparse.Namespace, videos: list[Path]) -> int:
     """``clipdesk analyze ... --engine ray``: the exit status."""
     from app.cli.analyze import _check_projects
@@ -54,10 +65,11 @@ def run_on_ray(args: argparse.Namespace, videos: list[Path]) -> int:
         jobs.append(Job(len(jobs), path, proj.absolute()))
     driver = Driver(wanted, device=args.device, force=args.force)
     try:
+        split = getattr(args, "split_minutes", None)
         return run_archive(jobs, driver, args.address, args.workers, args.device, args.quiet,
-                           before_jobs=before_jobs)
+                           before_jobs=before_jobs, split_s=split * 60 if split else None)
     finally:
         driver.close()
 
 
-__all__ = ["run_on_ray"]
+__all__ = ["run_on_ray", "split_minutes"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,10 @@ from core.media.reader import MediaInfo, probe
 from core.pipeline import media_status_key, order_stages, plan_stages, claim_runs
 from core.store.bundle import ResultConflict, commit_result, video_state
 from core.store.project import Project, now_iso
+
+SPLIT_OVERLAP_S = 2.0
+"""Seconds each split range reaches past its seams (the shot features look at a few frames around
+each one; set before any measurement, as in ``bench/archive``)."""
 
 LEARNED_SETTINGS = {"search.vlad_model": "search"}  # models.search.index.CODEBOOK_SETTING
 """Project-wide settings the first analysed video learns and every later one reuses (setting ->
@@ -43,6 +47,8 @@ class Job:
     attempts: int = 0
     learns: bool = False  # this video learns a project-wide setting (see LEARNED_SETTINGS)
     payload: dict[str, Any] | None = None  # what the worker gets (kept for a retry)
+    split_frames: int = 0  # --split-minutes: frames of the split video (0: not split)
+    split_stage: Any = None  # ... and its shots stage (the scorer runs over the merge)
     _alive: contextlib.ExitStack | None = None
 
     @property
@@ -109,6 +115,68 @@ class Driver:
         return {"path": str(job.path), "state": video_state(project, video.id), "wanted": job.stage_names,
                 "pending": job.pending, "settings": job.settings, "force": self.force}
 
+    def plan_split(self, job: Job, split_s: float, overlap_s: float = SPLIT_OVERLAP_S) -> list[dict[str, Any]]:
+        """``--split-minutes``: the range payloads of a long video's shot signals (see
+        :mod:`app.cli.engine.split`), or ``[]`` when it is not split: shorter than two ranges,
+        shots up to date or their signals already stored, or a shots stage whose decision is not
+        made from per-frame signals alone (the TransNetV2 cascade refines gated regions)."""
+        from app.cli.analyze import analysis_settings
+        from app.cli.engine.split import frame_table, plan_ranges
+        from models.stages import available_stages
+
+        assert job.info is not None
+        if job.info.duration < 2 * split_s:
+            return []
+        project = self.project(job.project_path)
+        settings = analysis_settings(project)
+        key = json.dumps(settings, sort_keys=True, default=str)
+        if key not in self._stages:
+            self._stages[key] = available_stages(settings, device=self.device)
+        stages = order_stages(self._stages[key], self.wanted)
+        shot: Any = next((s for s in stages if s.name == "shots"), None)
+        if shot is None or getattr(shot, "refiner", None) is not None:
+            return []
+        video = project.add_video(job.info)
+        pending, _ = plan_stages(project, video.id, stages, self.force)
+        if "shots" not in {s.name for s in pending} or shot._cached(project, video.id) is not None:
+            return []
+        pts, keys, _ = frame_table(job.path)
+        fps = max(1.0, len(pts) / max(job.info.duration, 1e-3))
+        parts = max(1, round(len(pts) / (split_s * fps)))
+        ranges = plan_ranges(len(pts), keys, parts, int(round(overlap_s * fps)))
+        if len(ranges) < 2:
+            return []
+        job.split_frames, job.split_stage, job.video_id = len(pts), shot, video.id
+        return [{"path": str(job.path), "pts": pts, "range": asdict(r), "settings": settings} for r in ranges]
+
+    def merge_split(self, job: Job, parts: list[dict[str, Any]]) -> None:
+        """Store the merged per-frame shot signals of a split video (the scores of the stage's
+        scorer computed over the whole merge), so the shots stage of the video's own pass decides
+        from them with no shot decode, as a single pass would."""
+        import numpy as np
+
+        from core.shots.features import ShotSignals
+        from core.shots.stage import SIG_HIST, SIG_PROBS, SIG_SCALARS, feature_key, probs_key
+
+        parts = sorted(parts, key=lambda p: int(p["index"]))
+        sc = np.concatenate([p["scalars"] for p in parts])
+        hi = np.concatenate([p["hist"] for p in parts])
+        if len(sc) != job.split_frames:
+            raise ClipDeskError(f"split ranges hold {len(sc)} frames, the file {job.split_frames}")
+        project = self.project(job.project_path)
+        shot: Any = job.split_stage
+        probs = np.full(len(sc), np.nan, np.float32)
+        sig = ShotSignals(sc.astype(np.float32), hi.astype(np.float16), probs)
+        assert job.video_id is not None
+        fk = feature_key()
+        with project.transaction():
+            project.put_signal(job.video_id, SIG_SCALARS, fk, sig.scalars)
+            project.put_signal(job.video_id, SIG_HIST, fk, sig.hist)
+            if shot.scorer is not None:
+                scores = np.asarray(shot.scorer(sig), np.float32).reshape(sig.n)
+                project.put_signal(job.video_id, SIG_PROBS, probs_key(shot.refiner_key, shot.detect_params,
+                                                               shot.refine_all), scores)
+
     def commit(self, job: Job, result: dict[str, Any]) -> bool:
         """Write a worker's result; False when it conflicts (the job's runs are closed, redo it)."""
         project = self.project(job.project_path)
@@ -142,4 +210,4 @@ class Driver:
             job._alive = None
 
 
-__all__ = ["ClipDeskError", "Driver", "Job", "LEARNED_SETTINGS"]
+__all__ = ["ClipDeskError", "Driver", "Job", "LEARNED_SETTINGS", "SPLIT_OVERLAP_S"]

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
@@ -249,10 +250,30 @@ def _lost(e: BaseException) -> bool:
                           rx.OwnerDiedError))
 
 
+@dataclass
+class RangeTask:
+    """One time range of a split video's shot signals (``--split-minutes``)."""
+
+    job: Job
+    payload: dict[str, Any]
+    attempts: int = 0
+
+
+@dataclass
+class _Split:
+    total: int
+    done: int = 0
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    failed: str | None = None
+
+
 def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: int | None, device: str,
                 quiet: bool, observer: Callable[[str, dict[str, Any]], None] | None = None,
-                before_jobs: Callable[[], None] | None = None) -> int:
+                before_jobs: Callable[[], None] | None = None, split_s: float | None = None) -> int:
     """Analyse ``jobs`` on Ray; returns the exit status (0, or 2 when a video failed).
+
+    ``split_s``: a video at least twice this long has its shot signals computed in ranges of about
+    this length on several workers and merged (:meth:`Driver.plan_split`) before its own pass.
 
     ``before_jobs()`` runs once the workers are asked for, before any job (checks that may refuse
     the run: nothing is written before it returns). ``observer(worker, state)`` sees every
@@ -274,9 +295,10 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
         t_ready = progress.t0 = time.monotonic()  # the ETA counts from here
         counts = {"analysed": 0, "up to date": 0, "failed": 0, "retried": 0}
         peak: dict[str, float] = {}
-        queue: deque[Job] = deque(jobs)
+        queue: deque[Job | RangeTask] = deque(jobs)
         idle = list(pool.actors)
-        inflight: dict[Any, tuple[Job, Any, dict[str, Any], float]] = {}
+        inflight: dict[Any, tuple[Job | RangeTask, Any, dict[str, Any], float]] = {}
+        splits: dict[int, _Split] = {}  # job index -> its ranges so far
         states: dict[str, dict[str, Any]] = {}
         learning: set[Path] = set()  # projects with a video in flight that learns a shared setting
 
@@ -294,16 +316,67 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
             counts["failed"] += 1
             progress.line(f"clipdesk: {job.path}: {message}", err=True)
 
+        def _range_done(task: RangeTask, ref: Any, actor: Any) -> None:
+            """A range came back: keep it; with the last one, merge and queue the video's pass.
+            A range that fails falls back to the single pass (which reports bad input itself)."""
+            sp = splits[task.job.index]
+            wname = pool.names.get(id(actor), "?")
+            try:
+                out = ray.get(ref)
+            except Exception as e:  # noqa: BLE001 - a lost worker is replaced and the range sent again
+                if _lost(e) and task.attempts + 1 < MAX_ATTEMPTS:
+                    task.attempts += 1
+                    idle.append(pool.replace(actor))
+                    counts["retried"] += 1
+                    progress.line(f"clipdesk: warning: {task.job.name}: worker {wname} lost "
+                                  f"({type(e).__name__}); retrying the range on another worker", err=True)
+                    queue.appendleft(task)
+                    return
+                idle.append(pool.replace(actor) if _lost(e) else actor)
+                out = {"ok": False, "error": one_line(getattr(e, "cause", None) or e)}
+            else:
+                idle.append(actor)
+            sp.done += 1
+            if not out["ok"]:
+                sp.failed = sp.failed or out["error"]
+            else:
+                sp.parts.append(out)
+            if sp.done < sp.total:
+                return
+            if sp.failed is None:
+                try:
+                    driver.merge_split(task.job, sp.parts)
+                except ClipDeskError as e:
+                    sp.failed = one_line(e)
+            if sp.failed is not None:
+                progress.line(f"clipdesk: warning: {task.job.name}: split failed ({sp.failed}); "
+                              "analysing it in one pass", err=True)
+            queue.appendleft(task.job)
+
         while queue or inflight:
             while idle and queue:
-                job = next((j for j in queue if j.project_path not in learning), None)
-                if job is None:
+                item = next((j for j in queue if isinstance(j, RangeTask) or j.project_path not in learning), None)
+                if item is None:
                     break
-                queue.remove(job)
+                queue.remove(item)
+                if isinstance(item, RangeTask):
+                    actor = idle.pop(0)
+                    inflight[actor.shot_range.remote(item.payload)] = (item, actor, item.payload, time.monotonic())
+                    continue
+                job = item
                 payload = job.payload
                 if payload is None:  # first dispatch (a retry reuses its claimed runs and payload)
                     try:
                         driver.probe(job)
+                        if split_s and job.index not in splits:
+                            ranges = driver.plan_split(job, split_s)
+                            splits[job.index] = _Split(len(ranges))
+                            if ranges:
+                                progress.line(f"{job.name}: shots in {len(ranges)} ranges on the workers, "
+                                              "then one pass for the other stages")
+                                for rp in reversed(ranges):
+                                    queue.appendleft(RangeTask(job, rp))
+                                continue
                         payload = driver.prepare(job)
                     except ClipDeskError as e:
                         failed(job, one_line(e))
@@ -322,7 +395,11 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                 break
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=POLL_S)
             for ref in ready:
-                job, actor, payload, t0 = inflight.pop(ref)
+                item, actor, payload, t0 = inflight.pop(ref)
+                if isinstance(item, RangeTask):
+                    _range_done(item, ref, actor)
+                    continue
+                job = item
                 learning.discard(job.project_path)
                 wname = pool.names.get(id(actor), "?")
                 try:
@@ -395,4 +472,4 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
     return status
 
 
-__all__ = ["ACTOR_MEMORY_MB", "ArchiveProgress", "RayPool", "actor_memory_mb", "run_archive"]
+__all__ = ["ACTOR_MEMORY_MB", "ArchiveProgress", "RangeTask", "RayPool", "actor_memory_mb", "run_archive"]

@@ -126,6 +126,46 @@ class VideoAnalyzer:
                 "worker": self.info()}
 
 
+    def shot_range(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The shot stage's per-frame signals of one time range of a long video (``--split-minutes``,
+        :mod:`app.cli.engine.split`): the range is cut from the source by copying packets, analysed
+        with the shots stage in a scratch project, and the signals of the frames the range owns are
+        returned; the driver merges the ranges and decides the boundaries once over the whole video."""
+        from app.cli.engine.split import Range, cut_range
+        from core.shots.stage import SIG_HIST, SIG_SCALARS, feature_key
+
+        t0 = time.monotonic()
+        r = Range(**job["range"])
+
+        def on_progress(stage: str, fraction: float, message: str) -> None:
+            with self._lock:
+                self._state = {"video": f"{job['path']} [{r.own_first}-{r.own_end})", "stage": f"shots {stage}",
+                               "fraction": fraction, "overall": fraction, "pid": os.getpid()}
+
+        try:
+            with tempfile.TemporaryDirectory(prefix="clipdesk-range-") as tmp:
+                part = cut_range(job["path"], Path(tmp) / f"range{r.index}.mp4", job["pts"], r)
+                with Project(Path(tmp) / "range.clipdesk") as scratch:
+                    stages = order_stages(self.stages(job["settings"]), ["shots"])
+                    report = analyze(scratch, part, stages, Task(on_progress=on_progress), device=self.device)
+                    vid = report.video.id
+                    sc = scratch.get_signal(vid, SIG_SCALARS, feature_key())
+                    hi = scratch.get_signal(vid, SIG_HIST, feature_key())
+        except (ClipDeskError, OSError, ValueError) as e:
+            return {"ok": False, "error": one_line(e), "worker": self.info()}
+        except Cancelled:
+            return {"ok": False, "error": "cancelled", "worker": self.info()}
+        finally:
+            with self._lock:
+                self._state = {}
+        if sc is None or hi is None or len(sc) != r.end - r.first:
+            got = "no signals" if sc is None else f"{len(sc)} frames decoded, {r.end - r.first} expected"
+            return {"ok": False, "error": f"range {r.index}: {got}", "worker": self.info()}
+        a, b = r.own_first - r.first, r.own_end - r.first
+        return {"ok": True, "index": r.index, "scalars": sc[a:b].copy(), "hist": hi[a:b].copy(),
+                "seconds": round(time.monotonic() - t0, 3), "worker": self.info()}
+
+
 def _forget_library_entry(scratch: Path) -> None:
     """The search stage registers its project in the user's search library; a scratch project
     must not stay there (the driver registers the real project)."""
