@@ -86,8 +86,57 @@ def _track_box(table: Any, tid: int, frame: int) -> tuple[float, float, float, f
     return tuple(float(v) for v in r[i, 3:7])  # type: ignore[return-value]
 
 
+def shrunk(video: Any, work: str, k: int) -> Any:
+    """``video`` made ``k`` times smaller and centred on a black canvas of its own size (a
+    far player made from a near one: the small-player proxy tuned on), cached in ``work``."""
+    import subprocess
+    from pathlib import Path
+
+    out = Path(work) / f"{Path(video).stem}.small{k}.mp4"
+    if not out.exists():
+        vf = f"scale=trunc(iw/{k}/2)*2:trunc(ih/{k}/2)*2,pad=iw*{k}:ih*{k}:(ow-iw)/2:(oh-ih)/2"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(video), "-vf", vf, "-an", "-c:v", "libx264",
+                        "-crf", "18", str(out)], check=True)
+    return out
+
+
+def shrink_spans(spans: list[Any], k: int, size: tuple[int, int]) -> list[Any]:
+    """Labelled spans for :func:`shrunk`'s video (boxes scaled about the centre)."""
+    from dataclasses import replace
+
+    w, h = size
+    ox, oy = (w - w / k) / 2, (h - h / k) / 2
+    return [replace(s, box=(s.box[0] / k + ox, s.box[1] / k + oy, s.box[2] / k + ox, s.box[3] / k + oy))
+            if s.box else s for s in spans]
+
+
+def prepare(split: str, media: str, work: str, shrink: int = 0) -> list[str]:
+    """Shots, persons (the poses the rules read) and the motion grid for the clips of ``split``
+    into ``work``, nothing scored or shown: the slow part done ahead, blind to the results."""
+    from pathlib import Path
+
+    from core.actions.spans import load_spans
+    from core.pipeline import analyze, order_stages
+    from core.store.project import Project
+    from models.stages import available_stages
+
+    done = []
+    Path(work).mkdir(parents=True, exist_ok=True)
+    for name, c in load_spans(SPANS).items():
+        video = Path(media) / name
+        if (split != "all" and c.split != split) or not video.exists():
+            continue
+        if shrink > 1:
+            video = shrunk(video, work, shrink)
+        with Project(Path(work) / (video.stem + ".clipdesk")) as project:
+            analyze(project, video, order_stages(available_stages({}), ["shots", "persons", "actions"]))
+        done.append(name)
+        print(f"prepared {name}", flush=True)
+    return done
+
+
 def labelled(split: str, media: str, work: str, force: bool = False, verbose: bool = True,
-             reuse: bool = False) -> dict[str, Any]:
+             reuse: bool = False, shrink: int = 0) -> dict[str, Any]:
     """The starter detector on the hand-labelled clips of ``split`` (see the module docstring)."""
     from pathlib import Path
 
@@ -113,6 +162,10 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
         if not video.exists():
             print(f"skip {name}: not in {media}")
             continue
+        truth = labels[name].spans
+        if shrink > 1:
+            size = probe(video).display_size
+            video, truth = shrunk(video, work, shrink), shrink_spans(truth, shrink, (int(size[0]), int(size[1])))
         proj = Path(work) / (video.stem + ".clipdesk")
         with Project(proj) as project:
             stages = order_stages(available_stages({}), ["shots", "persons", "actions"])
@@ -150,14 +203,14 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
         pred = [Span(s.start_frame, s.end_frame, str(s.label),
                      _track_box(table, int(s.attrs["person"]), (s.start_frame + s.end_frame) // 2)
                      if table is not None else None, float(s.confidence or 0)) for s in segs]
-        results.append(ClipResult(name, v.frame_count, fps, pred, labels[name].spans))
+        results.append(ClipResult(name, v.frame_count, fps, pred, truth, labels[name].ignore))
         if verbose:
-            print(f"{name}: {len(pred)} detected, {len(labels[name].spans)} labelled")
+            print(f"{name}: {len(pred)} detected, {len(truth)} labelled")
             for p in pred:
                 print(f"   det   {p.cls:<11} {p.start:5d}-{p.end:<5d} conf {p.conf:.2f}")
-            for t in labels[name].spans:
+            for t in truth:
                 print(f"   label {t.cls:<11} {t.start:5d}-{t.end:<5d}")
-    out: dict[str, Any] = {"split": split, "clips": [r.name for r in results],
+    out: dict[str, Any] = {"split": split, "shrink": shrink, "clips": [r.name for r in results],
                            "exact": evaluate(results, 0.3), "family": evaluate(results, 0.3, family=True)}
     out["cost"] = {"tracked_person_seconds": round(person_s, 1),
                    "rules_cpu_s": round(rule_cpu, 3),
@@ -176,14 +229,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/clipdesk-bench/actions"))
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="keep the poses already in --work (no shots/persons)")
+    ap.add_argument("--prepare", action="store_true", help="only analyse --split into --work (no scoring)")
+    ap.add_argument("--shrink", type=int, default=0, help="the clips K times smaller on a canvas their size "
+                    "(small players made from near ones; tuning proxy)")
     ap.add_argument("--arch", default="tiny")
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--videos", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--json")
     a = ap.parse_args(argv)
+    if a.prepare:
+        prepare(a.split, a.media, a.work, a.shrink)
+        return 0
     if a.labelled:
-        res = labelled(a.split, a.media, a.work, a.force, reuse=a.reuse)
+        res = labelled(a.split, a.media, a.work, a.force, reuse=a.reuse, shrink=a.shrink)
         print(json.dumps(res, indent=1))
         if a.json:
             with open(a.json, "w") as f:

@@ -9,7 +9,7 @@ on each side) or the label box's centre in the detection's box. Pure functions; 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 from typing import Any, Sequence
@@ -36,6 +36,7 @@ class ClipLabels:
     split: str
     spans: list[Span]
     notes: str = ""
+    ignore: list[Span] = field(default_factory=list)  # stretches where a class could not be judged
 
 
 def load_spans(path: str | Path) -> dict[str, ClipLabels]:
@@ -54,9 +55,15 @@ def load_spans(path: str | Path) -> dict[str, ClipLabels]:
                     raise ValueError(f"{name}: span {a}-{b} ends before it starts")
                 box = tuple(float(v) for v in s["box"]) if s.get("box") else None
                 spans.append(Span(a, b, str(s["class"]), box))  # type: ignore[arg-type]
+            ignore = []
+            for s in c.get("ignore", []):
+                a, b = int(s["start"]), int(s["end"])
+                if b <= a:
+                    raise ValueError(f"{name}: ignore {a}-{b} ends before it starts")
+                ignore.append(Span(a, b, str(s["class"])))
             if name not in split:
                 raise ValueError(f"{name}: in no split")
-            out[name] = ClipLabels(name, split[name], spans, str(c.get("notes", "")))
+            out[name] = ClipLabels(name, split[name], spans, str(c.get("notes", "")), ignore)
         return out
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ClipDeskError(f"{path}: bad action spans file ({e})") from None
@@ -110,12 +117,14 @@ class ClipResult:
     fps: float
     pred: list[Span]
     truth: list[Span]
+    ignore: list[Span] = field(default_factory=list)
 
 
 def evaluate(clips: Sequence[ClipResult], iou: float = 0.3, family: bool = False) -> dict[str, Any]:
     """Recall at ``iou``, false actions per 10 s of footage without the action (per class: the
     clip's duration outside that class's labelled spans; a detection is false unless it matches
-    or overlaps a labelled span of its class on the same person), median boundary offset (s)."""
+    or overlaps a labelled span of its class on the same person, or overlaps an ignore stretch
+    of its class), median boundary offset (s)."""
     hits = n_truth = 0
     offsets: list[float] = []
     false_by: dict[str, int] = {}
@@ -136,7 +145,8 @@ def evaluate(clips: Sequence[ClipResult], iou: float = 0.3, family: bool = False
         for i, p in enumerate(c.pred):
             k = _cls(p.cls, family)
             if i not in matched and not any(_cls(t.cls, family) == k and tiou(p, t) > 0 and same_person(p, t)
-                                            for t in c.truth):
+                                            for t in c.truth) \
+                    and not any(_cls(g.cls, family) == k and tiou(p, g) > 0 for g in c.ignore):
                 false_by[k] = false_by.get(k, 0) + 1
         for j, t in enumerate(c.truth):
             k = _cls(t.cls, family)
