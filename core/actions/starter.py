@@ -16,7 +16,9 @@ Classes and what fires them (``s`` = the person's height in pixels, the track's 
 * ``jump``: the feet leave the person's ground line by more than ~0.1 s;
 * ``kick``: one ankle lifted above the other knee while the legs move;
 * ``fall``: the torso tilts past 55 degrees or the box becomes wider than tall;
-* ``sprint``: the box moves faster than 1.3 body heights a second for a second or more;
+* ``sprint``: the feet cover 2.5 body heights a second or more, net over at least 0.5 s (box
+  jitter does not add up), the local body height as the unit, and with two or more other people
+  in view their median drift (the camera's pan) taken off first: a jog or a pan is no sprint;
 * ``celebration``: both arms up, hands apart, for 1.2 s or more.
 
 Each segment: class, confidence, ``attrs`` ``person`` (track id), ``model`` (``starter``),
@@ -54,7 +56,7 @@ class StarterParams:
     jump_lift: float = 0.1
     kick_lift: float = 0.06  # ankle above the other knee by this much
     fall_tilt_deg: float = 55.0
-    sprint_speed: float = 1.3  # body heights per second
+    sprint_speed: float = 2.5  # body heights per second, net over sprint_min_s, the camera's drift removed
     sprint_min_s: float = 0.5
     celebration_min_s: float = 1.2
     group_gap_s: float = 0.6  # key poses of one class closer than this are one action
@@ -243,15 +245,47 @@ def _smooth(x: np.ndarray, k: int = 3) -> np.ndarray:
     return np.convolve(np.pad(x, (k // 2, k // 2), mode="edge"), ker, mode="valid")
 
 
-def _sprints(rows: np.ndarray, fps: float, p: StarterParams, s: float) -> list[tuple[int, int, float]]:
-    f = rows[:, 0]
-    cx = (rows[:, 3] + rows[:, 5]) / 2
-    cy = (rows[:, 4] + rows[:, 6]) / 2
+def _feet(rows: np.ndarray) -> np.ndarray:
+    """Ground position of each row: the box's bottom centre (arms do not move it)."""
+    return np.stack([(rows[:, 3] + rows[:, 5]) / 2, rows[:, 6]], axis=1)
+
+
+def _feet_at(rows: np.ndarray, frame: float) -> np.ndarray:
+    fe = _feet(rows)
+    return np.array([np.interp(frame, rows[:, 0], fe[:, 0]), np.interp(frame, rows[:, 0], fe[:, 1])])
+
+
+def _sprints(rows: np.ndarray, fps: float, p: StarterParams, s: float,
+             others: Sequence[np.ndarray] = ()) -> list[tuple[int, int, float]]:
+    """Stretches of at least ``sprint_min_s`` over which the person's feet cover at least
+    ``sprint_speed`` body heights a second, net (jitter of small boxes does not add up), the
+    body height taken locally (someone running towards the camera grows) and the camera's pan
+    removed: with two or more other people in view, their median displacement over the same
+    stretch is the camera's (or the play's) drift, and only running away from it counts."""
+    f = rows[:, 0].astype(np.float64)
     if len(f) < 3:
         return []
-    dt = np.diff(f) / fps
-    sp = np.hypot(np.diff(cx), np.diff(cy)) / s / np.maximum(dt, 1e-6)
-    fast = (sp > p.sprint_speed) & (dt < 1.0)
+    feet = _feet(rows)
+    hs = np.maximum(1.0, rows[:, 6] - rows[:, 4])
+    need = p.sprint_min_s * fps
+    fast = np.zeros(len(f), bool)
+    vel = np.full(len(f), np.nan)
+    for i in range(len(f)):
+        j = int(np.searchsorted(f, f[i] + need))
+        if j >= len(f):
+            break
+        dt = (f[j] - f[i]) / fps
+        if dt > 1.6 * p.sprint_min_s:
+            continue  # a gap in the track: no guess across it
+        d = feet[j] - feet[i]
+        drift = [_feet_at(o, f[j]) - _feet_at(o, f[i]) for o in others if o[0, 0] <= f[i] and o[-1, 0] >= f[j]]
+        if len(drift) >= 2:
+            d = d - np.median(np.stack(drift), axis=0)
+        h = float(np.median(hs[i:j + 1]))
+        v = float(np.hypot(*d)) / h / dt
+        if v >= p.sprint_speed:
+            fast[i:j + 1] = True
+            vel[i] = v
     out = []
     i = 0
     while i < len(fast):
@@ -261,16 +295,19 @@ def _sprints(rows: np.ndarray, fps: float, p: StarterParams, s: float) -> list[t
         j = i
         while j + 1 < len(fast) and fast[j + 1]:
             j += 1
-        a, b = int(f[i]), int(f[j + 1])
+        a, b = int(f[i]), int(f[j])
         if (b - a) / fps >= p.sprint_min_s:
-            out.append((a, b, float(np.median(sp[i:j + 1]))))
+            v = vel[i:j + 1]
+            out.append((a, b, float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else p.sprint_speed))
         i = j + 1
     return out
 
 
 def detect_track(tid: int, rows: np.ndarray, fps: float, motion: MotionGrid | None = None,
-                 p: StarterParams | None = None, source: str = f"model:{MODEL_ID}@{VERSION}") -> list[Segment]:
-    """Action segments of one tracked person (see the module docstring)."""
+                 p: StarterParams | None = None, source: str = f"model:{MODEL_ID}@{VERSION}",
+                 others: Sequence[np.ndarray] = ()) -> list[Segment]:
+    """Action segments of one tracked person (see the module docstring); ``others``: the other
+    tracks' rows (sorted by frame), whose drift is the camera's for a sprint."""
     p = p or StarterParams()
     if len(rows) < p.min_track_samples:
         return []
@@ -328,7 +365,7 @@ def detect_track(tid: int, rows: np.ndarray, fps: float, motion: MotionGrid | No
                 half = max(1, step // 2)
                 edge = (max(first - half, a - half), b + half)
             add(name, edge[0], edge[1], strength * conf_m, why + f" at {len(g)} pose sample(s)")
-    for a, b, v in _sprints(rows, fps, p, s):
+    for a, b, v in _sprints(rows, fps, p, s, others):
         add("sprint", a, b, min(1.0, 0.4 + v / 4), f"moved {v:.1f} body heights a second for {(b - a) / fps:.1f} s")
     return _resolve(segs)
 
@@ -356,12 +393,15 @@ def detect(table: PoseTable, fps: float, motion: MotionGrid | None = None, p: St
     p = p or StarterParams()
     out: list[Segment] = []
     tids = table.track_ids()
-    for i, tid in enumerate(tids):
+    rows = {t: table.track(t) for t in tids}
+    rows = {t: r[np.argsort(r[:, 0], kind="stable")] for t, r in rows.items() if len(r)}
+    for i, tid in enumerate(rows):
         if check:
             check()
         if progress:
             progress(i / max(1, len(tids)), f"person {tid}")
-        out.extend(detect_track(tid, table.track(tid), fps, motion, p, source))
+        others = [r for t, r in rows.items() if t != tid and len(r) >= 2]
+        out.extend(detect_track(tid, rows[tid], fps, motion, p, source, others))
     return sorted(out, key=lambda s: (s.start_frame, s.attrs["person"]))
 
 
