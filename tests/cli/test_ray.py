@@ -366,3 +366,42 @@ def test_a_worker_that_cannot_read_a_video_is_one_line_naming_both(local_ray, tm
     finally:
         pool.shutdown()
     assert ray.is_initialized()  # a pool that joined an instance leaves it running
+
+
+def test_a_long_video_split_in_ranges_equals_the_single_pass(local_ray, tmp_path, capsys):
+    """``--split-minutes``: a 30 s video (a board whose score changes twice, then cut shots) is split
+    in two ranges for its shots on the two workers; the merge equals the local single pass: the
+    same shots and transitions, the same score changes."""
+    from core.export.clip import ffmpeg_exe
+    from core.shots.metrics import f1
+    from core.store import Project
+    from core.testing.scoreboard import BoardPhase, make_board_clip
+    from core.testing.synth import ShotSpec, make_edit
+
+    make_board_clip(tmp_path / "b.mp4", [BoardPhase(0, 0, 0), BoardPhase(4, 1, 0), BoardPhase(9, 1, 1)], 12.0,
+                    fps=10)
+    make_edit(tmp_path / "a.mp4", [ShotSpec(n, look=i) for i, n in enumerate((30, 25, 40, 20, 35, 30))],
+              size=(640, 360), fps=10, gop=10, seed=4)
+    video = tmp_path / "long.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(tmp_path / "b.mp4"), "-i", str(tmp_path / "a.mp4"),
+                    "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-g", "10", str(video)], check=True)
+    stages = "shots,scoreboard"
+    one, split = tmp_path / "one.clipdesk", tmp_path / "split.clipdesk"
+    assert clipdesk_main("analyze", video, "--project", one, "--stages", stages, "--quiet") == 0
+    assert clipdesk_main("analyze", video, "--project", split, "--stages", stages, "--engine", "ray",
+                         "--workers", "2", "--split-minutes", "0.2") == 0
+    out = capsys.readouterr().out
+    assert "long.mp4: shots in 2 ranges on the workers" in out, out
+
+    def results(path: Path) -> dict:
+        with Project(path, create=False) as p:
+            vid = p.videos()[0].id
+            return {t: [(s.start_frame, s.end_frame, s.label) for s in p.segments(vid, t)]
+                    for t in ("shot", "transition", "event")}
+
+    a, b = results(one), results(split)
+    assert len(a["shot"]) >= 6 and len(a["event"]) == 2
+    assert f1([s[0] for s in b["shot"]], [s[0] for s in a["shot"]], tolerance=0) >= 0.99
+    assert b == a
+    no_duplicates(split)
