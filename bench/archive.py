@@ -128,7 +128,8 @@ def many_short(work: Path, n: int, stages: str, workers: list[int], repeat: int 
         out[f"ray{w}"] = {"wall_s": round(wall, 1), "start_s": start, "busy_s": busy, "workers": used,
                           "peak_worker_mib": peak, "speedup_wall": round(wall_local / wall, 2),
                           "speedup_after_start": round(wall_local / busy, 2),
-                          "identical_exports": f"{same}/{len(names)}"}
+                          "identical_exports": f"{same}/{len(names)}",
+                          "log": [ln[-160:] for ln in r.stdout.splitlines()[-(len(names) + 3):]]}
     return out
 
 

@@ -123,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"end of stream -> reel ready: {end_to_reel:.1f} s (target <= 60 s), of which {args.idle:g} s "
           f"waiting to be sure the writer stopped; finalise + reel inside the follower: "
           f"{state.get('finish_s', float('nan')):.1f} s")
+    t = state.get("timings") or {}
+    if t:
+        print(f"start-up (sinks made, models loaded) per stage: {t.get('sinks')}")
+        print(f"end of stream -> every stage finished {t.get('stages_done')} s; per stage: {t.get('finish')}; "
+              f"reel written in {t.get('reel')} s")
+    if state.get("live_reel"):
+        print(f"reel media cut during the follow: {state['live_reel']}")
     print(f"peak RSS of the follower {peak_gib:.2f} GiB (all children, writer included: {children:.2f} GiB)")
     print(f"highlights {highlights}; reel: {state.get('reel')}; end: {state.get('end')}")
     for line in err.strip().splitlines()[-10:]:

@@ -242,6 +242,9 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
     ctxs = {st.name: StageContext(project, video, info, task, run_ids[st.name], device, shared=shared)
             for st in stages}
     report = FollowReport(video, media_path, [], "")
+    # where the follower's time goes: sinks made (models loaded) per stage, each stage's finish,
+    # end of stream -> stages done, the reel (kept in the live state for bench/live)
+    timings: dict[str, Any] = {"sinks": {}, "finish": {}}
     t_start = time.monotonic()
     last_lag = [0.0]
     lowered_at = [-10]
@@ -326,7 +329,9 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         try:
             sinks = []
             for lv in lives:
+                t0 = time.monotonic()
                 sinks.extend(lv.make_sinks(ctxs[lv.name]))
+                timings["sinks"][lv.name] = round(time.monotonic() - t0, 2)  # models load here
             reader = GrowingReader(media_path, opts.idle_s, opts.poll_s, pump=pump,
                                    ended=assembler.end_reason if assembler is not None else None,
                                    stop=stop_reason)
@@ -348,7 +353,9 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 ctx.decode, ctx.video = result, fresh
                 task.check()
                 task.progress(lv.name, 0.0, "finishing", force=True)
+                t0 = time.monotonic()
                 lv.finish(ctx)
+                timings["finish"][lv.name] = round(time.monotonic() - t0, 2)
                 project.finish_run(ctx.run_id, "done", "followed live")
                 report.ran.append(lv.name)
                 if on_commit is not None:
@@ -377,6 +384,8 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         final = {(s.start_frame, s.end_frame) for s in reel_segments(project, vid)[0]}
         cutter.stop(final)  # the queued cuts of the final reel are finished, the others dropped
         reuse = cutter.reuse
+    t_reel = time.monotonic()
+    timings["stages_done"] = round(t_reel - t_end, 2)
     try:
         if opts.reel_dir is not None and project.segments(vid, "highlight"):
             from core.highlights.export import CUT_FORMATS, export_reel
@@ -399,6 +408,8 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         report.live_reel = cutter.stats
         state["live_reel"] = asdict(cutter.stats)
     report.finish_s = time.monotonic() - t_end
+    timings["reel"] = round(time.monotonic() - t_reel, 2)
+    state["timings"] = timings
     report.notes = notes
     state.update(state="ended", end=report.end_reason, finish_s=round(report.finish_s, 2), ended_at=time.time(),
                  stream_end_at=round(time.time() - report.finish_s, 2), notes=notes[-50:],
