@@ -1,7 +1,9 @@
-"""``clipdesk train actions P... [--out MODEL] [--epochs N] [--arch A] [--streams S] [--quiet]``.
+"""``clipdesk train actions P... [--out MODEL] [--epochs N] [--arch A] [--streams S] [--init MODEL] [--quiet]``.
 
 Trains an ST-GCN action model from the reviewed ``action`` labels of one or more projects
-(see :mod:`models.actions.train`), prints the model card's headline figures and points each
+(see :mod:`models.actions.train`) — from scratch, or fine-tuned from a model with ``--init``
+(``pretrained``: the model that ships with ClipDesk; the projects' labels are the corrections) —
+prints the model card's headline figures and points each
 project's analysis settings at the new model, so the next ``clipdesk analyze --stages actions``
 uses it. ``--list`` shows the trained models instead. Numbers are checked by
 :mod:`app.cli.argtypes`; ``--out`` is a folder that is no input and whose files would overwrite no
@@ -22,6 +24,17 @@ from core.progress import Task
 from core.store.project import Project
 
 
+def _rate(text: str) -> float:
+    """A learning rate: a finite number in (0, 1]."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if not 0 < v <= 1:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 1, not {text}")
+    return v
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model from the project's corrected labels")
     p.add_argument("what", choices=["actions"], help="which model to train")
@@ -32,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--streams", default="joint,bone,motion", help="input streams: joint,bone,motion")
     p.add_argument("--window", type=argtypes.seconds(0.0, 120.0, allow_low=False), default=3.0,
                    help="window length in seconds")
+    p.add_argument("--init", metavar="MODEL",
+                   help="fine-tune from this model (directory, id, or 'pretrained': the shipped model); "
+                        "its network, streams and window are kept")
+    p.add_argument("--lr", type=_rate, default=None,
+                   help="learning rate (default 3e-3; 1e-3 with --init)")
     p.add_argument("--seed", type=argtypes.integer(0, 2**32 - 1), default=0)
     p.add_argument("--threads", type=argtypes.integer(1, 256), default=1, help="torch threads for training")
     p.add_argument("--no-activate", action="store_true",
@@ -94,8 +112,13 @@ def run(args: argparse.Namespace) -> int:
         return _evaluate(args)
     _check_options(args)
     streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())
+    if args.init:
+        from models.actions.registry import load_model
+
+        load_model(args.init)  # one line now if it is not a loadable model
+    lr = args.lr if args.lr is not None else (1e-3 if args.init else 3e-3)
     cfg = TrainConfig(epochs=args.epochs, arch=args.arch, streams=streams, seed=args.seed,
-                      threads=max(1, args.threads),
+                      threads=max(1, args.threads), lr=lr, init=args.init,
                       window=WindowParams(seconds=args.window))
     bar = TerminalProgress(enabled=False if args.quiet else None)
     task = Task(bar)
@@ -117,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(card, indent=2))
         return 0
     print(f"model {res.model_id} -> {res.path}")
+    if card.get("fine_tuned_from"):
+        print(f"fine-tuned from {card['fine_tuned_from']['id']}")
     d = card["data"]
     print(f"data: {d['labelled_spans']} labelled span(s) in {len(d['videos'])} video(s); "
           f"{d['train_windows']} train / {d['validation_windows']} validation windows; split {d['split']}")

@@ -132,10 +132,13 @@ class ActionDataset:
 
 def build_dataset(videos: Sequence[VideoLabels], window: WindowParams, streams: Sequence[str],
                   classes: Sequence[str] | None = None, per_span: int = 8, background_ratio: float = 1.0,
-                  seed: int = 0, task: Task | None = None) -> ActionDataset:
+                  seed: int = 0, task: Task | None = None, all_tracks: bool = False,
+                  background_min: int = 0) -> ActionDataset:
     """Windows centred inside each labelled span (``per_span`` of them, evenly spread with a
     little jitter) plus background windows: rejected spans and unlabelled stretches of the
-    reviewed videos' tracks (``background_ratio`` x the positives of that video)."""
+    reviewed videos' tracks (``background_ratio`` x the positives of that video, at least
+    ``background_min``). Background comes from the labelled persons' tracks, or with
+    ``all_tracks`` from every track (pseudo-labelled videos: every person was looked at)."""
     task = ensure_task(task)
     rng = np.random.default_rng(seed)
     labels = sorted({s.label for v in videos for _, s in v.spans if s.label})
@@ -183,8 +186,8 @@ def build_dataset(videos: Sequence[VideoLabels], window: WindowParams, streams: 
         covered = np.zeros(max(v.frame_count, int(v.table.frames.max(initial=0)) + 1), bool)
         for _, s in v.spans:
             covered[max(0, s.start_frame - spec.stride):s.end_frame + spec.stride] = True
-        want = int(round(background_ratio * n_pos))
-        people = [p for p in {p for p, _ in v.spans} if p in tracks]
+        want = max(background_min, int(round(background_ratio * n_pos)))
+        people = sorted(tracks) if all_tracks else [p for p in {p for p, _ in v.spans} if p in tracks]
         tries = 0
         while want > 0 and people and tries < 20 * want + 50:
             tries += 1
@@ -213,6 +216,8 @@ def split_by_video(ds: ActionDataset, val_fraction: float = 0.25,
     """Train / validation masks. Whole videos go to validation; with a single video, its last
     ``val_fraction`` of time is held out instead (and the method says so)."""
     keys = sorted(set(ds.groups.tolist()))
+    if val_fraction <= 0:  # every label trains; the caller measures on other videos
+        return np.ones(len(ds), bool), np.zeros(len(ds), bool), "none (measured on other videos by the caller)"
     if len(keys) >= 2:
         rng = np.random.default_rng(seed)
         n_val = min(len(keys) - 1, max(1, int(round(val_fraction * len(keys)))))

@@ -45,6 +45,7 @@ class TrainConfig:
     augment: bool = True
     seed: int = 0
     threads: int = 1  # 2 OpenMP threads crawl when the 2 cores are shared
+    init: str | None = None  # fine-tune from this model (id, directory or "pretrained"): its arch, streams, window
 
 
 def _new_id(classes: Sequence[str]) -> str:
@@ -76,8 +77,29 @@ def _augment(xb: Any, rng: np.random.Generator, n_streams: int) -> Any:
     return out
 
 
-def fit(train: ActionDataset, cfg: TrainConfig, task: Task | None = None) -> tuple[Any, dict[str, Any]]:
-    """Train a fresh ST-GCN on ``train``; returns the module (eval mode) and the history."""
+def _transfer(init: ActionModel, model: Any, classes: Sequence[str]) -> None:
+    """Start ``model`` from ``init``'s weights: every layer, and the classifier rows of the
+    classes both know (a new class starts from scratch)."""
+    import torch
+
+    src = init.module.state_dict()
+    dst = model.state_dict()
+    for name, v in src.items():
+        if not name.startswith("fc.") and name in dst and dst[name].shape == v.shape:
+            dst[name] = v.clone()
+    with torch.no_grad():
+        for i, c in enumerate(classes):
+            if c in init.classes:
+                j = init.classes.index(c)
+                dst["fc.weight"][i] = src["fc.weight"][j]
+                dst["fc.bias"][i] = src["fc.bias"][j]
+    model.load_state_dict(dst)
+
+
+def fit(train: ActionDataset, cfg: TrainConfig, task: Task | None = None,
+        init: ActionModel | None = None) -> tuple[Any, dict[str, Any]]:
+    """Train an ST-GCN on ``train`` (fresh, or fine-tuned from ``init``); returns the module
+    (eval mode) and the history."""
     import torch
     from torch import nn
 
@@ -89,7 +111,11 @@ def fit(train: ActionDataset, cfg: TrainConfig, task: Task | None = None) -> tup
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     config = {"in_channels": n_channels(streams), "num_classes": k, "arch": cfg.arch, "dropout": 0.1}
+    if init is not None:
+        config = dict(init.card["network"]) | {"num_classes": k}
     model = build(config)
+    if init is not None:
+        _transfer(init, model, train.classes)
     counts = np.bincount(train.y, minlength=k).astype(np.float64)
     weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
     weights = weights / weights[counts > 0].mean()
@@ -237,6 +263,15 @@ def train_actions(projects: Sequence[Project], out: str | os.PathLike[str] | Non
     the held-out videos (window-level and localised segments), and write weights + card."""
     cfg = cfg or TrainConfig()
     task = ensure_task(task)
+    init: ActionModel | None = None
+    if cfg.init:  # fine-tuning: the start model decides the network, its inputs and windows
+        from dataclasses import replace
+
+        from models.actions.registry import load_model
+
+        init = load_model(cfg.init)
+        cfg = replace(cfg, streams=tuple(init.streams), window=init.window,
+                      arch=str(init.card["network"].get("arch", cfg.arch)))
     streams = check_streams(cfg.streams)
     t_start = time.perf_counter()
     videos = collect(projects)
@@ -248,6 +283,8 @@ def train_actions(projects: Sequence[Project], out: str | os.PathLike[str] | Non
         from core.actions.dataset import project_classes
 
         classes += [c for c in project_classes(proj) if c not in classes]
+    if init is not None:  # keep what the start model knows, add the projects' new classes
+        classes = list(init.classes[1:]) + [c for c in classes if c not in init.classes]
     ds = build_dataset(videos, cfg.window, streams, classes or None, cfg.per_span, cfg.background_ratio,
                        cfg.seed, task)
     present = sorted(set(ds.y.tolist()))
@@ -257,7 +294,7 @@ def train_actions(projects: Sequence[Project], out: str | os.PathLike[str] | Non
     train_ds, val_ds = ds.subset(tr), ds.subset(va)
     if len(train_ds) < 4:
         raise ClipDeskError(f"only {len(train_ds)} training windows: label more actions")
-    module, hist = fit(train_ds, cfg, task)
+    module, hist = fit(train_ds, cfg, task, init)
     model_id = _new_id(ds.classes)
     card: dict[str, Any] = {
         "kind": CARD_KIND, "id": model_id,
@@ -279,6 +316,7 @@ def train_actions(projects: Sequence[Project], out: str | os.PathLike[str] | Non
             "train_windows": len(train_ds), "validation_windows": len(val_ds),
             "labels_ignored": ds.stats["labels_not_in_class_list"],
         },
+        "fine_tuned_from": None if init is None else {"id": init.id, "path": str(init.path)},
         "training": {k: v for k, v in asdict(cfg).items() if k not in ("window", "streams")}
         | {"seconds_per_epoch": round(float(np.mean(hist["epoch_seconds"])), 3) if hist["epoch_seconds"] else None,
            "final_loss": hist["loss"][-1] if hist["loss"] else None,
