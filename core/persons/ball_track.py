@@ -84,21 +84,18 @@ def _shifted(img: np.ndarray, dx: int, dy: int) -> np.ndarray:
 
 
 def moving_bright(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, p: FinderParams,
-                  shifts: tuple[tuple[int, int], tuple[int, int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Masks (uint8 0/255) of pixels of ``cur`` brighter than on both neighbours by ``p.diff``,
-    and of every pixel that changed (either sign, half the threshold): the context of a blob.
-    ``shifts``: the whole-frame shift prev -> cur and cur -> nxt (a panning camera), taken out first."""
+                  shifts: tuple[tuple[int, int], tuple[int, int]] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mask (uint8 0/255) of the pixels of ``cur`` brighter than on both neighbours by ``p.diff``,
+    and the neighbours aligned to ``cur``. ``shifts``: the whole-frame shift prev -> cur and
+    cur -> nxt (a panning camera), taken out first."""
     if shifts is not None:
         (ax, ay), (bx, by) = shifts
         prev = _shifted(prev, ax, ay)
         nxt = _shifted(nxt, -bx, -by)
-    d0 = cv2.subtract(cur, prev)
-    d1 = cv2.subtract(cur, nxt)
-    both = cv2.min(d0, d1)
+    both = cv2.min(cv2.subtract(cur, prev), cv2.subtract(cur, nxt))
     _, mask = cv2.threshold(both, p.diff, 255, cv2.THRESH_BINARY)
-    anyd = cv2.max(cv2.absdiff(cur, prev), cv2.absdiff(cur, nxt))
-    _, moving = cv2.threshold(anyd, p.diff // 2, 255, cv2.THRESH_BINARY)
-    return mask, moving
+    return mask, prev, nxt
 
 
 def find_candidates(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, p: FinderParams | None = None,
@@ -108,37 +105,43 @@ def find_candidates(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, p: Finde
     p = p or FinderParams()
     h, w = cur.shape
     k2 = (w / BALL_WIDTH) ** 2
-    mask, moving = moving_bright(prev, cur, nxt, p, shifts)
-    n, lab, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 1:
+    mask, prev, nxt = moving_bright(prev, cur, nxt, p, shifts)
+    if cv2.countNonZero(mask) == 0:
         return np.zeros((0, 4), np.float32)
+    # contours, not connected components: an order of magnitude cheaper on a sparse mask
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out = []
     a_min, a_max = p.min_area * k2, p.max_area * k2
-    for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if not a_min <= area <= a_max:
+    half = p.diff // 2
+    rects = [cv2.boundingRect(cnt) for cnt in contours]
+    for x, y, bw, bh in rects:
+        if bw * bh < a_min or bw * bh > 4 * a_max or max(bw, bh) > p.max_aspect * min(bw, bh):
             continue
-        aspect = max(bw, bh) / max(1, min(bw, bh))
-        if aspect > p.max_aspect:
+        box = mask[y:y + bh, x:x + bw]
+        area = cv2.countNonZero(box)
+        if not a_min <= area <= a_max:
             continue
         r = max(bw, bh) / 2.0
         # the moving context: the changed pixels joined to the blob in a window around it. A
         # ball's are its own footprints on the three frames; a hand's or a shoe's are a body
         pad = int(max(10, 6 * r))
         x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
-        win = moving[y0:y1, x0:x1]
+        cw = cur[y0:y1, x0:x1]
+        anyd = cv2.max(cv2.absdiff(cw, prev[y0:y1, x0:x1]), cv2.absdiff(cw, nxt[y0:y1, x0:x1]))
+        _, win = cv2.threshold(anyd, half, 255, cv2.THRESH_BINARY)
         _, wl, ws, _ = cv2.connectedComponentsWithStats(win, connectivity=8)
-        own = np.unique(wl[y - y0:y - y0 + bh, x - x0:x - x0 + bw][lab[y:y + bh, x:x + bw] == i])
-        own = own[own > 0]
+        own = wl[y - y0:y - y0 + bh, x - x0:x - x0 + bw][box > 0]
+        own = np.flatnonzero(np.bincount(own, minlength=len(ws))[1:]) + 1
         joined = int(ws[own, 4].sum()) if len(own) else area
         if joined > p.max_joined * area:
             continue
         ring = joined / max(1.0, 3.0 * area) - 1.0  # 0: three footprints of the blob's size
-        blob = cur[y:y + bh, x:x + bw][lab[y:y + bh, x:x + bw] == i]
-        contrast = float(blob.mean()) - float(np.median(cur[y0:y1, x0:x1]))
+        m = cv2.moments(box, binaryImage=True)
+        cx, cy = x + m["m10"] / max(1e-9, m["m00"]), y + m["m01"] / max(1e-9, m["m00"])
+        contrast = float(cv2.mean(cur[y:y + bh, x:x + bw], box)[0]) - float(np.median(cw))
         fill = area / max(1, bw * bh)
         score = min(1.0, max(0.0, contrast) / 40.0) * (0.5 + 0.5 * fill) / (1.0 + max(0.0, ring))
-        out.append((float(cents[i][0]), float(cents[i][1]), r, float(score)))
+        out.append((float(cx), float(cy), r, float(score)))
     out.sort(key=lambda c: -c[3])
     return np.asarray(out[:p.max_candidates], np.float32).reshape(-1, 4)
 
@@ -181,12 +184,14 @@ class LinkParams:
     max_step: float = 40.0  # the fastest ball: pixels per frame
     gate: float = 4.0  # distance from the constant-velocity prediction, pixels
     gate_per_frame: float = 2.0  # ... plus this per frame of gap
+    max_acc: float = 3.0  # change of velocity, pixels per frame per frame (a third once curved)
     max_skip: int = 3  # frames a path may miss
     min_len: int = 6  # detections in a path
     min_travel: float = 12.0  # pixels between a path's ends
     min_speed: float = 1.0  # median pixels per frame
     max_resid: float = 2.5  # RMS distance of the points from a quadratic fit in time, pixels
     fill_gap: int = 4  # frames interpolated inside a path
+    max_paths: int = 150  # hypotheses followed at once
 
 
 @dataclass
@@ -195,19 +200,39 @@ class _Path:
     pts: list[tuple[float, float, float, float]] = field(default_factory=list)
 
     def predict(self, frame: int) -> tuple[float, float]:
+        """Where the path would be on ``frame``: a quadratic in time through its last points
+        (gravity, perspective, a ball slowing down), a straight line through two, or the point."""
         f1, (x1, y1, _, _) = self.frames[-1], self.pts[-1]
         if len(self.frames) < 2:
             return x1, y1
+        if len(self.frames) >= 4:
+            t = np.asarray(self.frames[-6:], np.float64) - f1
+            c = _quad_fit(t, np.asarray(self.pts[-6:], np.float64)[:, :2])
+            dt = float(frame - f1)
+            x, y = np.array([dt * dt, dt, 1.0]) @ c
+            return float(x), float(y)
         f0, (x0, y0, _, _) = self.frames[-2], self.pts[-2]
         vx, vy = (x1 - x0) / (f1 - f0), (y1 - y0) / (f1 - f0)
         return x1 + vx * (frame - f1), y1 + vy * (frame - f1)
 
 
-def _quad_resid(t: np.ndarray, v: np.ndarray) -> float:
-    if len(t) < 4:
-        return 0.0
-    c = np.polyfit(t, v, 2)
-    return float(np.sqrt(np.mean((np.polyval(c, t) - v) ** 2)))
+def _quad_fit(t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Least-squares quadratics in ``t`` through the columns of ``v``: ``(3, k)`` coefficients."""
+    a = np.stack([t * t, t, np.ones_like(t)], axis=1)
+    return np.linalg.lstsq(a, v, rcond=None)[0]
+
+
+def _smooth_resid(t: np.ndarray, xy: np.ndarray, window: int = 10) -> float:
+    """Largest RMS distance of the points from a quadratic in time over windows of the path."""
+    worst = 0.0
+    for a in range(0, max(1, len(t) - window // 2), window // 2):
+        tt, pp = t[a:a + window] - t[a], xy[a:a + window, :2]
+        if len(tt) < 4:
+            continue
+        c = _quad_fit(tt, pp)
+        fit = np.stack([tt * tt, tt, np.ones_like(tt)], axis=1) @ c
+        worst = max(worst, float(np.sqrt(np.mean((fit - pp) ** 2, axis=0)).max()))
+    return worst
 
 
 def link_ball(candidates: Sequence[tuple[int, np.ndarray]], scale: float, shots: Sequence[tuple[int, int]] = (),
@@ -237,6 +262,7 @@ def link_ball(candidates: Sequence[tuple[int, np.ndarray]], scale: float, shots:
                 still.append(path)
         active = still
         used = np.zeros(len(c), bool)
+        settled = np.zeros(len(c), bool)  # on a path of at least 4 points
         grown: list[_Path] = []
         for path in active:
             dt = frame - path.frames[-1]
@@ -245,8 +271,10 @@ def link_ball(candidates: Sequence[tuple[int, np.ndarray]], scale: float, shots:
             if len(path.frames) < 2:
                 ok = d <= p.max_step * dt
             else:
-                ok = d <= p.gate + p.gate_per_frame * (dt - 1) + 0.15 * np.hypot(
-                    path.pts[-1][0] - path.pts[-2][0], path.pts[-1][1] - path.pts[-2][1])
+                speed = np.hypot(path.pts[-1][0] - path.pts[-2][0], path.pts[-1][1] - path.pts[-2][1]) / max(
+                    1, path.frames[-1] - path.frames[-2])
+                acc = p.max_acc if len(path.frames) < 4 else p.max_acc / 3
+                ok = d <= p.gate + p.gate_per_frame * (dt - 1) + 0.15 * speed * dt + 0.5 * acc * dt * dt
             if not ok.any():
                 continue
             j = int(np.argmin(np.where(ok, d, np.inf)))
@@ -257,13 +285,16 @@ def link_ball(candidates: Sequence[tuple[int, np.ndarray]], scale: float, shots:
             path.frames.append(int(frame))
             path.pts.append(tuple(c[j]))
             used[j] = True
+            settled[j] |= len(path.frames) >= 5
         active.extend(grown)
-        for jj in np.flatnonzero(~used):
+        # every candidate not yet on an established path starts a path of its own: one that
+        # joined a young path may be where the ball starts a new flight (a bounce, a hit, a toss)
+        for jj in np.flatnonzero(~settled):
             active.append(_Path([int(frame)], [tuple(c[jj])]))
-        if len(active) > 400:  # many hypotheses on a noisy frame: keep the longest
+        if len(active) > p.max_paths:  # many hypotheses on a noisy frame: keep the longest
             active.sort(key=lambda q: -len(q.frames))
-            done.extend(active[400:])
-            active = active[:400]
+            done.extend(active[p.max_paths:])
+            active = active[:p.max_paths]
     done.extend(active)
     good = []
     for path in done:
@@ -275,8 +306,7 @@ def link_ball(candidates: Sequence[tuple[int, np.ndarray]], scale: float, shots:
         speed = float(np.median(np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])) / np.diff(t)))
         if travel < p.min_travel or speed < p.min_speed:
             continue
-        resid = max(_quad_resid(t, xy[:, 0]), _quad_resid(t, xy[:, 1]))
-        if resid > p.max_resid:
+        if _smooth_resid(t, xy) > p.max_resid:
             continue
         good.append((len(path.frames) * float(np.mean(xy[:, 3]) + 0.5), path))
     good.sort(key=lambda g: -g[0])
