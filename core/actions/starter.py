@@ -13,12 +13,15 @@ Classes and what fires them (``s`` = the person's height in pixels, the track's 
 * ``serve``: one wrist far above the head, the other clearly lower (a racket serve);
 * ``forehand`` / ``backhand``: a wrist far out to the side (racket stroke) while the upper body
   moves more than the legs; the side of the body the wrist is on decides which;
-* ``jump``: the feet leave the person's ground line by more than ~0.1 s;
+* ``jump``: both ankles above the ground line of the neighbouring samples by 0.06 body heights;
+  the span is the flight a body thrown that high takes (ballistic), centred on the sample;
 * ``kick``: one ankle lifted above the other knee while the legs move;
 * ``fall``: the torso tilts past 55 degrees or the box becomes wider than tall;
-* ``sprint``: the feet cover 2.5 body heights a second or more, net over at least 0.5 s (box
-  jitter does not add up), the local body height as the unit, and with two or more other people
-  in view their median drift (the camera's pan) taken off first: a jog or a pan is no sprint;
+* ``sprint`` (off by default, ``StarterParams(sprint=True)``: image speed cannot tell a
+  camera-followed sprint from a jog across a still view): the feet cover 2.5 body heights a
+  second or more, net over at least 0.5 s (box jitter does not add up), the local body height as
+  the unit, and with two or more other people in view their median drift (the camera's pan)
+  taken off first: a jog or a pan is no sprint;
 * ``celebration``: both arms up, hands apart, for 1.2 s or more.
 
 Each segment: class, confidence, ``attrs`` ``person`` (track id), ``model`` (``starter``),
@@ -53,9 +56,12 @@ class StarterParams:
     serve_high: float = 0.12
     lateral_turned: float = 0.2  # with shoulders side-on, hands this far out (body heights) = stroke
     side_on: float = 0.07  # shoulders closer than this in x (body heights) = turned side-on
-    jump_lift: float = 0.1
+    jump_lift: float = 0.06  # ankles this far above the neighbouring samples' ground line (body heights)
+    body_m: float = 1.75  # a person's height (metres), to time a jump's flight from its height
+    ankle_rise: float = 0.04  # body heights the ankles rise on tiptoe, before the flight
     kick_lift: float = 0.06  # ankle above the other knee by this much
     fall_tilt_deg: float = 55.0
+    sprint: bool = False  # off by default: not precise enough yet (docs/benchmarks.md, round 2)
     sprint_speed: float = 2.5  # body heights per second, net over sprint_min_s, the camera's drift removed
     sprint_min_s: float = 0.5
     celebration_min_s: float = 1.2
@@ -76,6 +82,7 @@ class KeyPose:
     strength: float  # 0..1, how clearly the rule fired
     why: str
     channel: int = 1  # motion channel that times it: 0 whole box, 1 upper half, 2 lower half
+    lift: float = 0.0  # jump: the feet's height over the ground line (body heights)
 
 
 @dataclass
@@ -176,7 +183,7 @@ def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
             lift = float(ground - bottom[j]) / s
         if lift > p.jump_lift:
             out.append(KeyPose(f, "jump", min(1.0, 0.4 + 2 * lift), f"feet {lift:.2f} body heights off the ground",
-                               channel=0))
+                               channel=0, lift=lift))
         # kick: one ankle up by the other knee
         la, ra, lk, rk = (_pt(kp, i, c) for i in (LANK, RANK, LKN, RKN))
         if la is not None and ra is not None and lk is not None and rk is not None and lift <= p.jump_lift:
@@ -194,6 +201,14 @@ def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
                 out.append(KeyPose(f, "fall", min(1.0, 0.4 + tilt / 180), f"torso tilted {tilt:.0f}\u00b0, body "
                                    "nearly horizontal", channel=0))
     return out
+
+
+def flight_frames(lift: float, fps: float, p: StarterParams) -> float:
+    """Frames in the air of a jump whose ankles were seen ``lift`` body heights above the ground
+    line (a thrown body: t = 2 sqrt(2 h / g), the person ``body_m`` tall; the ankles rise by
+    ``ankle_rise`` on tiptoe before the feet leave the ground, so that part is no flight)."""
+    h = max(0.0, lift - p.ankle_rise) * p.body_m
+    return max(0.1 * fps, 2.0 * float(np.sqrt(2.0 * h / 9.81)) * fps)
 
 
 def _group(keys: Sequence[KeyPose], gap: int) -> list[list[KeyPose]]:
@@ -332,7 +347,8 @@ def detect_track(tid: int, rows: np.ndarray, fps: float, motion: MotionGrid | No
     segs: list[Segment] = []
 
     def add(cls: str, a: int, b: int, conf: float, why: str) -> None:
-        if b - a < max(1, int(p.min_len_s * fps)) or conf < p.min_conf:
+        shortest = 0.1 if cls == "jump" else p.min_len_s  # a hop is in the air for a tenth of a second
+        if b - a < max(1, int(shortest * fps)) or conf < p.min_conf:
             return
         segs.append(Segment(ACTION, a, b, cls, round(min(1.0, conf), 3),
                             {"person": int(tid), "model": MODEL_ID, "why": why}, source))
@@ -355,7 +371,11 @@ def detect_track(tid: int, rows: np.ndarray, fps: float, motion: MotionGrid | No
                 why = f"arms raised for {(b - a) / fps:.1f} s"
             ch = g[0].channel
             edge = None
-            if energy is not None:
+            if name == "jump":  # in the air as long as a body thrown that high: the span is the flight
+                t = flight_frames(max(k.lift for k in g), fps, p)
+                edge = (max(first - step // 2, int(round(a - t / 2))), int(round(b + t / 2)) + 1)
+                conf_m = 1.0
+            elif energy is not None:
                 ahead = int(round(p.swing_ahead_s * fps)) if name in ("forehand", "backhand") else 2
                 edge = _edges(energy[:, ch], mfr, a, b, pre, post + ahead, p.edge_level, ahead)
                 conf_m = 1.0 if edge is not None else 0.8
@@ -365,7 +385,7 @@ def detect_track(tid: int, rows: np.ndarray, fps: float, motion: MotionGrid | No
                 half = max(1, step // 2)
                 edge = (max(first - half, a - half), b + half)
             add(name, edge[0], edge[1], strength * conf_m, why + f" at {len(g)} pose sample(s)")
-    for a, b, v in _sprints(rows, fps, p, s, others):
+    for a, b, v in _sprints(rows, fps, p, s, others) if p.sprint else []:
         add("sprint", a, b, min(1.0, 0.4 + v / 4), f"moved {v:.1f} body heights a second for {(b - a) / fps:.1f} s")
     return _resolve(segs)
 

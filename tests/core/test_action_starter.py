@@ -68,7 +68,8 @@ def _motion(frames: int, bursts: list[tuple[int, int, tuple[float, float, float,
     return MotionGrid(np.arange(frames), grid, *size)
 
 
-SAMPLES = list(range(0, 150, 8))  # poses at ~4 fps, as the persons stage samples them
+SAMPLES = list(range(0, 150, 8))
+SPRINT = starter.StarterParams(sprint=True)  # poses at ~4 fps, as the persons stage samples them
 
 
 def test_a_shot_is_found_and_timed_by_the_motion() -> None:
@@ -105,31 +106,46 @@ def test_racket_stroke_side_and_sprint() -> None:
     assert [s.label for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, bh))), FPS, None)] == ["backhand"]
     # 3 body heights a second for 1.3 s: a sprint
     run = [_pose(200 + 600 * min(max(f - 40, 0), 40) / FPS, 600) for f in SAMPLES]
-    segs = starter.detect(PoseTable(np.stack(_track(4, SAMPLES, run))), FPS, None)
+    assert not starter.detect(PoseTable(np.stack(_track(4, SAMPLES, run))), FPS, None)  # off by default
+    segs = starter.detect(PoseTable(np.stack(_track(4, SAMPLES, run))), FPS, None, SPRINT)
     sp = [s for s in segs if s.label == "sprint"]
     assert len(sp) == 1 and "body heights a second" in sp[0].attrs["why"]
     assert abs(sp[0].start_frame - 40) <= 8 and abs(sp[0].end_frame - 80) <= 8, (sp[0].start_frame, sp[0].end_frame)
 
 
+def test_a_hop_is_a_jump_as_long_as_its_flight() -> None:
+    # one pose sample catches the person 0.08 body heights up (feet and all): a small jump shot
+    hop = [_pose(600, 600 - (16 if f == 56 else 0)) for f in SAMPLES]
+    segs = [s for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, hop))), FPS, None) if s.label == "jump"]
+    assert len(segs) == 1 and "off the ground" in segs[0].attrs["why"]
+    s = segs[0]
+    assert s.start_frame < 56 < s.end_frame and 0.1 <= (s.end_frame - s.start_frame) / FPS <= 0.35
+    assert starter.flight_frames(0.3, FPS, starter.StarterParams()) > starter.flight_frames(0.1, FPS,
+                                                                                            starter.StarterParams())
+    # 0.04 body heights (on tiptoe, or a box that jitters) is no jump
+    tiptoe = [_pose(600, 600 - (8 if f == 56 else 0)) for f in SAMPLES]
+    assert not starter.detect(PoseTable(np.stack(_track(1, SAMPLES, tiptoe))), FPS, None)
+
+
 def test_jogging_jitter_and_a_camera_pan_are_no_sprint() -> None:
     # a jog: 1.5 body heights a second for the whole track
     jog = [_pose(200 + 300 * f / FPS, 600) for f in SAMPLES]
-    assert not [s for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, jog))), FPS, None)
+    assert not [s for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, jog))), FPS, None, SPRINT)
                 if s.label == "sprint"]
     # a 20 px player whose box jumps by up to 6 px between samples, going nowhere
     rng = np.random.default_rng(0)
     small = [_pose(300 + rng.uniform(-6, 6), 100 + rng.uniform(-3, 3), h=20) for _ in SAMPLES]
-    assert not [s for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, small))), FPS, None)
+    assert not [s for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, small))), FPS, None, SPRINT)
                 if s.label == "sprint"]
     # the camera pans: everybody moves across the image at 3 body heights a second
     rows = []
     for tid, x0 in enumerate((100, 400, 700, 1000)):
         rows += _track(tid + 1, SAMPLES, [_pose(x0 + 600 * f / FPS, 600) for f in SAMPLES])
-    segs = starter.detect(PoseTable(np.stack(rows)), FPS, None)
+    segs = starter.detect(PoseTable(np.stack(rows)), FPS, None, SPRINT)
     assert not [s for s in segs if s.label == "sprint"]
     # ... and one of them runs away from the others: only he sprints
     rows = [r for r in rows if r[1] != 4] + _track(4, SAMPLES, [_pose(1000 + 1500 * f / FPS, 600) for f in SAMPLES])
-    segs = starter.detect(PoseTable(np.stack(rows)), FPS, None)
+    segs = starter.detect(PoseTable(np.stack(rows)), FPS, None, SPRINT)
     assert {s.attrs["person"] for s in segs if s.label == "sprint"} == {4}
 
 
