@@ -54,7 +54,7 @@ class StarterParams:
     shot_above_head: float = -0.03  # both hands together at least this high (the ball at the forehead)
     hands_close: float = 0.3
     serve_high: float = 0.12
-    lateral_turned: float = 0.2  # with shoulders side-on, hands this far out (body heights) = stroke
+    lateral_turned: float = 0.15  # with shoulders side-on, hands this far out (body heights) = stroke
     side_on: float = 0.07  # shoulders closer than this in x (body heights) = turned side-on
     jump_lift: float = 0.06  # ankles this far above the neighbouring samples' ground line (body heights)
     body_m: float = 1.75  # a person's height (metres), to time a jump's flight from its height

@@ -40,6 +40,8 @@ def _pose(cx: float, feet: float, h: float = 200.0, arms: str = "down", facing_a
         wl, wr = (cx - 0.03 * h, top - 0.1 * h), (cx + 0.03 * h, top - 0.1 * h)
     elif arms == "celebrate":  # a V
         wl, wr = (cx - 0.3 * h, top - 0.1 * h), (cx + 0.3 * h, top - 0.1 * h)
+    elif arms == "near":  # both hands a little out to the image's right (a far player's take-back)
+        wl, wr = (cx + 0.13 * h, hip_y - 0.05 * h), (cx + 0.17 * h, hip_y - 0.05 * h)
     else:  # "right": both hands out to the image's right at waist height
         wl, wr = (cx + 0.25 * h, hip_y - 0.05 * h), (cx + 0.35 * h, hip_y - 0.05 * h)
     kp[9], kp[10] = (*wl, .9), (*wr, .9)
@@ -104,6 +106,10 @@ def test_racket_stroke_side_and_sprint() -> None:
     bh = [_pose(600, 600, arms="right", side_on=True, facing_away=False) if 40 <= f <= 56
           else _pose(600, 600, facing_away=False) for f in SAMPLES]
     assert [s.label for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, bh))), FPS, None)] == ["backhand"]
+    # a far player's take-back: hands only 0.17 body heights out (both wrists by the racket)
+    far = [_pose(600, 600, arms="near", side_on=True, facing_away=False) if 40 <= f <= 56
+           else _pose(600, 600, facing_away=False) for f in SAMPLES]
+    assert [s.label for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, far))), FPS, None)] == ["backhand"]
     # 3 body heights a second for 1.3 s: a sprint
     run = [_pose(200 + 600 * min(max(f - 40, 0), 40) / FPS, 600) for f in SAMPLES]
     assert not starter.detect(PoseTable(np.stack(_track(4, SAMPLES, run))), FPS, None)  # off by default
