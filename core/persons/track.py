@@ -6,9 +6,11 @@ track predicts its centre with a constant velocity; a detection matches it when 
 within a distance that grows with the time since the track was last seen (in units of the
 person's height: scale-free, so it works for a 20-px player and a 500-px close-up alike), its
 height is similar, and its kit colour (Lab, when known) is not far. Assignment is optimal per
-sample (Hungarian). A track not seen for ``max_gap_s`` is closed; one seen again within it keeps
-its id (re-identification after an occlusion or a missed detection). A fresh set of tracks starts
-at every shot.
+sample (Hungarian). A track not seen for ``max_gap_s`` is no longer followed by motion, but it is
+kept for ``max_lost_s`` as a lost track: a detection nobody else takes, of a similar size, near
+where it was lost (``lost_reach`` heights) and of the same kit colour (``lost_colour``, Lab) gets
+its id back (re-identification after an occlusion, a long missed stretch of a distant player or
+the player leaving the frame for a moment). A fresh set of tracks starts at every shot.
 
 Rows are the ``models.persons.pose`` detection layout (box x1 y1 x2 y2, score, 17 × (x, y,
 conf)) plus any extra columns (``core.persons.roles``: the kit colour sits at ``colour_col``);
@@ -47,7 +49,8 @@ def _centre(b: np.ndarray) -> np.ndarray:
 
 def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple[int, int]], fps: float,
                 first_id: int = 1, max_gap_s: float = 2.0, colour_col: int | None = None,
-                reach: float = 1.0, reach_per_s: float = 2.5, max_colour: float = 40.0
+                reach: float = 1.0, reach_per_s: float = 2.5, max_colour: float = 40.0,
+                max_lost_s: float = 8.0, lost_reach: float = 8.0, lost_colour: float = 25.0
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Tracks from ``(frame, detections)`` samples in frame order; see the module docstring.
 
@@ -58,6 +61,7 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
     n_extra = width - DET_COLS
     fps = max(1.0, float(fps))
     max_gap = max_gap_s * fps
+    max_lost = max(max_gap, max_lost_s * fps)
     bounds = np.asarray(sorted(int(s) for s, _ in shots) or [0], np.int64)
     rows: list[np.ndarray] = []
     extras: list[np.ndarray] = []
@@ -69,7 +73,7 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
         if k != shot:
             tracks, shot = [], k
         d = np.asarray(dets, np.float32).reshape(-1, width)
-        live = [t for t in tracks if frame - t.frame <= max_gap]
+        live = [t for t in tracks if frame - t.frame <= max_lost]
         tracks = live
         assign: dict[int, int] = {}
         if len(d) and live:
@@ -81,6 +85,7 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
                 cols = d[:, DET_COLS + colour_col:DET_COLS + colour_col + 3].astype(np.float64)
             for i, t in enumerate(live):
                 dt = float(frame - t.frame)
+                lost = dt > max_gap
                 pred = t.c + t.v * dt
                 scale = np.maximum(t.h, hs)
                 # the nearer of where the motion says and where it was last: a player who stops
@@ -88,6 +93,9 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
                 dist = np.minimum(np.hypot(cs[:, 0] - pred[0], cs[:, 1] - pred[1]),
                                   np.hypot(cs[:, 0] - t.c[0], cs[:, 1] - t.c[1])) / scale
                 gate = reach + reach_per_s * dt / fps
+                if lost:  # motion says nothing any more: near where it was lost, same kit
+                    dist = np.hypot(cs[:, 0] - t.c[0], cs[:, 1] - t.c[1]) / scale
+                    gate = min(gate, lost_reach)
                 ratio = hs / max(1.0, t.h)
                 ok = (dist <= gate) & (ratio >= 0.5) & (ratio <= 2.0)
                 c = dist / gate
@@ -95,8 +103,14 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
                     cd = np.linalg.norm(cols - t.colour, axis=1)
                     known = np.isfinite(cd)
                     ok &= ~known | (cd <= max_colour)
+                    if lost:
+                        ok &= known & (cd <= lost_colour)
                     c = c + np.where(known, cd / max_colour, 0.5) * 0.5
+                elif lost:
+                    ok &= False  # no colour to tell who it is: a new track
                 c = c + 0.1 * np.abs(np.log(np.clip(ratio, 1e-3, None)))
+                if lost:
+                    c = c + 1.0  # a followed track first
                 cost[i] = np.where(ok, c, _BIG)
             ri, ci = linear_sum_assignment(cost)
             for i, j in zip(ri, ci):
@@ -114,7 +128,7 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
                 t = live[assign[j]]
                 dt = max(1.0, float(frame - t.frame))
                 v = (c - t.c) / dt
-                t.v = v if t.hits == 1 else 0.5 * t.v + 0.5 * v
+                t.v = np.zeros(2) if dt > max_gap else v if t.hits == 1 else 0.5 * t.v + 0.5 * v
                 t.c, t.frame, t.hits = c, int(frame), t.hits + 1
                 t.h = 0.7 * t.h + 0.3 * h
                 if col is not None:
