@@ -1,8 +1,9 @@
 """The ``persons`` analysis stage: tracked persons with poses, and the ball, from the one decode pass.
 
 During the decode pass a sink runs YOLO11n-pose on frames sampled at ``fps`` (default 2, at about
-384×640), denser (``dense_fps``, default 4) while people move fast, and the classical ball detector (or a user's COCO
-``sports ball`` model) on the same small frames. After the pass, when the ``shots`` stage has
+384×640), denser (``dense_fps``, default 4) while people move fast; the ball is found by motion on
+every frame, small and grey (``core.persons.ball_track``, a second sink), or by a user's COCO
+``sports ball`` model on the pose frames. After the pass, when the ``shots`` stage has
 stored its shots, the detections are linked into tracks with ultralytics' ByteTrack, a fresh
 tracker per shot. Stored: the poses array (core/persons/poses.py, signal ``poses``), the ball track
 (core/persons/ball.py, signal ``ball``) and one ``person`` segment per track. Sinks run on their decode
@@ -26,6 +27,7 @@ import cv2
 import numpy as np
 
 from core.persons.ball import BALL_SIGNAL, detect_ball, track_ball
+from core.persons.ball_track import BallSink, link_ball
 from core.media.decode import FrameSpec, Sink
 from core.errors import ClipDeskError
 from core.pipeline import Stage, StageContext
@@ -187,10 +189,11 @@ class _PoseSink(Sink):
         if self._ball_model is not None:
             b = self._ball_model.detect(image, self._scale)
             cands = np.concatenate([(b[:, 0:2] + b[:, 2:4]) / 2, (b[:, 2:3] - b[:, 0:1]) / 2, b[:, 4:5]], 1)
-        else:
+            self.balls.append((index, cands))
+        elif not st.moving_ball:  # the per-sample classical finder (the moving one has its own sink)
             cands = detect_ball(image)
             cands[:, :3] *= self._scale
-        self.balls.append((index, cands))
+            self.balls.append((index, cands))
 
 
 def default_threads() -> int:
@@ -205,7 +208,7 @@ class PersonsStage(Stage):
 
     name = "persons"
     model = MODEL_NAME
-    version = "2"  # 2: plausibility, field blobs, confirmation, stitching, roles
+    version = "3"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id
     requires = ("shots",)
     tracks = (PERSON,)
 
@@ -231,7 +234,10 @@ class PersonsStage(Stage):
         self.field = bool(field)  # find the field per sample: small players, roles, the field mask
         self.min_plausibility = float(min_plausibility)
         self.tile_every = max(0, int(tile_every))  # the far-end tile on every n-th field sample (0: never)
+        # the ball from every frame by motion (core.persons.ball_track) unless a ball model is named
+        self.moving_ball = not ball_weights
         self._sinks: dict[int, _PoseSink] = {}
+        self._ball_sinks: dict[int, BallSink] = {}
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], device: str = "cpu") -> "PersonsStage":
@@ -265,7 +271,7 @@ class PersonsStage(Stage):
     def params(self) -> dict[str, Any]:
         return {"fps": self.fps, "dense_fps": self.dense_fps, "width": self.width, "imgsz": list(self.imgsz),
                 "conf": self.conf, "tracker": self.tracker, "weights": self.weights or "bundled",
-                "ball": self.ball_weights or "classical", "field": self.field,
+                "ball": self.ball_weights or ("moving" if self.moving_ball else "classical"), "field": self.field,
                 "min_plausibility": self.min_plausibility, "tile_every": self.tile_every}
 
     @property
@@ -276,7 +282,10 @@ class PersonsStage(Stage):
         self.model_files()  # refuse an untrusted or unsafe file before the decode pass starts
         sink = _PoseSink(self)
         self._sinks[ctx.run_id] = sink
-        return [sink]
+        if not self.moving_ball:
+            return [sink]
+        ball = self._ball_sinks[ctx.run_id] = BallSink()
+        return [sink, ball]
 
     def finish(self, ctx: StageContext) -> None:
         sink = self._sinks.pop(ctx.run_id)
@@ -286,7 +295,11 @@ class PersonsStage(Stage):
         fps = ctx.video.rate.fps
         poses, extras, roles = link_persons(sink.dets, shots, self.tracker, self.fps, fps)
         ctx.task.check()
-        ball = track_ball(sink.balls, max_jump=0.05 * ctx.video.width * 30 / max(1.0, fps))
+        ball_sink = self._ball_sinks.pop(ctx.run_id, None)
+        if ball_sink is not None:
+            ball = link_ball(ball_sink.candidates, ball_sink.scale, shots)
+        else:
+            ball = track_ball(sink.balls, max_jump=0.05 * ctx.video.width * 30 / max(1.0, fps))
         fields = sink.fields.per_shot(shots, ctx.video.frame_count)
         with ctx.project.transaction():
             ctx.project.put_signal(vid, POSE_SIGNAL, self.signal_key, poses)
