@@ -40,7 +40,7 @@ from core.persons.poses import PoseTable
 from core.segments import ACTION, Segment
 
 MODEL_ID = "starter"
-VERSION = "2"  # bump when the rules change (the actions stage caches on it)
+VERSION = "3"  # bump when the rules change (the actions stage caches on it); 3: round 2 (jumps, strokes, sprint off)
 CLASSES = ("shot", "serve", "forehand", "backhand", "jump", "kick", "fall", "sprint", "celebration")
 
 # COCO keypoint indices
@@ -51,12 +51,14 @@ NOSE, LSH, RSH, LEL, REL, LWR, RWR, LHIP, RHIP, LKN, RKN, LANK, RANK = 0, 5, 6, 
 class StarterParams:
     kpt_conf: float = 0.3  # keypoints below this confidence are not used
     above_head: float = 0.03  # wrist above the head by this many body heights
-    shot_above_head: float = -0.03  # both hands together at least this high (the ball at the forehead)
+    shot_above_head: float = -0.06  # both hands together at least this high (the ball at the forehead)
     hands_close: float = 0.3
+    over_shoulder: float = 0.05  # both wrists above the shoulders by this much (body heights)
     serve_high: float = 0.12
     lateral_turned: float = 0.15  # with shoulders side-on, hands this far out (body heights) = stroke
     side_on: float = 0.07  # shoulders closer than this in x (body heights) = turned side-on
     jump_lift: float = 0.06  # ankles this far above the neighbouring samples' ground line (body heights)
+    jump_hips: float = 0.5  # the hips rise at least this fraction of the ankles' lift
     body_m: float = 1.75  # a person's height (metres), to time a jump's flight from its height
     ankle_rise: float = 0.04  # body heights the ankles rise on tiptoe, before the flight
     kick_lift: float = 0.06  # ankle above the other knee by this much
@@ -121,6 +123,8 @@ def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
     # ground line: the lower ankle's y, median over the track (the person's standing level)
     ank = np.array([max((kp[i, 1] for i in (LANK, RANK) if kp[i, 2] >= c), default=np.nan) for kp in kps])
     bottom = np.where(np.isfinite(ank), ank, boxes[:, 3])
+    hips = np.array([np.mean([kp[i, 1] for i in (LHIP, RHIP) if kp[i, 2] >= c]) if max(kp[LHIP, 2], kp[RHIP, 2]) >= c
+                     else np.nan for kp in kps])
     # shoulder opening (right minus left shoulder x, body heights): its sign says whether the
     # person faces away from the camera (> 0: image right is the person's right)
     opening = np.array([(kp[RSH, 0] - kp[LSH, 0]) / s if kp[RSH, 2] >= c and kp[LSH, 2] >= c else np.nan
@@ -146,10 +150,10 @@ def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
             if lw is not None and rw is not None and top > p.shot_above_head:
                 gap = float(np.hypot(*(lw - rw))) / s
                 low = min(over_sh)
-                if low > 0.05 and gap < p.hands_close:
+                if low > p.over_shoulder and gap < p.hands_close:
                     out.append(KeyPose(f, "shot", min(1.0, 0.55 + top + (p.hands_close - gap)),
                                        "both hands raised together above the head (release)"))
-                elif low > 0.05:
+                elif low > p.over_shoulder:
                     out.append(KeyPose(f, "arms_up", min(1.0, 0.5 + top), "both arms raised above the head"))
                 elif top > p.serve_high and low < -0.05:
                     out.append(KeyPose(f, "serve", min(1.0, 0.5 + top),
@@ -181,6 +185,10 @@ def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
             w = (frames[j] - frames[j - 1]) / max(1, frames[j + 1] - frames[j - 1])
             ground = (1 - w) * bottom[j - 1] + w * bottom[j + 1]
             lift = float(ground - bottom[j]) / s
+            if np.isfinite(hips[[j - 1, j, j + 1]]).all():  # the body rises with the feet (not a knee bend)
+                hip_lift = float((1 - w) * hips[j - 1] + w * hips[j + 1] - hips[j]) / s
+                if hip_lift < p.jump_hips * lift:
+                    lift = 0.0
         if lift > p.jump_lift:
             out.append(KeyPose(f, "jump", min(1.0, 0.4 + 2 * lift), f"feet {lift:.2f} body heights off the ground",
                                channel=0, lift=lift))

@@ -40,6 +40,8 @@ def _pose(cx: float, feet: float, h: float = 200.0, arms: str = "down", facing_a
         wl, wr = (cx - 0.03 * h, top - 0.1 * h), (cx + 0.03 * h, top - 0.1 * h)
     elif arms == "celebrate":  # a V
         wl, wr = (cx - 0.3 * h, top - 0.1 * h), (cx + 0.3 * h, top - 0.1 * h)
+    elif arms == "set":  # the ball held at the forehead, hands together just under the nose's level
+        wl, wr = (cx - 0.02 * h, top + 0.13 * h), (cx + 0.02 * h, top + 0.13 * h)
     elif arms == "near":  # both hands a little out to the image's right (a far player's take-back)
         wl, wr = (cx + 0.13 * h, hip_y - 0.05 * h), (cx + 0.17 * h, hip_y - 0.05 * h)
     else:  # "right": both hands out to the image's right at waist height
@@ -89,6 +91,14 @@ def test_a_shot_is_found_and_timed_by_the_motion() -> None:
     assert s2.label == "shot" and 48 <= s2.start_frame <= 56 and 64 < s2.end_frame <= 72
 
 
+def test_a_small_players_set_point_is_a_shot() -> None:
+    # a far player's pose sample catches the ball at the forehead (hands 0.05 body heights under
+    # the nose, above the shoulders): keypoints that close together still make a shot
+    poses = [_pose(600, 600, arms="set" if f == 56 else "down") for f in SAMPLES]
+    segs = starter.detect(PoseTable(np.stack(_track(3, SAMPLES, poses))), FPS, None)
+    assert [s.label for s in segs] == ["shot"] and segs[0].start_frame < 56 < segs[0].end_frame
+
+
 def test_standing_still_is_no_action_and_long_raised_arms_are_a_celebration() -> None:
     still = PoseTable(np.stack(_track(1, SAMPLES, [_pose(600, 600) for _ in SAMPLES])))
     assert starter.detect(still, FPS, _motion(150, [])) == []
@@ -128,6 +138,11 @@ def test_a_hop_is_a_jump_as_long_as_its_flight() -> None:
     assert s.start_frame < 56 < s.end_frame and 0.1 <= (s.end_frame - s.start_frame) / FPS <= 0.35
     assert starter.flight_frames(0.3, FPS, starter.StarterParams()) > starter.flight_frames(0.1, FPS,
                                                                                             starter.StarterParams())
+    # the ankles up but the hips where they were: a knee bend (or a bad sample), no jump
+    bend = [_pose(600, 600) for f in SAMPLES]
+    bend[7][[13, 14, 15, 16], 1] -= 16
+    assert not [s for s in starter.detect(PoseTable(np.stack(_track(1, SAMPLES, bend))), FPS, None)
+                if s.label == "jump"]
     # 0.04 body heights (on tiptoe, or a box that jitters) is no jump
     tiptoe = [_pose(600, 600 - (8 if f == 56 else 0)) for f in SAMPLES]
     assert not starter.detect(PoseTable(np.stack(_track(1, SAMPLES, tiptoe))), FPS, None)
