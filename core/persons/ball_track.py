@@ -44,7 +44,9 @@ class FinderParams:
     max_aspect: float = 4.5  # a motion-blurred streak is long
     max_joined: float = 12.0  # changed pixels joined to the blob, in blob areas (a ball: about 3)
     max_candidates: int = 12
+    max_lit: float = 0.006  # share of pixels brightened on a frame above which it is skipped
     max_shift: int = 24  # global shift search between frames, pixels
+    still: float = 1.5  # mean grey change of the coarse frames below which the camera is still
 
 
 def _coarse(img: np.ndarray) -> np.ndarray:
@@ -106,7 +108,10 @@ def find_candidates(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray, p: Finde
     h, w = cur.shape
     k2 = (w / BALL_WIDTH) ** 2
     mask, prev, nxt = moving_bright(prev, cur, nxt, p, shifts)
-    if cv2.countNonZero(mask) == 0:
+    lit = cv2.countNonZero(mask)
+    if lit == 0 or lit > p.max_lit * mask.size:
+        # nothing moved, or too much brightened at once to single out a ball (a flash, a cut, a
+        # shaking camera, film grain): nothing on this frame, and no time spent on it
         return np.zeros((0, 4), np.float32)
     # contours, not connected components: an order of magnitude cheaper on a sparse mask
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -165,7 +170,10 @@ class BallFinder:
         small = _coarse(g) if self.compensate else None
         shift = (0, 0)
         if self._ring and small is not None and self._ring[-1][2] is not None:
-            shift = _global_shift(self._ring[-1][2], small, self.params.max_shift, g.shape[1])
+            last = self._ring[-1][2]
+            # a still camera (most of a broadcast rally): no phase correlation needed
+            if float(cv2.norm(small, last, cv2.NORM_L1)) > self.params.still * small.size:
+                shift = _global_shift(last, small, self.params.max_shift, g.shape[1])
         self._ring.append((index, g, small, shift))
         if len(self._ring) > 3:
             self._ring.pop(0)
