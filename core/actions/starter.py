@@ -9,12 +9,15 @@ the burst's peak. Without the motion grid the edges fall halfway to the neighbou
 
 Classes and what fires them (``s`` = the person's height in pixels, the track's median box height):
 
-* ``shot`` (shot/throw): both wrists above the shoulders, one above the head, hands close;
+* ``shot`` (shot/throw): both wrists above the shoulders and close together, the higher one at
+  least at the head's height less 0.06 body heights (the ball at the forehead: a small player's
+  keypoints are only a few pixels apart);
 * ``serve``: one wrist far above the head, the other clearly lower (a racket serve);
-* ``forehand`` / ``backhand``: a wrist far out to the side (racket stroke) while the upper body
-  moves more than the legs; the side of the body the wrist is on decides which;
-* ``jump``: both ankles above the ground line of the neighbouring samples by 0.06 body heights;
-  the span is the flight a body thrown that high takes (ballistic), centred on the sample;
+* ``forehand`` / ``backhand``: shoulders turned side-on and the hands 0.15 body heights or more
+  out to one side (the racket taken back); the side of the body they are on decides which;
+* ``jump``: both ankles above the ground line of the neighbouring samples by 0.06 body heights,
+  the hips risen by half as much (a knee bend is no jump); the span is the flight a body thrown
+  that high takes (ballistic), centred on the sample;
 * ``kick``: one ankle lifted above the other knee while the legs move;
 * ``fall``: the torso tilts past 55 degrees or the box becomes wider than tall;
 * ``sprint`` (off by default, ``StarterParams(sprint=True)``: image speed cannot tell a
