@@ -91,3 +91,30 @@ def test_source_pixels_and_no_ball_without_motion():
     assert recall >= 0.8
     still = [frames[10]] * 30
     assert len(_run(still)) == 0
+
+
+def test_ball_sink_in_a_decode_pass_gives_source_pixels(tmp_path):
+    import av
+
+    from core.media.decode import run_decode
+    from core.media.reader import probe
+    from core.persons.ball_track import BallSink
+
+    frames, truth = _court(50)
+    path = tmp_path / "court.mp4"
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("libx264", rate=30)
+        st.width, st.height, st.pix_fmt = 1280, 720, "yuv420p"
+        st.options = {"crf": "12", "preset": "ultrafast"}
+        for g in frames:
+            rgb = cv2.cvtColor(cv2.resize(g, (1280, 720), interpolation=cv2.INTER_LINEAR), cv2.COLOR_GRAY2RGB)
+            for pkt in st.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    sink = BallSink()
+    run_decode(probe(path), [sink])
+    assert sink.scale == 2.0
+    track = link_ball(sink.candidates, sink.scale)
+    recall, false = _score(track, truth, scale=2.0)
+    assert recall >= 0.8 and false <= 1
