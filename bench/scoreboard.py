@@ -155,15 +155,21 @@ def edit_run(seed: int, seconds: float, cache: Path, size: tuple[int, int]) -> d
         truth = overlay_truth(edit, plan_overlay(edit)[0])
     else:
         _, truth = make_overlay_edit(video, seed, seconds, size)
+    # the decode the stage rides on, alone at the stage's sampling: the process's CPU time
+    stage = _TimedStage()
+    c0 = time.process_time()
+    run_decode(probe(video), [_Null(stage.sample_fps)])
+    decode_cpu = time.process_time() - c0
     _Timed.busy = _Timed.cpu = 0.0
     with tempfile.TemporaryDirectory() as d:
         with Project(Path(d) / "p.clipdesk") as p:
-            rep = analyze(p, video, [_TimedStage()])
+            rep = analyze(p, video, [stage])
             boards = p.segments(rep.video.id, "scoreboard")
             events = p.segments(rep.video.id, "event")
     sc = score_board(truth, boards, events)
     dur = truth.frame_count / 25
     return {"seed": seed, "score": sc, "truth": truth, "cpu": _Timed.cpu / dur, "dets": _Timed.detections,
+            "decode": decode_cpu / dur,
             "boards": [(s.start_frame, s.end_frame, s.label) for s in boards],
             "events": [(e.start_frame, e.attrs.get("before"), e.attrs.get("after")) for e in events]}
 
@@ -172,7 +178,8 @@ def _fmt(v: float | None) -> str:
     return "never" if v is None else f"{v:.2f}"
 
 
-def edits(seeds: list[int], seconds: float, cache: Path, size: tuple[int, int], verbose: bool) -> None:
+def edits(seeds: list[int], seconds: float, cache: Path, size: tuple[int, int], verbose: bool,
+          log: Path | None = None) -> None:
     rows = []
     for seed in seeds:
         r = edit_run(seed, seconds, cache, size)
@@ -183,9 +190,20 @@ def edits(seeds: list[int], seconds: float, cache: Path, size: tuple[int, int], 
               f" {len(t.changes)} changes, hidden {[(a / 25, c / 25) for a, c in b.hidden]}")
         print(f"  first read lag {_fmt(sc.first_read_lag)} s; change lags {sc.change_lags}; misses {sc.misses};"
               f" spurious {sc.spurious}; box IoU {sc.iou:.2f}; kept {sc.kept:.0%}; wrong {sc.wrong:.1%};"
-              f" CPU {r['cpu']:.3f}x RT, {r['dets']} detections")
+              f" CPU {r['cpu']:.3f}x RT, {r['dets']} detections; decode alone {r['decode']:.3f}x RT"
+              f" (stage / decode {r['cpu'] / max(1e-9, r['decode']):.2f})", flush=True)
         if verbose:
             print(f"  truth changes {t.changes}\n  boards {r['boards']}\n  events {r['events']}")
+        if log is not None:  # one JSON line per edit: lags and misses, for the record
+            with log.open("a") as fh:
+                fh.write(json.dumps({
+                    "seed": seed, "style": b.style, "place": b.place, "text_h": b.text_h, "alpha": b.alpha,
+                    "appear_s": t.appear / 25, "hidden_s": [(a / 25, c / 25) for a, c in b.hidden],
+                    "changes": [(f / 25, x, y) for f, x, y in t.changes], "first_read_lag_s": sc.first_read_lag,
+                    "change_lags_s": sc.change_lags, "misses": sc.misses, "spurious": sc.spurious,
+                    "box_iou": sc.iou, "kept": sc.kept, "stage_cpu_rt": round(r["cpu"], 4),
+                    "decode_cpu_rt": round(r["decode"], 4), "detections": r["dets"],
+                    "events": r["events"], "boards": r["boards"]}) + "\n")
     scores = [r["score"] for r in rows]
     firsts = [s.first_read_lag for s in scores]
     lags = [lag for s in scores for lag in s.change_lags]
@@ -198,7 +216,9 @@ def edits(seeds: list[int], seconds: float, cache: Path, size: tuple[int, int], 
           f" spurious {sum(s.spurious for s in scores)} (worst edit {max(s.spurious for s in scores)});"
           f" box IoU mean {np.mean([s.iou for s in scores]):.2f} worst {min(s.iou for s in scores):.2f};"
           f" kept mean {np.mean([s.kept for s in scores]):.1%} worst {min(s.kept for s in scores):.1%};"
-          f" CPU mean {np.mean([r['cpu'] for r in rows]):.3f}x RT")
+          f" CPU mean {np.mean([r['cpu'] for r in rows]):.3f}x RT;"
+          f" decode alone mean {np.mean([r['decode'] for r in rows]):.3f}x RT;"
+          f" stage / decode mean {np.mean([r['cpu'] / max(1e-9, r['decode']) for r in rows]):.2f}")
 
 
 def main() -> None:
@@ -211,6 +231,7 @@ def main() -> None:
     ap.add_argument("--edit-seconds", type=float, default=30.0)
     ap.add_argument("--cache", type=Path, default=None, help="keep rendered edits here")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--log", type=Path, default=None, help="append one JSON line per edit here")
     args = ap.parse_args()
     if args.heldout or args.tuning:
         from core.testing.edits_overlay import OVERLAY_HELDOUT_SEEN_BELOW
@@ -222,7 +243,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as d:
             cache = args.cache or Path(d)
             cache.mkdir(parents=True, exist_ok=True)
-            edits(list(range(first, first + n)), args.edit_seconds, cache, (960, 540), args.verbose)
+            edits(list(range(first, first + n)), args.edit_seconds, cache, (960, 540), args.verbose, args.log)
         return
     r = synthetic(args.seconds, args.fps)
     print(f"synthetic 720p25 clip, {r['seconds']:.0f} s, {r['changes']} score changes, reads at {args.fps} Hz")

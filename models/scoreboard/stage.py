@@ -40,6 +40,23 @@ def _label(reading: BoardReading | None) -> str | None:
 
 
 @dataclass
+class Track:
+    """One board being read (several can be on screen: a clip's own board and the
+    broadcaster's): its layout, its id in the observations, and its last reads."""
+
+    layout: BoardLayout
+    board: int
+    active: bool = True  # read at every read; a dormant one is tried every ``dormant_s``
+    last_ok: float = -1e9
+    misses: int = 0
+    last_frame: int = -1
+    last_label: str | None = None
+    tried: float = -1e9
+    sig: list[np.ndarray] | None = None
+    texts: list[str] = field(default_factory=list)
+
+
+@dataclass
 class BoardReader:
     """Stateful locate-then-read loop over sampled frames (one thread). Usable without the
     decode pass: call :meth:`observe` with BGR frames in time order. ``cpu_detect`` and
@@ -53,7 +70,13 @@ class BoardReader:
     up to ``buffer_s``) are read back to where the board first shows. Detection then need not
     run often (it costs ~0.5 s of CPU) for the board's first frame to be dated right: while no
     board is known it runs at the first frame, then on a back-off from ``retry_s`` doubling to
-    ``relocate_s`` (no more than the buffer holds)."""
+    ``relocate_s`` (no more than the buffer holds).
+
+    Every board a detection finds is read (:class:`Track`, ``Observation.board``): a clip's own
+    board and the broadcaster's are both on screen in a compilation, and each keeps its own
+    readings. A board unreadable for ``lost_s`` while another reads goes dormant (tried again
+    every ``dormant_s``, its return dated from the buffer); when none reads for ``lost_s``,
+    detection runs again. A box whose pixels did not change since its last read keeps its text."""
 
     ocr: Any
     relocate_s: float = 15.0
@@ -62,40 +85,46 @@ class BoardReader:
     buffer_s: float = 15.5
     dense_s: float = 2.5
     history: int = 4
-    layout: BoardLayout | None = None
+    lost_s: float = 6.0
+    dormant_s: float = 4.0
     observations: list[Observation] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
     detections: int = 0
     cpu_detect: float = 0.0
     cpu_read: float = 0.0
+    reused: int = 0
+    extra_reads: int = 0
     _dets: list[list[TextBox]] = field(default_factory=list)
     _last_det: float = -1e9
     _retry: float = 0.0
-    _misses: int = 0
     _thumb: np.ndarray | None = None
-    reused: int = 0
-    _last_sig: list[np.ndarray] | None = None
-    _last_texts: list[str] = field(default_factory=list)
-    _last_layout: BoardLayout | None = None
-    lost_s: float = 6.0
-    _last_ok: float = -1e9
     _last_read: float = -1e9
     _buf: list[tuple[int, float, np.ndarray]] = field(default_factory=list)
-    _alternates: list[BoardLayout] = field(default_factory=list)
-    extra_reads: int = 0
 
-    def _read(self, image: np.ndarray, layout: BoardLayout) -> BoardReading | None:
+    @property
+    def layout(self) -> BoardLayout | None:
+        """The first board being read (``None`` while none is)."""
+        return next((tr.layout for tr in self.tracks if tr.active), None)
+
+    def _read(self, image: np.ndarray, track: Track) -> BoardReading | None:
         from models.scoreboard.ocr import crop
 
+        layout = track.layout
         c0 = time.thread_time()
         crops = [crop(image, b) for b in layout.boxes]
         sig = [_signature(c) for c in crops]
-        if self._last_sig is not None and self._last_layout is layout and len(sig) == len(
-                self._last_sig) and all(_same(a, b) for a, b in zip(sig, self._last_sig, strict=True)):
-            texts = self._last_texts  # the board's pixels did not change: same reading
-            self.reused += 1
+        # a box whose pixels did not change since this board's last read keeps its text (its
+        # names and score between changes; only the clock's box is read every time)
+        old = track.sig if track.sig is not None and len(track.sig) == len(sig) else None
+        keep = [old is not None and _same(a, b) for a, b in zip(sig, old or sig, strict=True)]
+        texts = [track.texts[k] if kept else "" for k, kept in enumerate(keep)]
+        todo = [k for k, kept in enumerate(keep) if not kept]
+        if todo:
+            for k, (text, _) in zip(todo, self.ocr.recognize([crops[k] for k in todo]), strict=True):
+                texts[k] = text
         else:
-            texts = [t for t, _ in self.ocr.recognize(crops)]
-        self._last_sig, self._last_texts, self._last_layout = sig, texts, layout
+            self.reused += 1
+        track.sig, track.texts = sig, texts
         reading = parse_board(layout.texts_to_lines(texts))
         if reading is not None and reading.sport == TENNIS and reading.server is None \
                 and len(layout.rows) == 2:
@@ -105,7 +134,8 @@ class BoardReader:
         self.cpu_read += time.thread_time() - c0
         return reading
 
-    def _locate(self, image: np.ndarray, t: float) -> BoardReading | None:
+    def _locate(self, image: np.ndarray, t: float) -> list[tuple[Track, BoardReading]]:
+        """Detect text over the whole frame; every board that reads becomes (or stays) a track."""
         self.detections += 1
         self._last_det = t
         c0 = time.thread_time()
@@ -117,35 +147,28 @@ class BoardReader:
         for cand in locate_candidates(self._dets, (w, h)):
             if any(iou(cand.box, f.box) > 0.3 for f, _ in found):
                 continue  # a larger cluster around a board already read
-            reading = self._read(image, cand)
+            reading = self._read(image, Track(cand, -1))
             if reading is not None:
                 frames = [image] + [b[2] for b in self._buf[-6:-1:2]]
                 line = max(b[3] for b in cand.boxes)
                 found.append((replace(cand, box=plate_box(frames, cand.box, line=line)), reading))
-        if found:
-            self.layout, reading = found[0]
-            self._alternates = [f for f, _ in found[1:]]  # other boards on screen
+        out: list[tuple[Track, BoardReading]] = []
+        for lay, reading in found:
+            tr = next((x for x in self.tracks if iou(x.layout.box, lay.box) > 0.5), None)
+            if tr is None:
+                tr = Track(lay, len(self.tracks))
+                self.tracks.append(tr)
+            elif tr.layout.rows != lay.rows:
+                tr.layout, tr.sig = lay, None
+            tr.active, tr.misses, tr.last_ok = True, 0, t
+            out.append((tr, reading))
+        if out:  # the best board first
+            first = [tr for tr, _ in out]
+            self.tracks = first + [tr for tr in self.tracks if tr not in first]
             self._retry = self.retry_s
-            self._last_ok = t
-            return reading
-        self._retry = min(self.relocate_s, max(self.retry_s, self._retry * 2))
-        return None
-
-    def _switch(self, index: int, t: float, image: np.ndarray) -> BoardReading | None:
-        """The board stopped reading: another board seen at the last detection may be the one
-        still on screen (a source's own board gone at a cut, the broadcaster's still there)."""
-        for alt in self._alternates:
-            r = self._read(image, alt)
-            if r is not None:
-                self._alternates = [a for a in self._alternates if a is not alt]
-                if self.layout is not None:
-                    self._alternates.append(self.layout)
-                self.layout = alt
-                self._misses = 0
-                self._last_ok = t
-                self._read_back(index, r)
-                return r
-        return None
+        else:
+            self._retry = min(self.relocate_s, max(self.retry_s, self._retry * 2))
+        return out
 
     def _wait(self, cut: bool) -> float:
         """Seconds since the last detection before the next one. A shot change halves the
@@ -155,36 +178,31 @@ class BoardReader:
 
     def _add(self, ob: Observation) -> None:
         obs = self.observations
-        if obs and obs[-1].frame < ob.frame:
+        key = (ob.frame, ob.board)
+        if not obs or (obs[-1].frame, obs[-1].board) < key:
             obs.append(ob)
             return
-        k = next((i for i, o in enumerate(obs) if o.frame >= ob.frame), len(obs))
-        if k < len(obs) and obs[k].frame == ob.frame:
+        k = next((i for i, o in enumerate(obs) if (o.frame, o.board) >= key), len(obs))
+        if k < len(obs) and (obs[k].frame, obs[k].board) == key:
             obs[k] = ob
         else:
             obs.insert(k, ob)
 
-    def _read_back(self, index: int, reading: BoardReading) -> None:
-        """The board was just found at ``index``: read every buffered frame before it (a
-        replay may have hidden it for a while, the score may have changed): ~20 reads at most,
-        once per time the board is found."""
-        assert self.layout is not None
-        for f, t, img in sorted(self._buf[:-1], key=lambda b: -b[0]):
-            if f >= index:
-                continue
-            r = self._read(img, self.layout)
-            self.extra_reads += 1
-            self._add(Observation(f, t, r, self.layout.box if r is not None else None))
+    def _note(self, track: Track, index: int, t: float, reading: BoardReading | None) -> Observation:
+        ob = Observation(index, t, reading, track.layout.box if reading is not None else None, track.board)
+        self._add(ob)
+        if index >= track.last_frame:
+            track.last_frame, track.last_label = index, _label(reading)
+        return ob
 
-    def _read_between(self, index: int, reading: BoardReading | None) -> None:
-        """A read differs from the one before: read the buffered frames between the two."""
-        assert self.layout is not None
-        prev = self.observations[-1].frame if self.observations else -1
+    def _read_buffer(self, track: Track, after: int, before: int) -> None:
+        """Read the buffered frames strictly between ``after`` and ``before`` with ``track``:
+        dates a change, a board's return, or its first frame (~20 reads at most)."""
         for f, t, img in self._buf[:-1]:
-            if prev < f < index:
-                r = self._read(img, self.layout)
+            if after < f < before:
                 self.extra_reads += 1
-                self._add(Observation(f, t, r, self.layout.box if r is not None else None))
+                self._add(Observation(f, t, (r := self._read(img, track)),
+                                      track.layout.box if r is not None else None, track.board))
 
     def _thin(self, t: float) -> None:
         """Keep every sample of the last ``dense_s`` seconds, one a second before that, none
@@ -198,9 +216,15 @@ class BoardReader:
             kept.append(b)
         self._buf = kept
 
+    def _found(self, found: list[tuple[Track, BoardReading]], index: int, t: float) -> None:
+        for tr, reading in found:
+            after = tr.last_frame
+            self._note(tr, index, t, reading)
+            self._read_buffer(tr, after, index)
+
     def observe(self, index: int, t: float, image: np.ndarray) -> Observation | None:
-        """Take a sampled frame; returns its observation when it was read (``None`` while it
-        waits in the buffer)."""
+        """Take a sampled frame; returns the first board's observation when it was read
+        (``None`` while the frame waits in the buffer)."""
         small = cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (32, 18),
                            interpolation=cv2.INTER_AREA).astype(np.int16)
         cut = self._thumb is not None and float(np.abs(small - self._thumb).mean()) > 25.0
@@ -210,41 +234,51 @@ class BoardReader:
         if t - self._last_read < self.read_every_s - 1e-3:
             return None
         self._last_read = t
-        reading: BoardReading | None = None
         since = t - self._last_det
-        if self.layout is None:
-            if since >= self._retry:  # the read-back dates the board, however late it is found
-                reading = self._locate(image, t)
+        active = [tr for tr in self.tracks if tr.active]
+        for tr in self.tracks:  # dormant boards: back on screen? (cheaper than a detection)
+            if not tr.active and t - tr.tried >= self.dormant_s:
+                tr.tried = t
+                reading = self._read(image, tr)
                 if reading is not None:
-                    self._read_back(index, reading)
-        else:
-            before = self.observations[-1].reading if self.observations else None
-            reading = self._read(image, self.layout)
-            if reading is None and self._alternates:
-                reading = self._switch(index, t, image)
-                before = reading  # dated by reading back
+                    tr.active, tr.misses, tr.last_ok = True, 0, t
+                    self._read_buffer(tr, tr.last_frame, index)
+                    self._note(tr, index, t, reading)
+                    self._retry = self.retry_s
+        if not active:
+            if not any(tr.active for tr in self.tracks) and since >= self._retry:
+                # the read-back dates the board, however late it is found
+                self._found(self._locate(image, t), index, t)
+            return self._first(index, t)
+        for tr in active:
+            reading = self._read(image, tr)
+            if _label(reading) != tr.last_label:
+                self._read_buffer(tr, tr.last_frame, index)
+            self._note(tr, index, t, reading)
             if reading is None:
-                self._misses += 1
+                tr.misses += 1
             else:
-                self._misses = 0
-                self._last_ok = t
+                tr.misses, tr.last_ok = 0, t
                 self._retry = self.retry_s
-            if _label(reading) != _label(before):
-                self._read_between(index, reading)
-            # While the board reads fine nothing is detected again. Once it has been unreadable
-            # for ``lost_s`` (a replay, a graphic, or the board moved; short replays usually end
-            # before) detection runs at a shot change or after a back-off up to ``scan_max_s``.
-            if (self._misses >= 3 and t - self._last_ok >= self.lost_s
-                    and since >= self._wait(cut)):
-                old = self.layout
-                found = self._locate(image, t)
-                if found is not None and self.layout is not old:
-                    self._read_back(index, found)
-                reading = found or reading
-        box = self.layout.box if (reading is not None and self.layout is not None) else None
-        ob = Observation(index, t, reading, box)
-        self._add(ob)
-        return ob
+        gone = [tr for tr in active if tr.misses >= 3 and t - tr.last_ok >= self.lost_s]
+        if len(gone) < len([tr for tr in self.tracks if tr.active]):
+            for tr in gone:  # another board still reads: this one went with its shot
+                tr.active, tr.tried = False, t
+            self.tracks = [tr for tr in self.tracks if tr.active] + [tr for tr in self.tracks if not tr.active]
+        elif gone and since >= self._wait(cut):
+            # no board has read for ``lost_s`` (a replay, a graphic, or the board moved; short
+            # replays usually end before): detection again, at a shot change or on a back-off
+            found = self._locate(image, t)
+            for tr in self.tracks:
+                if all(tr is not f for f, _ in found):
+                    tr.active, tr.tried = False, t
+            self._found(found, index, t)
+        return self._first(index, t)
+
+    def _first(self, index: int, t: float) -> Observation:
+        board = self.tracks[0].board if self.tracks and self.tracks[0].active else -1
+        return next((o for o in reversed(self.observations) if o.frame == index and o.board == board),
+                    Observation(index, t, None))
 
 
 def server_mark(image: np.ndarray, layout: BoardLayout, min_contrast: float = 20.0) -> int | None:
@@ -315,6 +349,15 @@ def replace_own_segments(project: Project, video_id: int, track: str, segs: Sequ
             project.insert_segment(video_id, s.with_(run_id=run_id), history=False)
 
 
+def clock_board(obs: Sequence[Observation]) -> list[Observation]:
+    """The observations of the board whose clock was read most often (the match clock)."""
+    counts: dict[int, int] = {}
+    for o in obs:
+        counts[o.board] = counts.get(o.board, 0) + (o.reading is not None and o.reading.clock_seconds is not None)
+    best = max(counts, key=lambda b: counts[b]) if counts else 0
+    return [o for o in obs if o.board == best]
+
+
 def observations_to_array(obs: Sequence[Observation]) -> np.ndarray:
     """(N, 3) float64: frame, time, clock seconds (NaN when not read)."""
     rows = [(o.frame, o.time, float(o.reading.clock_seconds) if o.reading and
@@ -325,7 +368,7 @@ def observations_to_array(obs: Sequence[Observation]) -> np.ndarray:
 class ScoreboardStage(Stage):
     name = "scoreboard"
     model = "scoreboard-ppocr4"
-    version = "2"
+    version = "3"
     tracks = (SCOREBOARD, EVENT, SCENE)
 
     def __init__(self, read_fps: float = 1.0, relocate_s: float = 15.0,
@@ -353,7 +396,7 @@ class ScoreboardStage(Stage):
         src = self.source
         segs = smooth_readings(obs, n, source=src)
         events = score_events(segs, source=src)
-        arr = observations_to_array(obs)
+        arr = observations_to_array(clock_board(obs))
         ctx.project.put_signal(vid, CLOCK_SIGNAL, f"{self.model}@{self.version}", arr)
         scenes = match_periods(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], n,
                                min_period_s=self.min_period_s, source=src)
@@ -362,5 +405,6 @@ class ScoreboardStage(Stage):
         replace_own_segments(ctx.project, vid, SCENE, scenes, ctx.run_id, src)
 
 
-__all__ = ["CLOCK_SIGNAL", "BoardReader", "ScoreboardSink", "ScoreboardStage", "observations_to_array",
+__all__ = ["CLOCK_SIGNAL", "BoardReader", "ScoreboardSink", "ScoreboardStage", "Track", "clock_board",
+           "observations_to_array",
            "replace_own_segments"]

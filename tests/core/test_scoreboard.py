@@ -82,6 +82,18 @@ def test_score_decrease_needs_longer_evidence():
     assert ev[0].label == "score_change" and ev[0].attrs.get("correction") is True
 
 
+def test_score_jump_needs_longer_evidence_across_an_absence():
+    # a misread of two reads that no single goal explains (1-1 -> 1-7), also when the board
+    # was away in between, is no change; one goal is, and a jump that stays is accepted late
+    misread = ["1-1"] * 4 + ["1-7"] * 2 + ["1-1"] * 4 + [None] * 4 + ["2-2"] * 2 + ["1-1"] * 3
+    assert set(stable_states(_obs(misread))) == {"1-1", None}
+    goal = ["1-1"] * 4 + [None] * 4 + ["1-2"] * 2 + ["1-1"] * 4
+    assert "1-2" in stable_states(_obs(goal))
+    stays = ["1-1"] * 4 + ["2-2"] * 5
+    segs = smooth_readings(_obs(stays), 9 * 25)
+    assert [(s.label, s.start_frame) for s in segs] == [("1-1", 0), ("2-2", 100)]  # dated at its first read
+
+
 def test_tennis_changes_are_points():
     a = parse_board(["Nadal 1 15", "Dimitrov 1 15"])
     b = parse_board(["Nadal 1 30", "Dimitrov 1 15"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from core.segments import EVENT, Segment
 
@@ -28,12 +28,20 @@ def same_board(a: dict, b: dict) -> bool:
 
 def score_events(segments: Sequence[Segment], source: str = "user:local",
                  length: int = 1) -> list[Segment]:
-    """One ``event`` segment where the reading changes between consecutive board segments
-    (a board that disappears and comes back unchanged is no event, nor is another board:
-    another sport, or both team names different)."""
+    """One ``event`` segment where the reading changes between consecutive segments of one
+    board (``attrs["board"]``: several boards can be on screen at once; a board that disappears
+    and comes back unchanged is no event, nor is a change to another board: another sport, or
+    both team names different)."""
     segs = sorted((s for s in segments if s.label), key=lambda s: s.start_frame)
+    pairs: list[tuple[Segment, Segment]] = []
+    last: dict[Any, Segment] = {}
+    for s in segs:
+        key = s.attrs.get("board", 0)
+        if key in last:
+            pairs.append((last[key], s))
+        last[key] = s
     out: list[Segment] = []
-    for a, b in zip(segs, segs[1:], strict=False):
+    for a, b in pairs:
         if a.label == b.label or not same_board(a.attrs, b.attrs):
             continue
         sport = b.attrs.get("sport")

@@ -1,7 +1,9 @@
 """Smooth per-read board observations into segments of constant reading.
 
 Rules: a new reading must persist for ``min_run`` consecutive reads about a second apart (one
-misread never makes a segment); a score that goes *down* must persist twice as long (a correction, not a misread);
+misread never makes a segment); a score that goes *down*, or jumps (more than one goal, both
+sides at once; compared with the last reading accepted, across the board's absences), must
+persist twice as long (a correction, a change missed, or a misread);
 the board disappearing for fewer than ``min_absent`` reads is a dropout, longer means it is gone
 (replays, graphics) and the segment ends. The clock attribute is the clock at the segment start,
 estimated from all reads in the segment that agree with a running (or stopped) clock.
@@ -14,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from core.match.scoreboard.parse import BoardReading, clock_seconds
+from core.match.scoreboard.parse import BASKETBALL, BoardReading, clock_seconds
 from core.segments import SCOREBOARD, Segment
 
 
@@ -26,6 +28,7 @@ class Observation:
     time: float
     reading: BoardReading | None
     box: tuple[int, int, int, int] | None = None
+    board: int = 0  # which board was read (several can be on screen: a clip's own and the broadcaster's)
 
 
 def _decrease(old: BoardReading | None, new: BoardReading | None) -> bool:
@@ -37,6 +40,19 @@ def _decrease(old: BoardReading | None, new: BoardReading | None) -> bool:
     return b[0] < a[0] or b[1] < a[1]
 
 
+def _jump(old: BoardReading | None, new: BoardReading | None) -> bool:
+    """A change no single score makes: more than one goal (football; more than 3 points in
+    basketball) or both sides at once. A misread looks like this more often than play does."""
+    if old is None or new is None or old.sport != new.sport:
+        return False
+    a, b = old.totals(), new.totals()
+    if a is None or b is None or a == b:
+        return False
+    dh, da = b[0] - a[0], b[1] - a[1]
+    step = 3 if new.sport == BASKETBALL else 1
+    return not ((dh == 0 and 0 < da <= step) or (da == 0 and 0 < dh <= step))
+
+
 def stable_states(obs: Sequence[Observation], min_run: int = 2, min_absent: int = 3,
                   min_gap_s: float = 0.9) -> list[str | None]:
     """The accepted reading label at each observation (``None`` = no board). A new reading
@@ -45,7 +61,7 @@ def stable_states(obs: Sequence[Observation], min_run: int = 2, min_absent: int 
     confirm a reading on their own."""
     keys = [o.reading.label if o.reading else None for o in obs]
     state: str | None = None
-    state_reading: BoardReading | None = None
+    last: BoardReading | None = None  # the last board reading accepted (across absences)
     out: list[str | None] = []
     n = len(keys)
     for i, k in enumerate(keys):
@@ -54,7 +70,7 @@ def stable_states(obs: Sequence[Observation], min_run: int = 2, min_absent: int 
                 need = min_absent
             else:
                 rd = obs[i].reading
-                need = min_run * 2 if _decrease(state_reading, rd) else min_run
+                need = min_run * 2 if _decrease(last, rd) or _jump(last, rd) else min_run
             span = min_gap_s * (need - 1) - 1e-6
             j = i
             while j < n and (j - i < need or obs[j - 1].time - obs[i].time < span):
@@ -65,7 +81,7 @@ def stable_states(obs: Sequence[Observation], min_run: int = 2, min_absent: int 
             if complete or (j == n and len(window) >= 1 and state is None):
                 if all(w == k for w in window):
                     state = k
-                    state_reading = obs[i].reading
+                    last = obs[i].reading or last
         out.append(state)
     return out
 
@@ -93,7 +109,14 @@ def _mode(values: Sequence[Any]) -> Any:
 
 def smooth_readings(obs: Sequence[Observation], frame_count: int, min_run: int = 2,
                     min_absent: int = 3, source: str = "user:local") -> list[Segment]:
-    """``scoreboard`` segments, one per constant accepted reading, tiling where the board is up."""
+    """``scoreboard`` segments, one per constant accepted reading, tiling where the board is up;
+    each board (``Observation.board``) on its own, in frame order (``attrs["board"]``)."""
+    boards = sorted({o.board for o in obs})
+    if len(boards) > 1:
+        per_board = [s for b in boards for s in smooth_readings(
+            sorted((o for o in obs if o.board == b), key=lambda o: o.frame), frame_count, min_run,
+            min_absent, source)]
+        return sorted(per_board, key=lambda s: (s.start_frame, s.attrs.get("board", 0)))
     if not obs:
         return []
     states = stable_states(obs, min_run, min_absent)
@@ -121,6 +144,7 @@ def smooth_readings(obs: Sequence[Observation], frame_count: int, min_run: int =
                 "server": _mode([(o.reading.home, o.reading.away)[o.reading.server] for o in members
                                  if o.reading and o.reading.server is not None]),
                 "reads": len(members),
+                "board": obs[i].board,
             }
             conf = len(members) / max(1, j - i)
             if end > start:
