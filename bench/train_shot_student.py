@@ -103,6 +103,55 @@ def counter_clip(rng: np.random.Generator, length: int = 60) -> np.ndarray:
     return np.stack(out)
 
 
+# -- hard positives: cuts within one scene, as real footage has them and joins of sources do not --
+
+def cut_reel(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Frames and labels of a reel of 4-7 shots cut from ONE source at other moments and other
+    framings (zoom 1-1.9x, another centre), some panning or zooming (slow or fast), the whole reel
+    normal, darkened or flattened: cuts between similar content, as a film cuts within a scene
+    (the misses of issue 16 were such cuts, in moving and graded shots). A still stretch of the
+    source is never used; no cut of the source's own falls inside a shot."""
+    name = str(rng.choice(SOURCES))
+    frames = _CACHE.get(name)
+    if frames is None:
+        next(_cached_decode(E.MEDIA / "video" / name, 0, 1))
+        frames = _CACHE[name]
+    lo, hi = (E.RANGES.get(name) or ((0, len(frames)),))[0]
+    hi = min(hi, len(frames))
+    own = E._catalogue(E.MEDIA)[1].get(name, [])
+    grade = str(rng.choice([E.NORMAL, E.DARK, E.LOW_CONTRAST], p=[0.4, 0.3, 0.3]))
+    amount = rng.uniform(0.22, 0.4) if grade == E.DARK else rng.uniform(0.25, 0.4)
+    imgs: list[np.ndarray] = []
+    y: list[float] = []
+    prev: tuple[float, float, float] | None = None
+    for k in range(int(rng.integers(4, 8))):
+        length = int(rng.integers(8, 51))
+        for _ in range(100):
+            first = int(rng.integers(lo, hi - length))
+            if all(not (first <= c < first + length + 1) for c in own):
+                break
+        z = float(rng.uniform(1.0, 1.9))
+        cx, cy = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))
+        while prev is not None and abs(z - prev[0]) < 0.25 and abs(cx - prev[1]) + abs(cy - prev[2]) < 0.15:
+            z, cx, cy = float(rng.uniform(1.0, 1.9)), float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))
+        prev = (z, cx, cy)
+        move = rng.random() < 0.5
+        speed = float(rng.choice([0.002, 0.006, 0.015])) if move else 0.0
+        dx, dy, dz = (rng.uniform(-1, 1, 3) * np.array([speed, speed / 2, speed * 2])) if move else (0.0, 0.0, 0.0)
+        for j in range(length):
+            img = E._pan(frames[first + j], RENDER, max(1.0, z + dz * j), cx + dx * j, cy + dy * j)
+            if grade == E.DARK:
+                img = cv2.convertScaleAbs(img, alpha=amount)
+            elif grade == E.LOW_CONTRAST:
+                img = cv2.convertScaleAbs(img, alpha=amount, beta=(1 - amount) * 120)
+            imgs.append(img)
+            y.append(0.0)
+        if k:
+            start = len(imgs) - length
+            y[start - 1] = y[start] = 1.0
+    return np.stack(imgs), np.asarray(y, np.float32)
+
+
 # -- hard negatives: what real footage does inside a shot and the generator does not ------------
 
 def _quiet(y: np.ndarray, length: int, rng: np.random.Generator, margin: int = 10) -> int | None:
@@ -189,7 +238,7 @@ def labels(edit: E.RealEdit) -> np.ndarray:
     return y
 
 
-def dataset(seeds: list[int], seconds: float) -> tuple[list[ShotSignals], np.ndarray, np.ndarray]:
+def dataset(seeds: list[int], seconds: float, reels: bool = False) -> tuple[list[ShotSignals], np.ndarray, np.ndarray]:
     sigs, xs, ys = [], [], []
     for s in seeds:
         sig, y, _ = edit_signals(s, seconds)
@@ -201,6 +250,12 @@ def dataset(seeds: list[int], seconds: float) -> tuple[list[ShotSignals], np.nda
             sigs.append(c)
             xs.append(inputs(c))
             ys.append(np.zeros(c.n, np.float32))
+        if reels:
+            frames, yr = cut_reel(np.random.default_rng([79, s]))
+            r = signals_of(frames)
+            sigs.append(r)
+            xs.append(inputs(r))
+            ys.append(yr)
     return sigs, np.concatenate(xs), np.concatenate(ys)
 
 
@@ -254,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=40.0)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--reels", action="store_true",
+                    help="add same-scene cut reels (hard positives, cut_reel); NOT used for the shipped weights")
     args = ap.parse_args(argv)
 
     def rng(text: str) -> list[int]:
@@ -261,10 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         return list(range(int(a), int(b or a) + 1))
 
     t = time.perf_counter()
-    _, x, y = dataset(rng(args.seeds), args.seconds)
+    _, x, y = dataset(rng(args.seeds), args.seconds, args.reels)
     print(f"train: {x.shape[0]} frames, {int(y.sum())} positive, built in {time.perf_counter() - t:.0f} s",
           flush=True)
-    val_sigs, _, yv = dataset(rng(args.val), args.seconds)
+    val_sigs, _, yv = dataset(rng(args.val), args.seconds, args.reels)
     w = train(x, y, epochs=args.epochs)
     from core.shots.student import StudentScorer
 

@@ -24,7 +24,8 @@ import numpy as np
 
 from core.shots import features as F
 from core.shots.detect import (CUT, DISSOLVE, WIPE, Boundary, DetectParams, _cut_shape, _dedupe,
-                               _returns_to_earlier, _side_distance, black_frames, classify, min_mid_err)
+                               _returns_to_earlier, _side_distance, black_frames, classify, min_mid_err,
+                               strong_cut)
 from core.shots.features import ShotSignals
 
 STUDENT_VERSION = "1"
@@ -140,14 +141,17 @@ _MARGIN = WINDOW + 16  # a row reads channels up to WINDOW away, each of those u
 
 
 def boundaries_from_scores(sig: ShotSignals, probs: np.ndarray, threshold: float = 0.5,
-                           max_cut: int = 3, min_gap: int = 4) -> list[Boundary]:
+                           max_cut: int = 3, min_gap: int = 4, accept_strong: bool = True) -> list[Boundary]:
     """Boundaries read off the student's per-frame scores: every run of frames at or above
     ``threshold`` is one transition. A run longer than ``max_cut`` frames is a gradual transition
     spanning the run, typed by :func:`core.shots.detect.classify` (unless it is a fade in from or
     out to black at the video's very edge: no boundary there). A shorter run is a cut at the
     largest histogram jump in or just after it, kept only if that is a real jump (``D1`` and pixel
     change, as the fast pass asks of a weak cut), not on the last frame, and not a return to what
-    was on screen just before (a flash, a smear). Runs closer than ``min_gap`` frames merge."""
+    was on screen just before (a flash, a smear). Runs closer than ``min_gap`` frames merge.
+    ``accept_strong``: the fast pass's sure cuts (:func:`core.shots.detect.strong_cut`: a big,
+    clean, one-frame jump that does not return to earlier content) are cuts whatever the student
+    says, unless a transition it found is already there."""
     n = sig.n
     if n < 3 or probs.shape[0] != n:
         return []
@@ -190,4 +194,26 @@ def boundaries_from_scores(sig: ShotSignals, probs: np.ndarray, threshold: float
                 kind = DISSOLVE  # it blends linearly: a dissolve between moving shots, not a front
             out.append(Boundary(kind, s, e, (s + e) // 2, conf, True))
             last = s
+    if accept_strong:
+        out += _strong_cuts(sig, out, p, min_gap)
     return _dedupe(out, min_gap)
+
+
+def _strong_cuts(sig: ShotSignals, found: list[Boundary], p: DetectParams, min_gap: int) -> list[Boundary]:
+    """The fast pass's sure cuts that no boundary in ``found`` covers (in time order, each may
+    return to content from before the previous boundary: A-B-A)."""
+    n = sig.n
+    d1 = sig.scalars[:, F.D1]
+    taken = sorted(found, key=lambda b: b.start)
+    extra: list[Boundary] = []
+    for i in (int(x) for x in np.flatnonzero(d1 >= p.cut_strong)):
+        if i < 1 or i >= n - 1:
+            continue
+        if any(b.start - min_gap <= i <= b.end + min_gap for b in taken):
+            continue
+        since = max([b.frame for b in taken if b.frame < i], default=0)
+        if strong_cut(sig, i, p, since=since):
+            b = Boundary(CUT, i, i, i, min(1.0, float(d1[i])), False)
+            extra.append(b)
+            taken = sorted(taken + [b], key=lambda x: x.start)
+    return extra

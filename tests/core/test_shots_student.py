@@ -147,4 +147,8 @@ def test_runs_of_scores_become_boundaries_and_implausible_runs_do_not(tmp_path: 
     noisy[flash:flash + 2] = 1.0  # the flash and the frame after it: back to the same shot
     noisy[5:12] = 1.0  # nothing changes there: no real pixel change, same sides
     assert [(b.start, b.end) for b in boundaries_from_scores(sig, noisy)] == [(b.start, b.end) for b in bounds]
-    assert boundaries_from_scores(sig, np.zeros(sig.n, np.float32)) == []
+    assert boundaries_from_scores(sig, np.zeros(sig.n, np.float32), accept_strong=False) == []
+    # the fast pass's sure cut stands whatever the student says; the gradual ones and the flash do not
+    sure = boundaries_from_scores(sig, np.zeros(sig.n, np.float32))
+    assert [(b.kind, b.frame) for b in sure] == [("cut", truth[0][0])], sure
+    assert not sure[0].refined
