@@ -240,3 +240,11 @@ def test_a_bad_spans_file_is_one_line(tmp_path: Path) -> None:
     bad.write_text("not json")
     with pytest.raises(ClipDeskError):
         load_spans(bad)
+
+
+def test_the_small_player_proxy_scales_the_labels_about_the_centre() -> None:
+    from bench.actions import shrink_spans
+
+    s = shrink_spans([Span(3, 9, "shot", (0, 0, 960, 540)), Span(1, 2, "jump")], 2, (960, 540))
+    assert s[0].box == (240, 135, 720, 405) and (s[0].start, s[0].end, s[0].cls) == (3, 9, "shot")
+    assert s[1].box is None
