@@ -100,16 +100,6 @@ def shrunk(video: Any, work: str, k: int) -> Any:
     return out
 
 
-def shrink_spans(spans: list[Any], k: int, size: tuple[int, int]) -> list[Any]:
-    """Labelled spans for :func:`shrunk`'s video (boxes scaled about the centre)."""
-    from dataclasses import replace
-
-    w, h = size
-    ox, oy = (w - w / k) / 2, (h - h / k) / 2
-    return [replace(s, box=(s.box[0] / k + ox, s.box[1] / k + oy, s.box[2] / k + ox, s.box[3] / k + oy))
-            if s.box else s for s in spans]
-
-
 def prepare(split: str, media: str, work: str, shrink: int = 0) -> list[str]:
     """Shots, persons (the poses the rules read) and the motion grid for the clips of ``split``
     into ``work``, nothing scored or shown: the slow part done ahead, blind to the results."""
@@ -143,7 +133,7 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
     from core.actions import starter
     from core.actions.dataset import load_poses
     from core.actions.motion import MotionSink
-    from core.actions.spans import ClipResult, Span, evaluate, load_spans
+    from core.actions.spans import ClipResult, Span, evaluate, load_spans, shrink_spans
     from core.media.decode import run_decode
     from core.media.reader import probe
     from core.pipeline import analyze, order_stages

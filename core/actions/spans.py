@@ -9,7 +9,7 @@ on each side) or the label box's centre in the detection's box. Pure functions; 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import median
 from typing import Any, Sequence
@@ -67,6 +67,16 @@ def load_spans(path: str | Path) -> dict[str, ClipLabels]:
         return out
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ClipDeskError(f"{path}: bad action spans file ({e})") from None
+
+
+def shrink_spans(spans: Sequence[Span], k: int, size: tuple[int, int]) -> list[Span]:
+    """The spans of a video made ``k`` times smaller and centred on a canvas of its own
+    ``size`` (the small-player proxy of ``bench/actions.py --shrink``): boxes scaled about the
+    centre, frames unchanged."""
+    w, h = size
+    ox, oy = (w - w / k) / 2, (h - h / k) / 2
+    return [replace(s, box=(s.box[0] / k + ox, s.box[1] / k + oy, s.box[2] / k + ox, s.box[3] / k + oy))
+            if s.box else s for s in spans]
 
 
 def tiou(a: Span, b: Span) -> float:
@@ -166,4 +176,5 @@ def evaluate(clips: Sequence[ClipResult], iou: float = 0.3, family: bool = False
     }
 
 
-__all__ = ["ClipLabels", "ClipResult", "FAMILY", "Span", "evaluate", "load_spans", "match", "same_person", "tiou"]
+__all__ = ["ClipLabels", "ClipResult", "FAMILY", "Span", "evaluate", "load_spans", "match", "same_person",
+           "shrink_spans", "tiou"]

@@ -10,7 +10,7 @@ import pytest
 
 from core.actions import starter
 from core.actions.motion import MotionGrid, MotionSink, box_energy, global_shift, motion_cells
-from core.actions.spans import ClipResult, Span, evaluate, load_spans
+from core.actions.spans import ClipResult, Span, evaluate, load_spans, shrink_spans
 from core.errors import ClipDeskError
 from core.persons.poses import PoseTable, pack
 
@@ -243,8 +243,6 @@ def test_a_bad_spans_file_is_one_line(tmp_path: Path) -> None:
 
 
 def test_the_small_player_proxy_scales_the_labels_about_the_centre() -> None:
-    from bench.actions import shrink_spans
-
     s = shrink_spans([Span(3, 9, "shot", (0, 0, 960, 540)), Span(1, 2, "jump")], 2, (960, 540))
     assert s[0].box == (240, 135, 720, 405) and (s[0].start, s[0].end, s[0].cls) == (3, 9, "shot")
     assert s[1].box is None
