@@ -82,7 +82,7 @@ class ClipRun:
     """What the product stored for one clip: poses, the role per track and the ball track."""
 
     def __init__(self, poses: Any, roles: dict[int, str], ball: np.ndarray, fps: float, samples: int,
-                 seconds: float) -> None:
+                 seconds: float, shots: list[tuple[int, int]] | None = None) -> None:
         self.poses = poses
         self.roles = roles
         self.ball = ball
@@ -92,15 +92,20 @@ class ClipRun:
         self.sampled = np.asarray(poses.sampled_frames(), np.int64)
         gaps = np.diff(self.sampled)
         self.hold = int(np.median(gaps) // 2) if len(gaps) else int(round(fps / 4))
+        self.starts = np.asarray(sorted(s for s, _ in shots or []) or [0], np.int64)
+
+    def _shot(self, frame: int) -> int:
+        return int(np.searchsorted(self.starts, frame, side="right"))
 
     def boxes_at(self, frame: int) -> tuple[np.ndarray, list[int]]:
         """Persons at ``frame``: the sampled frame itself, else interpolated between the samples
         around it, else (before the first or after the last sample of a track, e.g. at a clip's
-        ends) the nearest sampled frame within half a sample spacing."""
+        ends) the nearest sampled frame within half a sample spacing, in the same shot (a box
+        from the other side of a cut is never on screen)."""
         ps = self.poses.interpolated(frame)
         if not ps and len(self.sampled):
             i = int(np.argmin(np.abs(self.sampled - frame)))
-            if abs(int(self.sampled[i]) - frame) <= self.hold:
+            if abs(int(self.sampled[i]) - frame) <= self.hold and self._shot(int(self.sampled[i])) == self._shot(frame):
                 ps = self.poses.at(int(self.sampled[i]))
         if not ps:
             return np.zeros((0, 4)), []
@@ -139,8 +144,9 @@ def run_clip(video: Path, tmp: Path, dense: bool, fast_shots: bool = False) -> C
         key = latest_signal_key(p, vid, BALL_SIGNAL)
         ball = p.get_signal(vid, BALL_SIGNAL, key) if key else None
         fps = float(rep.video.rate.fps)
+        shots = sorted((s.start_frame, s.end_frame) for s in p.segments(vid, "shot"))
     return ClipRun(table, roles, np.zeros((0, 5)) if ball is None else np.asarray(ball, np.float64).reshape(-1, 5),
-                   fps, len(table.sampled_frames()), time.perf_counter() - t)
+                   fps, len(table.sampled_frames()), time.perf_counter() - t, shots)
 
 
 def ball_frames(balls: dict[str, Any], name: str, split: str) -> dict[str, Any] | None:

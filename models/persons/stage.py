@@ -78,6 +78,11 @@ class _PoseSink(Sink):
         self._palette_age = 0
         self._palette_share = 0.0
         self._n_field = 0
+        self.tiles = 0  # far-end tiles run (for the cost per sample)
+        self.blob_samples = 0  # field-blob samples between pose samples (tactical views)
+        self._tactical = False
+        self._far_seen = False  # the last far-end tile found somebody the whole frame did not
+        self._last_tile = 0
 
     def begin(self, info: Any) -> None:
         dw, dh = info.display_size
@@ -125,14 +130,14 @@ class _PoseSink(Sink):
         self._palette_share = 0.0 if view is None else float((view.colour[image.shape[0] // 3:] > 0).mean())
         return view
 
-    def _far_tile(self, image: np.ndarray, view: FieldView, dets: np.ndarray,
+    def _far_tile(self, image: np.ndarray, tile: tuple[tuple[int, int, int, int], float], dets: np.ndarray,
                   size: tuple[float, float]) -> np.ndarray:
         """Persons the pose model finds on the far end of the field enlarged (a far tennis player
         is 40 px tall at the model's input: missed on the whole frame, found on the tile)."""
-        tile = far_tile(view)
-        if tile is None or self._detector is None:
+        if self._detector is None:
             return dets
         (x0, y0, x1, y1), k = tile
+        self.tiles += 1
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
         big = cv2.resize(crop, (int(round((x1 - x0) * k)), int(round((y1 - y0) * k))),
                          interpolation=cv2.INTER_LINEAR)
@@ -152,9 +157,36 @@ class _PoseSink(Sink):
             keep.append(d)
         return np.concatenate([dets, np.stack(keep)]) if keep else dets
 
+    def _extras(self, image: np.ndarray, dets: np.ndarray, view: FieldView | None) -> np.ndarray:
+        """The ``core.persons.roles`` columns of each detection: blob, field, feet in play, kit."""
+        ok = view is not None and view.ok
+        ex = np.full((len(dets), EXTRA_COLS), np.nan, np.float32)
+        ex[:, EX_BLOB] = dets[:, 7:DET_COLS:3].max(axis=1) <= 0 if len(dets) else 0
+        ex[:, EX_FIELD] = 1.0 if ok else 0.0
+        ex[:, EX_PLAY] = feet_in(play_area(view), dets[:, :4], self._scale) if view is not None and ok else 0.0
+        for i, d in enumerate(dets):
+            ex[i, EX_L:EX_B + 1] = kit_colour(image, d[:4] / self._scale, view if ok else None)
+        return ex
+
+    def _blob_sample(self, index: int, image: np.ndarray) -> None:
+        """A sample of field blobs only, between two pose samples of a tactical view."""
+        view = self._field(image)
+        if view is None or not view.ok:
+            self._tactical = False
+            return
+        self.fields.add(index, view)
+        blobs = field_blobs(view)
+        dets = np.zeros((len(blobs), DET_COLS), np.float32)
+        dets[:, 0:4] = blobs[:, 0:4] * self._scale
+        dets[:, 4] = blobs[:, 4]
+        self.blob_samples += 1
+        self.dets.append((index, np.concatenate([dets, self._extras(image, dets, view)], axis=1)))
+
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
         st = self.stage
         if time + 1e-6 < self._next_t and not self._fast:
+            if self._tactical:
+                self._blob_sample(index, image)
             return
         self._next_t = max(self._next_t + 1.0 / st.fps, time + 0.5 / st.fps)
         if self._detector is None:
@@ -169,23 +201,28 @@ class _PoseSink(Sink):
         self.fields.add(index, view)
         if view is not None and view.ok:
             self._n_field += 1
-            if st.tile_every and self._n_field % st.tile_every == 1 % st.tile_every:
-                dets = self._far_tile(image, view, dets, size)
+            tile = far_tile(view) if st.tile_every else None
+            if tile is not None:
+                # every n-th field sample, and on every sample while the tile finds a far player
+                # whom the whole frame misses (a far tennis player: found on each sample)
+                due = self._last_tile == 0 or self._n_field - self._last_tile >= st.tile_every
+                missed = self._far_seen and not _anyone_in(dets[:, :4] / self._scale, tile[0])
+                if due or missed:
+                    n = len(dets)
+                    dets = self._far_tile(image, tile, dets, size)
+                    self._far_seen, self._last_tile = len(dets) > n, self._n_field
             blobs = field_blobs(view, dets[:, :4] / self._scale)
             if len(blobs):
                 b = np.zeros((len(blobs), DET_COLS), np.float32)
                 b[:, 0:4] = blobs[:, 0:4] * self._scale
                 b[:, 4] = blobs[:, 4]
                 dets = np.concatenate([dets, b])
-            play = play_area(view)
-        ex = np.full((len(dets), EXTRA_COLS), np.nan, np.float32)
-        ex[:, EX_BLOB] = dets[:, 7:DET_COLS:3].max(axis=1) <= 0 if len(dets) else 0
-        ex[:, EX_FIELD] = 1.0 if view is not None and view.ok else 0.0
-        ex[:, EX_PLAY] = feet_in(play, dets[:, :4], self._scale) if view is not None and view.ok else 0.0
-        for i, d in enumerate(dets):
-            ex[i, EX_L:EX_B + 1] = kit_colour(image, d[:4] / self._scale, view if view is not None and view.ok
-                                              else None)
-        self.dets.append((index, np.concatenate([dets, ex], axis=1)))
+            # a tactical view (many small players the pose model cannot see): the field blobs of
+            # the decoded frames between pose samples are samples too (cheap: no model)
+            self._tactical = st.between and len(blobs) >= 8 and len(blobs) >= 4 * (len(dets) - len(blobs))
+        else:
+            self._tactical = False
+        self.dets.append((index, np.concatenate([dets, self._extras(image, dets, view)], axis=1)))
         if self._ball_model is not None:
             b = self._ball_model.detect(image, self._scale)
             cands = np.concatenate([(b[:, 0:2] + b[:, 2:4]) / 2, (b[:, 2:3] - b[:, 0:1]) / 2, b[:, 4:5]], 1)
@@ -194,6 +231,15 @@ class _PoseSink(Sink):
             cands = detect_ball(image)
             cands[:, :3] *= self._scale
             self.balls.append((index, cands))
+
+
+def _anyone_in(boxes: np.ndarray, rect: tuple[int, int, int, int]) -> bool:
+    """Whether a box's bottom centre (its feet) lies in ``rect`` (x0, y0, x1, y1), same pixels."""
+    if not len(boxes):
+        return False
+    x0, y0, x1, y1 = rect
+    cx, fy = (boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]
+    return bool(np.any((cx >= x0) & (cx <= x1) & (fy >= y0) & (fy <= y1)))
 
 
 def default_threads() -> int:
@@ -208,7 +254,9 @@ class PersonsStage(Stage):
 
     name = "persons"
     model = MODEL_NAME
-    version = "3"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id
+    version = "4"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
+    # 4: blob splitting by a per-row player height, outdoor courts, far tile while a far player is
+    # missed, field blobs between pose samples on tactical views
     requires = ("shots",)
     tracks = (PERSON,)
 
@@ -217,7 +265,7 @@ class PersonsStage(Stage):
                  weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
                  threads: int | None = None, fast_motion: float = 0.06, weights_source: str = "persons.weights",
                  ball_source: str = "persons.ball_weights", field: bool = True,
-                 min_plausibility: float = 0.45, tile_every: int = 3) -> None:
+                 min_plausibility: float = 0.45, tile_every: int = 3, between: bool = True) -> None:
         self.fps = float(fps)
         self.dense_fps = float(dense_fps)
         self.width = int(width)
@@ -234,6 +282,7 @@ class PersonsStage(Stage):
         self.field = bool(field)  # find the field per sample: small players, roles, the field mask
         self.min_plausibility = float(min_plausibility)
         self.tile_every = max(0, int(tile_every))  # the far-end tile on every n-th field sample (0: never)
+        self.between = bool(between)  # field blobs between pose samples on tactical views
         # the ball from every frame by motion (core.persons.ball_track) unless a ball model is named
         self.moving_ball = not ball_weights
         self._sinks: dict[int, _PoseSink] = {}
@@ -249,7 +298,7 @@ class PersonsStage(Stage):
                    ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device,
                    threads=int(s["threads"]) if s.get("threads") else None, ball_source=ball_source,
                    field=bool(s.get("field", True)), min_plausibility=float(s.get("min_plausibility", 0.45)),
-                   tile_every=int(s.get("tile_every", 3)))
+                   tile_every=int(s.get("tile_every", 3)), between=bool(s.get("between", True)))
 
     def model_files(self) -> tuple[Path | None, Path | None]:
         """The pose and ball weight files this stage would load (``None``: the bundled pose model,
@@ -272,7 +321,8 @@ class PersonsStage(Stage):
         return {"fps": self.fps, "dense_fps": self.dense_fps, "width": self.width, "imgsz": list(self.imgsz),
                 "conf": self.conf, "tracker": self.tracker, "weights": self.weights or "bundled",
                 "ball": self.ball_weights or ("moving" if self.moving_ball else "classical"), "field": self.field,
-                "min_plausibility": self.min_plausibility, "tile_every": self.tile_every}
+                "min_plausibility": self.min_plausibility, "tile_every": self.tile_every,
+                "between": self.between}
 
     @property
     def signal_key(self) -> str:
