@@ -86,3 +86,53 @@ def test_close_reads_never_confirm_a_change_alone(n: int):
     obs[4] = Observation(75, 3.0, b)
     states = stable_states(obs, min_run=n)
     assert states[2] == "1-1" and states[1] == "1-0"  # confirmed by the next regular read, dated early
+
+
+def _with_second_board(src: Path, dst: Path, span: tuple[int, int]) -> None:
+    """Draw a clip's own two-row tennis board (bottom left) on frames ``span`` of ``src``."""
+    import av
+    import cv2
+    import numpy as np
+
+    with av.open(str(src)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    with av.open(str(dst), "w", format="mp4") as out:
+        vs = out.add_stream("libx264", rate=25)
+        vs.width, vs.height, vs.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        vs.options = {"preset": "veryfast", "crf": "20"}
+        for i, img in enumerate(frames):
+            img = np.ascontiguousarray(img)
+            if span[0] <= i < span[1]:
+                cv2.rectangle(img, (14, 290), (214, 346), (30, 30, 40), -1)
+                for k, row in enumerate(("NADAL  6 1 0", "FEDERER  3 0 0")):
+                    cv2.putText(img, row, (20, 312 + 26 * k), cv2.FONT_HERSHEY_DUPLEX, 0.6, (250, 250, 250), 1,
+                                cv2.LINE_AA)
+            vf = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+            vf.pts = i
+            for pkt in vs.encode(vf):
+                out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+
+
+def test_a_clips_own_board_beside_the_broadcasters_hides_no_change(tmp_path: Path):
+    """Issue 16, tuning seed 21: a compilation shows a tennis clip with its own board while the
+    broadcaster's board is up; detection found both and read only one, so the broadcaster's
+    first reading came 14 s late and its change was lost. Every board found is read now."""
+    plain = tmp_path / "plain.mp4"
+    make_edit(plain, [ShotSpec(n, speed=3.0) for n in (70, 200)], size=SIZE, seed=5)
+    own = tmp_path / "own.mp4"
+    _with_second_board(plain, own, (70, 270))  # the tennis clip's shot, with its board
+    board = board_plan(SIZE, "CAN", "DEN", scores=((0, 0, 1), (160, 1, 1)), appear=60, style="cells",
+                       place="top_right", text_h=16)
+    video = tmp_path / "board.mp4"
+    truth = burn_board(own, video, board)
+    with Project(tmp_path / "p.clipdesk") as p:
+        rep = analyze(p, video, [ScoreboardStage()])
+        boards = p.segments(rep.video.id, "scoreboard")
+        events = p.segments(rep.video.id, "event")
+    sc = score_board(truth, boards, events)
+    assert {s.attrs.get("home") for s in boards} >= {"CAN", "NADAL"}, boards  # both boards read
+    assert sc.first_read_lag is not None and sc.first_read_lag <= 1.0, (sc.first_read_lag, boards)
+    assert sc.change_lags[0] is not None and 0 <= sc.change_lags[0] <= 1.0, (sc.change_lags, events)
+    assert sc.spurious == 0 and len(events) == 1, events
