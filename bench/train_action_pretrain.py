@@ -4,9 +4,9 @@ Run: ``OMP_NUM_THREADS=1 .venv/bin/python -m bench.train_action_pretrain`` (a fe
 
 Data — only what the project may redistribute derivatives of (``../shared/media/MANIFEST.md``):
 
-* pose tracks of the public-domain Chaplin clip and of the bundled sample
-  (``resources/sample``: Big Buck Bunny CC BY 3.0, which has no people, and a Chaplin excerpt),
-  analysed with the product's defaults (shots, persons, actions); their labels are the
+* pose tracks of the public-domain Chaplin clip (the bundled sample's only people are an excerpt
+  of it; its Big Buck Bunny parts have none), analysed with the product's defaults (shots,
+  persons, actions); their labels are the
   **starter detector's pseudo-labels** (``core.actions.starter``): what it finds is a positive,
   every other window of every track is background (walking, standing, turning);
 * **generated motion** (``core.actions.synthetic.MOTION_CLASSES``: the starter's nine classes
@@ -50,9 +50,9 @@ from core.segments import ACCEPTED, ACTION, Segment  # noqa: E402
 from core.timebase import Rate  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "media" / "video"
+# Redistributable footage with people: the public-domain Chaplin clip. The bundled sample's only
+# people are an excerpt of this same shot (its Big Buck Bunny parts have none), so it adds no poses.
 REAL = {  # source -> (path, licence)
-    "clipdesk-sample.mp4": (REPO / "resources" / "sample" / "clipdesk-sample.mp4",
-                            "Big Buck Bunny CC BY 3.0 + public-domain Chaplin excerpt + ClipDesk's narration"),
     "moviepy__chaplin.mp4": (SHARED / "moviepy__chaplin.mp4", "public-domain Chaplin film (moviepy test media)"),
 }
 SIZES = [(640, 360), (960, 540), (1280, 720)]
@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         "classes": tr.classes, "streams": list(streams), "window": window.to_json(), "network": hist["config"],
         "how_made": "Pre-trained by bench/train_action_pretrain.py on redistributable data only: generated "
                     "motion of the starter detector's classes (labels by construction) and the pose tracks of "
-                    "the public-domain Chaplin clip and the bundled sample labelled by the starter detector "
+                    "the public-domain Chaplin clip (whose excerpt is the bundled sample's only people) "
+                    "labelled by the starter detector "
                     "(pseudo-labels; every other window is background). No other footage went into it.",
         "data": {
             "videos": [v.name for v in train_v],
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = classification_report(va.y, model.predict(va.x).argmax(1), va.classes)
     card["validation"] = {"window_level": rep, "segments": segment_eval(model, val_v)}
     card["warnings"] = card_warnings(card) + [
-        "real footage in training: one public-domain clip (and the sample's excerpt of it); sports classes "
+        "real footage in training: one public-domain clip of two men walking, running in and standing; sports classes "
         "are learnt from generated motion"]
     card["training"]["total_seconds"] = round(time.perf_counter() - t0, 1)
     out = Path(a.out)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Rebuilds resources/sample/clipdesk-sample.mp4 from the openly licensed shared media
 # (Big Buck Bunny CC BY 3.0, public-domain Chaplin) plus espeak-ng narration. Not part of setup:
-# the result is committed. Needs ffmpeg and espeak-ng.
+# the result is committed. Needs ffmpeg and espeak-ng. Optional argument: another output path
+# (to try a variant without touching the committed sample).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 M=${CLIPDESK_SHARED_MEDIA:-../shared/media}/video
+OUT=${1:-resources/sample/clipdesk-sample.mp4}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 espeak-ng -s 150 -w "$T/n1.wav" "Welcome to ClipDesk. This is the bundled sample, with cuts, a dissolve and fades."
 espeak-ng -s 155 -w "$T/n2.wav" "And here comes the dissolve into the old film. What a strike! Two one, in the sixty seventh minute."
@@ -25,4 +27,4 @@ ffmpeg -v error -y -ss 0 -t 15 -i "$M/moviepy__big_buck_bunny_0_30.webm" -ss 0 -
 [5:a]adelay=24000|24000,aresample=44100,aformat=channel_layouts=stereo[s3];
 [music][s1][s2][s3]amix=inputs=4:duration=first:normalize=0[aout]" -map "[v]" -map "[aout]" \
   -c:v libx264 -preset slow -crf 27 -g 48 -c:a aac -b:a 64k -movflags +faststart -t 31 \
-  resources/sample/clipdesk-sample.mp4
+  "$OUT"
