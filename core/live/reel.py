@@ -123,6 +123,7 @@ class LiveReel:
         self._queued: set[tuple[int, int]] = set()
         self._covers: dict[str, dict[str, Any] | None] = {}
         self._cuts: dict[tuple[Any, ...], _Cut] = {}
+        self._placed: dict[tuple[Any, ...], tuple[Path, str]] = {}  # cuts moved into the reel
         self._lock = threading.Lock()
         self._jobs: "queue.Queue[_Job | None]" = queue.Queue()
         self._task = Task()
@@ -224,12 +225,14 @@ class LiveReel:
                 key = (kind, frame)
             with self._lock:
                 self._cuts[key] = _Cut(out, job.title if kind == "horizontal" else None)
-            self.stats.cut += 1
+                self.stats.cut += 1
 
     # -- the end ------------------------------------------------------------------------------
     def stop(self, keep: set[tuple[int, int]] | None = None, wait_s: float = 600.0) -> None:
         """No more highlights: the queued cuts of the bounds in ``keep`` (None: all) are finished,
-        the others dropped (the end cuts what it still needs), then the thread ends."""
+        the others dropped, then the thread ends. The caller's thread takes queued cuts too, at
+        its own (normal) priority, while the reel thread finishes the one it is on: at the end of
+        the stream nothing else competes for the cores, so both are used."""
         held: list[_Job] = []
         while True:
             try:
@@ -240,6 +243,19 @@ class LiveReel:
                 held.append(job)
         for job in held:
             self._jobs.put(job)
+        while self._thread is not None and not self._task.cancelled:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                continue
+            try:
+                self._cut(job)
+            except Cancelled:
+                break
+            except (ClipDeskError, OSError, ValueError) as e:
+                self.stats.failed.append(f"{job.start}-{job.end}: {e}"[:200])
         if self._thread is not None:
             self._jobs.put(None)
             self._thread.join(wait_s)
@@ -263,7 +279,10 @@ class LiveReel:
         from core.highlights.project import choose_cover
 
         self.stats.covers_searched += 1
-        return choose_cover(path, clk, start, end, transitions, poses, source_size, rotation, task)
+        cover = choose_cover(path, clk, start, end, transitions, poses, source_size, rotation, task)
+        with self._lock:  # a cut still queued for these bounds need not search again
+            self._covers[key] = dict(cover) if cover is not None else None
+        return cover
 
     def reuse(self, kind: str, seg: Segment, out: Path, title: str, frame: int | None) -> bool:
         """The hook of :func:`core.highlights.export.write_media`: put the cut of ``seg`` made
@@ -271,6 +290,9 @@ class LiveReel:
         key: tuple[Any, ...] = (kind, frame) if kind == "still" else (kind, seg.start_frame, seg.end_frame)
         with self._lock:
             cut = self._cuts.pop(key, None)
+            placed = self._placed.get(key)
+        if cut is None and placed == (out, title) and out.is_file():
+            return True  # placed by an earlier attempt at the reel (written again without stills)
         if cut is None or not cut.path.is_file():
             return False
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -279,6 +301,8 @@ class LiveReel:
                 return False
         else:
             os.replace(cut.path, out)
+        with self._lock:
+            self._placed[key] = (out, title)
         self.stats.reused += 1
         return True
 

@@ -84,6 +84,10 @@ def test_stable_highlights_are_cut_once_recut_when_they_change_and_reused_at_the
         hs = add_covers(p, v.id, p.segments(v.id, HIGHLIGHT), choose=cut.choose_cover)
         p.replace_machine_segments(v.id, HIGHLIGHT, hs, None)
         manifest = export_reel(p, v.id, reel, CUT_FORMATS, MEDIA, reuse=cut.reuse)
+        stamps = {x.name: x.stat().st_mtime_ns for x in reel.glob("*.mp4")}
+        # the reel written again without stills (what the follower does when a still fails) keeps the clips
+        export_reel(p, v.id, reel, CUT_FORMATS, ("horizontal",), reuse=cut.reuse)
+        assert {x.name: x.stat().st_mtime_ns for x in reel.glob("*.mp4")} == stamps
         cut.cleanup()
         clk = p.clock(v.id)
     assert cut.stats.cut >= 4 and cut.stats.covers_reused == 2 and cut.stats.covers_searched == 0
