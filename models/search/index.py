@@ -33,6 +33,7 @@ from core.store.project import Project
 HNSW_THRESHOLD = 100_000
 FRAMES_SIGNAL = "search.frames"
 DEEP_SIGNAL = "search.deep"
+DEEP_CROP_SIGNAL = "search.deep_crop"  # per kept frame, of its centre (optional)
 LOCAL_SIGNAL = "search.local"
 CODEBOOK_SETTING = "search.vlad_model"
 SIGNAL_KEY = "v2"  # v2: deep embeddings with the aspect kept (v1 squashed to a square)
@@ -166,6 +167,7 @@ class ProjectSearch:
         self.project = project
         self.deep_weight = float(deep_weight)
         rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []
+        crops: list[np.ndarray | None] = []
         for v in project.videos():
             fr = project.get_signal(v.id, FRAMES_SIGNAL, SIGNAL_KEY)
             dp = project.get_signal(v.id, DEEP_SIGNAL, SIGNAL_KEY)
@@ -173,12 +175,19 @@ class ProjectSearch:
             if fr is None or dp is None or len(fr) == 0:
                 continue
             rows.append((v.id, fr, dp, lc if lc is not None and len(lc) == len(fr) else None))
+            cr = project.get_signal(v.id, DEEP_CROP_SIGNAL, SIGNAL_KEY)
+            crops.append(cr if cr is not None and len(cr) == len(fr) else None)
         self.videos = {v.id: v for v in project.videos()}
         self.video_ids = np.concatenate([np.full(len(r[1]), r[0], np.int64) for r in rows]) \
             if rows else np.zeros(0, np.int64)
         self.frames = np.concatenate([r[1] for r in rows]).astype(np.int64) if rows else np.zeros(0, np.int64)
         self.deep = np.concatenate([r[2] for r in rows]).astype(np.float32) if rows \
             else np.zeros((0, 256), np.float32)
+        # the frames' centres too, where every video has them: a query cropped from a frame
+        # (another copy, a screenshot) matches its centre better than the whole frame
+        self.deep_crop: np.ndarray | None = None
+        if rows and all(c is not None for c in crops):
+            self.deep_crop = np.concatenate([c for c in crops if c is not None]).astype(np.float32)
         self.local: np.ndarray | None = None
         if rows and all(r[3] is not None for r in rows):
             self.local = np.concatenate([r[3] for r in rows if r[3] is not None]).astype(np.float32)
@@ -190,7 +199,10 @@ class ProjectSearch:
         sig = _signature([str(Path(project.path).resolve()), len(self.frames), self.frames.tobytes(),
                           self.video_ids.tobytes(), self.deep[::step].tobytes()])
         name = hashlib.sha1(str(Path(project.path).resolve()).encode()).hexdigest()[:16]
-        self.index = cached_index(f"project-{name}-deep", self.deep, sig) if len(self.frames) else None
+        vectors = self.deep if self.deep_crop is None else np.concatenate([self.deep, self.deep_crop])
+        if self.deep_crop is not None:
+            sig = _signature([sig, "crop", self.deep_crop[::step].tobytes()])
+        self.index = cached_index(f"project-{name}-deep", vectors, sig) if len(self.frames) else None
 
     def __len__(self) -> int:
         return int(len(self.frames))
@@ -212,9 +224,12 @@ class ProjectSearch:
             return []
         q_deep, q_local = self.query_vectors(image_rgb, embedder)
         k = min(len(self), max(top * 8, 64))
-        _, ids = self.index.search(q_deep[None], k)
-        cand = ids[0][ids[0] >= 0]
+        n = len(self)
+        _, ids = self.index.search(q_deep[None], k if self.deep_crop is None else min(2 * n, 2 * k))
+        cand = np.unique(ids[0][ids[0] >= 0] % n)  # a frame's whole and centre vectors: one candidate
         score = self.deep[cand] @ q_deep
+        if self.deep_crop is not None:
+            score = np.maximum(score, self.deep_crop[cand] @ q_deep)
         if self.local is not None and q_local is not None:
             score = self.deep_weight * score + (1 - self.deep_weight) * (self.local[cand] @ q_local)
         order = np.argsort(-score)
@@ -329,6 +344,6 @@ def search_library(image_rgb: np.ndarray, top: int = 10,
     return hits
 
 
-__all__ = ["DEEP_SIGNAL", "FRAMES_SIGNAL", "HNSW_THRESHOLD", "LOCAL_SIGNAL", "Hit", "ProjectSearch",
+__all__ = ["DEEP_CROP_SIGNAL", "DEEP_SIGNAL", "FRAMES_SIGNAL", "HNSW_THRESHOLD", "LOCAL_SIGNAL", "Hit", "ProjectSearch",
            "VectorIndex", "cached_index", "data_dir", "library_projects", "reference_marks",
            "register_project", "search_library"]

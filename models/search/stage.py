@@ -1,9 +1,12 @@
 """The ``search`` pipeline stage: frame embeddings for "find similar".
 
-Fed by the one decode pass at 2 fps (RGB, 480 px wide): a frame is kept once a second and
-whenever the picture changes abruptly (a shot start). Kept frames get a deep embedding
-(``models.search.embeddings``) and an ORB+VLAD local embedding (``core.search.local_features``) with the
-project's codebook (trained on the first video analyzed, stored in the project settings).
+Fed by the one decode pass at 2 fps (RGB, 480 px wide): a frame is kept once a second,
+whenever the picture changes abruptly (a shot start), and when it has drifted far from the last
+kept frame (a short shot between two gradual transitions). Kept frames get a deep embedding
+of the whole frame and one of its centre (5 % off each side: a query cropped from another copy
+matches it better; ``models.search.embeddings``) and an ORB+VLAD local embedding
+(``core.search.local_features``) with the project's codebook (trained on the first video
+analyzed, stored in the project settings).
 Embeddings are stored as project signals (float16); the faiss index is built from them on
 demand (``models.search.index``).
 
@@ -29,6 +32,7 @@ from core.pipeline import Stage, StageContext
 from models.search.embeddings import DEEP_KEY
 from models.search.index import (
     CODEBOOK_SETTING,
+    DEEP_CROP_SIGNAL,
     DEEP_SIGNAL,
     FRAMES_SIGNAL,
     LOCAL_SIGNAL,
@@ -38,6 +42,14 @@ from models.search.index import (
 
 SAMPLE_FPS = 2.0
 WIDTH = 480
+DRIFT = 12.0  # mean abs difference (32x18 grey) from the last kept frame that keeps a frame early
+CROP = 0.05  # a second deep vector per kept frame of its centre: this share cut off each side
+
+
+def centre_crop(image: np.ndarray, share: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    dy, dx = int(round(share * h)), int(round(share * w))
+    return image[dy:h - dy, dx:w - dx]
 
 
 class EmbeddingSink(Sink):
@@ -50,11 +62,13 @@ class EmbeddingSink(Sink):
         self.model = model  # the project's codebook; None: train it from this video
         self.frames: list[int] = []
         self.deep: list[np.ndarray] = []
+        self.deep_crop: list[np.ndarray] = []  # the same frames' centres (``CROP`` off each side)
         self.descs: list[np.ndarray] = []  # packed ORB descriptors, only while training
         self.local: list[np.ndarray] = []  # VLAD vectors (float16), when the model is known
         self._pending: list[np.ndarray] = []
         self._last_t = -1e9
         self._thumb: np.ndarray | None = None
+        self._kept: np.ndarray | None = None
         self._embedder: Any = None
 
     def begin(self, info: MediaInfo) -> None:
@@ -65,16 +79,22 @@ class EmbeddingSink(Sink):
     def _flush(self) -> None:
         if self._pending:
             self.deep.append(self._embedder.embed(self._pending))
+            if CROP > 0:
+                self.deep_crop.append(self._embedder.embed([centre_crop(f, CROP) for f in self._pending]))
             self._pending = []
 
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
         small = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), (32, 18),
                            interpolation=cv2.INTER_AREA).astype(np.int16)
         cut = self._thumb is not None and float(np.abs(small - self._thumb).mean()) > 20.0
+        # a picture far from the last kept one (a short shot between two gradual transitions,
+        # which no single step between samples marks as a cut)
+        drift = self._kept is not None and float(np.abs(small - self._kept).mean()) > DRIFT
         self._thumb = small
-        if not cut and time - self._last_t < self.every_s - 1e-6:
+        if not cut and not drift and time - self._last_t < self.every_s - 1e-6:
             return
         self._last_t = time
+        self._kept = small
         self.frames.append(index)
         packed = orb_packed(image)
         if self.model is None:
@@ -92,7 +112,7 @@ class EmbeddingSink(Sink):
 class SearchStage(Stage):
     name = "search"
     model = "search-embed"
-    version = "2"
+    version = "3"
     tracks = ()
 
     def __init__(self, every_s: float = 1.0, device: str = "cpu") -> None:
@@ -100,7 +120,7 @@ class SearchStage(Stage):
         self.device = device
 
     def params(self) -> dict[str, Any]:
-        return {"every_s": self.every_s, "deep": DEEP_KEY, "local": LOCAL_KEY}
+        return {"every_s": self.every_s, "deep": DEEP_KEY, "local": LOCAL_KEY, "drift": DRIFT, "crop": CROP}
 
     def sinks(self, ctx: StageContext) -> list[Sink]:
         stored = ctx.project.get_setting(CODEBOOK_SETTING)
@@ -129,6 +149,8 @@ class SearchStage(Stage):
         proj.put_signal(vid, FRAMES_SIGNAL, SIGNAL_KEY, frames)
         proj.put_signal(vid, DEEP_SIGNAL, SIGNAL_KEY, deep.astype(np.float16))
         proj.put_signal(vid, LOCAL_SIGNAL, SIGNAL_KEY, local)
+        if sink.deep_crop:
+            proj.put_signal(vid, DEEP_CROP_SIGNAL, SIGNAL_KEY, np.concatenate(sink.deep_crop).astype(np.float16))
         try:
             register_project(proj.path)
         except OSError:

@@ -94,3 +94,26 @@ def test_perturbation_is_what_the_issue_names():
     q = cv2.imdecode(np.frombuffer(perturb_query(img, 0.5), np.uint8), cv2.IMREAD_COLOR)
     assert q.shape[:2] == (90, 180)  # 5 % off each side, then half size
     assert abs(float(q.mean()) - ((100 - 128) * 1.1 + 136)) < 2  # contrast x1.1, brightness +8
+
+
+def test_a_picture_far_from_the_last_kept_one_is_kept_and_centres_are_embedded():
+    """A short shot between two gradual transitions shows no cut between samples, and may sit
+    between two once-a-second frames: the picture's drift from the last kept frame keeps it.
+    Every kept frame also gets a vector of its centre (a query cropped from another copy)."""
+    from models.search import stage as st
+
+    class Stub:
+        def embed(self, frames):
+            return np.asarray([[float(f.shape[1]), float(f.shape[0])] + [0.0] * 254 for f in frames], np.float32)
+
+    sink = st.EmbeddingSink(1.0, "cpu")
+    sink._embedder = Stub()
+    grey = [np.full((270, 480, 3), v, np.uint8) for v in (100, 115, 130, 131)]
+    for i, (t, img) in enumerate(zip((0.0, 0.5, 1.0, 1.5), grey, strict=True)):
+        sink.frame(i * 12, t, img)  # steps of 15 grey levels: never a cut (> 20)
+    sink._flush()
+    # 0.5 s: 15 levels from the kept frame (kept); 1.0 s: a second on (kept); 1.5 s: 1 level off
+    assert sink.frames == [0, 12, 24]
+    deep, centre = np.concatenate(sink.deep), np.concatenate(sink.deep_crop)
+    assert deep[:, :2].tolist() == [[480, 270]] * 3
+    assert centre[:, :2].tolist() == [[432, 242]] * 3  # 5 % off each side (24 and 14 px)
