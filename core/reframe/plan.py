@@ -84,7 +84,7 @@ def plan_shot(poses: PoseTable, start: int, end: int, content: Rect, aspect: Fra
     kin_x = Kinematics(min(kin.dead_zone, room), kin.smooth_frames, kin.max_vel, kin.max_acc)
     lo_x, hi_x = content.x + cw / 2, content.x + content.w - cw / 2
     lo_y, hi_y = content.y + ch / 2, content.y + content.h - ch / 2
-    x = solve(use, tg.cx, tg.weight, lo_x, hi_x, kin_x, _pins_axis(pins, start, end, 1))
+    x = solve(use, tg.cx, tg.weight, lo_x, hi_x, kin_x, _pins_axis(pins, start, end, 1), room=room)
     subject_h = float(np.median(tg.half_h[tg.weight > 0]) * 2) if (tg.weight > 0).any() else 0.0
     room_y = max(0.0, ch / 2 - subject_h / 2)
     kin_y = Kinematics(min(kin.dead_zone, room_y), kin.smooth_frames, kin.max_vel, kin.max_acc)

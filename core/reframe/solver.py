@@ -69,8 +69,14 @@ def _banded_solve(w: np.ndarray, b: np.ndarray, lv: np.ndarray, la: np.ndarray) 
 
 
 def solve_tracking(targets: np.ndarray, weights: np.ndarray, lo: float, hi: float,
-                   kin: Kinematics = Kinematics(), pins: Mapping[int, float] | None = None) -> np.ndarray:
-    """Smoothed camera centres (``n`` floats) following ``targets`` where ``weights > 0``."""
+                   kin: Kinematics = Kinematics(), pins: Mapping[int, float] | None = None,
+                   room: float | None = None) -> np.ndarray:
+    """Smoothed camera centres (``n`` floats) following ``targets`` where ``weights > 0``.
+
+    ``room``: how far the centre may be from the target before the subject's box leaves the
+    window. Where the smooth path would let it out (a sudden run), the target's weight grows and
+    the speed and acceleration limits give way there: keeping the subject in the picture comes
+    before a gentle camera."""
     t = np.asarray(targets, np.float64)
     w = np.where(np.isfinite(t), np.asarray(weights, np.float64), 0.0)
     n = len(t)
@@ -92,14 +98,24 @@ def solve_tracking(targets: np.ndarray, weights: np.ndarray, lo: float, hi: floa
     la = np.full(max(0, n - 2), L ** 4)
     # start still at the typical position: inside the dead zone the camera then never drifts
     x = np.full(n, float(np.clip(fb, lo, hi)))
-    for _ in range(max(1, kin.iterations)):
+    seen = w > 1e-3
+    free = np.zeros(n, bool)  # frames where containment overrides the limits
+    for _ in range(max(1, kin.iterations) * (2 if room is not None else 1)):
         t_eff = np.clip(x, t - kin.dead_zone, t + kin.dead_zone)
         x = _banded_solve(w + pin_w, w * t_eff + pin_w * pin_v, lv, la)
         v = np.diff(x)
         a = np.diff(x, 2)
-        over_v = np.abs(v) > kin.max_vel
-        over_a = np.abs(a) > kin.max_acc
-        if not over_v.any() and not over_a.any():
+        out = seen & (np.abs(x - t) > room) if room is not None else np.zeros(n, bool)
+        if out.any():
+            w[out] *= 3.0
+            near = np.convolve(out, np.ones(int(2 * L) | 1), "same") > 0
+            # a quick move there rather than a wind-up swing: the smoothing gives way locally
+            lv[near[1:]] *= 0.5
+            la[near[1:-1]] *= 0.25
+            free |= near
+        over_v = (np.abs(v) > kin.max_vel) & ~free[1:]
+        over_a = (np.abs(a) > kin.max_acc) & ~free[1:-1]
+        if not out.any() and not over_v.any() and not over_a.any():
             break
         lv[over_v] *= 4.0
         la[over_a] *= 4.0
@@ -175,11 +191,12 @@ def choose_mode(targets: np.ndarray, weights: np.ndarray, crop_w: float, subject
 
 
 def solve(mode: str, targets: np.ndarray, weights: np.ndarray, lo: float, hi: float,
-          kin: Kinematics = Kinematics(), pins: Mapping[int, float] | None = None) -> np.ndarray:
+          kin: Kinematics = Kinematics(), pins: Mapping[int, float] | None = None,
+          room: float | None = None) -> np.ndarray:
     if mode == STATIC:
         return solve_static(targets, weights, lo, hi, pins)
     if mode == PANNING:
         return solve_panning(targets, weights, lo, hi, pins)
     if mode == TRACKING:
-        return solve_tracking(targets, weights, lo, hi, kin, pins)
+        return solve_tracking(targets, weights, lo, hi, kin, pins, room)
     raise ValueError(f"unknown camera mode {mode!r} (use {', '.join(MODES)})")
