@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from app.cli.engine.driver import Driver, Job
+from app.cli.engine.driver import LEARNED_SETTINGS, Driver, Job
 from app.cli.engine.worker import VideoAnalyzer, one_line
 from core.errors import ClipDeskError
 
@@ -267,6 +267,27 @@ class _Split:
     failed: str | None = None
 
 
+def longest_first(jobs: list[Job], driver: Driver) -> list[Job]:
+    """The jobs, longest video first, so that no worker is left with a long video at the end while
+    the others idle (files that cannot be probed come first and fail at once). The videos of a
+    project that learns a setting from its first video (the search codebook) keep their order, so
+    the same video teaches it as in a local run."""
+    dur: dict[int, float] = {}
+    for j in jobs:
+        try:
+            driver.probe(j)
+            dur[j.index] = j.info.duration if j.info is not None else 0.0
+        except ClipDeskError:
+            dur[j.index] = float("inf")
+    wanted = set(driver.wanted or [])
+    if not wanted or wanted & set(LEARNED_SETTINGS.values()):
+        groups: dict[Path, list[Job]] = {}
+        for j in jobs:
+            groups.setdefault(j.project_path, []).append(j)
+        return [j for g in sorted(groups.values(), key=lambda g: -max(dur[x.index] for x in g)) for j in g]
+    return sorted(jobs, key=lambda j: -dur[j.index])
+
+
 def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: int | None, device: str,
                 quiet: bool, observer: Callable[[str, dict[str, Any]], None] | None = None,
                 before_jobs: Callable[[], None] | None = None, split_s: float | None = None) -> int:
@@ -295,7 +316,7 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
         t_ready = progress.t0 = time.monotonic()  # the ETA counts from here
         counts = {"analysed": 0, "up to date": 0, "failed": 0, "retried": 0}
         peak: dict[str, float] = {}
-        queue: deque[Job | RangeTask] = deque(jobs)
+        queue: deque[Job | RangeTask] = deque(longest_first(jobs, driver))
         idle = list(pool.actors)
         inflight: dict[Any, tuple[Job | RangeTask, Any, dict[str, Any], float]] = {}
         splits: dict[int, _Split] = {}  # job index -> its ranges so far
@@ -353,7 +374,8 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                               "analysing it in one pass", err=True)
             queue.appendleft(task.job)
 
-        while queue or inflight:
+        def dispatch() -> None:
+            """Give every idle worker its next item (a video is planned and claimed here)."""
             while idle and queue:
                 item = next((j for j in queue if isinstance(j, RangeTask) or j.project_path not in learning), None)
                 if item is None:
@@ -391,6 +413,9 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                     learning.add(job.project_path)
                 actor = idle.pop(0)
                 inflight[actor.analyze.remote(payload)] = (job, actor, payload, time.monotonic())
+
+        while queue or inflight:
+            dispatch()
             if not inflight:
                 break
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=POLL_S)
@@ -400,11 +425,11 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                     _range_done(item, ref, actor)
                     continue
                 job = item
-                learning.discard(job.project_path)
                 wname = pool.names.get(id(actor), "?")
                 try:
                     out = ray.get(ref)
                 except Exception as e:  # noqa: BLE001 - sorted below: lost worker or a bug
+                    learning.discard(job.project_path)
                     if _lost(e):
                         job.attempts += 1
                         idle.append(pool.replace(actor))
@@ -421,6 +446,10 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                     failed(job, f"analysis failed on worker {wname}: {one_line(cause)}")
                     continue
                 idle.append(actor)
+                # The freed worker starts its next video while this one is committed (a video of
+                # the same project that learns a setting still waits for the commit).
+                dispatch()
+                learning.discard(job.project_path)
                 if not out["ok"]:
                     failed(job, out["error"])
                     continue

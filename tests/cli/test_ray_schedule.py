@@ -1,0 +1,38 @@
+"""The order the Ray engine hands videos out in (no Ray needed): longest first, so no worker is
+left with a long video at the end; a project that learns a setting from its first video keeps its
+videos' order (the same video teaches it as in a local run); unreadable files come first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.cli.engine.driver import Driver, Job
+from app.cli.engine.ray_engine import longest_first
+from core.testing.synth import ShotSpec, make_edit
+
+
+def test_longest_first_but_a_learning_project_keeps_its_order(tmp_path):
+    lengths = {"a.mp4": 20, "b.mp4": 60, "c.mp4": 40}
+    for name, n in lengths.items():
+        make_edit(tmp_path / name, [ShotSpec(n)], size=(64, 48))
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\0" * 100)
+    names = ["a.mp4", "b.mp4", "bad.mp4", "c.mp4"]
+
+    def jobs(shared: bool) -> list[Job]:
+        return [Job(i, tmp_path / n, tmp_path / ("all.clipdesk" if shared else Path(n).with_suffix(".clipdesk")))
+                for i, n in enumerate(names)]
+
+    def order(wanted: list[str], shared: bool) -> list[str]:
+        driver = Driver(wanted)
+        try:
+            return [j.path.name for j in longest_first(jobs(shared), driver)]
+        finally:
+            driver.close()
+
+    assert order(["shots"], shared=False) == ["bad.mp4", "b.mp4", "c.mp4", "a.mp4"]
+    assert order(["shots"], shared=True) == ["bad.mp4", "b.mp4", "c.mp4", "a.mp4"]
+    # search learns the project's codebook from its first video: one shared project keeps the order
+    assert order(["shots", "search"], shared=True) == names
+    # one project per video: each learns from its only video, so the order is free again
+    assert order(["shots", "search"], shared=False) == ["bad.mp4", "b.mp4", "c.mp4", "a.mp4"]
