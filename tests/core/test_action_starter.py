@@ -246,3 +246,18 @@ def test_the_small_player_proxy_scales_the_labels_about_the_centre() -> None:
     s = shrink_spans([Span(3, 9, "shot", (0, 0, 960, 540)), Span(1, 2, "jump")], 2, (960, 540))
     assert s[0].box == (240, 135, 720, 405) and (s[0].start, s[0].end, s[0].cls) == (3, 9, "shot")
     assert s[1].box is None
+
+
+def test_every_labelled_span_lies_inside_its_shared_clip(shared_media: Path) -> None:
+    import json
+
+    meta = {Path(m["file"]).name: m for m in json.loads((shared_media / "media_metadata.json").read_text())
+            if m["file"].startswith("video/")}
+    for name, clip in load_spans(SPANS).items():
+        assert name in meta, f"{name}: not a shared clip"
+        n = int(meta[name]["frames_decoded"])
+        w, h = int(meta[name]["width"]), int(meta[name]["height"])
+        for s in clip.spans + clip.ignore:
+            assert 0 <= s.start < s.end <= n, (name, s)
+            if s.box:
+                assert 0 <= s.box[0] < s.box[2] <= w and 0 <= s.box[1] < s.box[3] <= h, (name, s)
