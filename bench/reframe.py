@@ -110,6 +110,28 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def id_switches_on_labels(name: str, project: Any, video_id: int, table: Any, fps: float) -> str:
+    """Identity switches of the labelled players (``tests/data/persons_gt.json``) on this run's
+    tracks, scored as ``bench/persons.py`` does: "n in s (x per player per minute)" or "–"."""
+    import json
+
+    from bench.persons import ClipRun, score_clip
+
+    if not PERSONS_GT.exists():
+        return "–"
+    clip = json.loads(PERSONS_GT.read_text())["clips"].get(name)
+    if not clip:
+        return "–"
+    roles = {int(s.attrs["track"]): str(s.attrs.get("role") or "person")
+             for s in project.segments(video_id, "person") if s.attrs.get("track") is not None}
+    run = ClipRun(table, roles, np.zeros((0, 5)), fps, len(table.sampled_frames()), 0.0)
+    r = score_clip(name, clip, sorted(int(f) for f in clip["frames"]), run, 0.5)
+    if "ids" not in r:
+        return "–"
+    ids = r["ids"]
+    return f"{ids.switches} in {ids.minutes * 60:.0f} s ({ids.per_player_minute:.1f}/player/min)"
+
+
 def bench_coverage(name: str, fps: float | None, tmp: Path) -> dict[str, Any] | None:
     from core.pipeline import analyze
     from core.persons.poses import load_poses
@@ -147,6 +169,7 @@ def bench_coverage(name: str, fps: float | None, tmp: Path) -> dict[str, Any] | 
         inside = np.concatenate(inside_all) if inside_all else np.zeros(0, bool)
         # the hand-labelled subject's box inside the crop (the figure that does not trust the tracks)
         split, boxes = labelled_subject(name)
+        ids = id_switches_on_labels(name, p, v.id, table, float(v.rate.fps))
         gt_in = [bool(b[0] >= rects[f, 0] - 1 and b[2] <= rects[f, 0] + rects[f, 2] + 1)
                  for f, b in boxes.items() if f < len(rects)]
         rms = float(np.sqrt(np.mean(np.concatenate(jerk) ** 2))) if jerk else 0.0
@@ -155,6 +178,7 @@ def bench_coverage(name: str, fps: float | None, tmp: Path) -> dict[str, Any] | 
                 "coverage": float(inside.mean()) if inside.size else float("nan"), "jerk": rms,
                 "raw_jerk": raw_rms, "modes": ",".join(s.attrs["mode"] for s in segs), "split": split,
                 "gt_frames": len(gt_in), "gt_coverage": float(np.mean(gt_in)) if gt_in else float("nan"),
+                "ids": ids,
                 "tracks": len(table.track_ids())}
 
 
@@ -227,8 +251,8 @@ def _print_pose(pose: dict[str, Any]) -> None:
 
 def _print_coverage(clips: tuple[tuple[str, float | None], ...], tmp: Path) -> None:
     print("| clip (9:16) | split | single subject | frames | subject seen | coverage | labelled subject in crop "
-          "| path jerk RMS | raw subject jerk | modes |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| path jerk RMS | raw subject jerk | modes | id switches (labelled players) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, fps in clips:
         c = bench_coverage(name, fps, tmp)
         if c is None:
@@ -236,7 +260,7 @@ def _print_coverage(clips: tuple[tuple[str, float | None], ...], tmp: Path) -> N
         gt = f"{c['gt_coverage']:.1%} of {c['gt_frames']}" if c["gt_frames"] else "–"
         print(f"| {name} | {c['split'] or '–'} | {'yes' if name in SINGLE else 'no'} | {c['frames']:.0f} | "
               f"{c['seen']:.0%} | {c['coverage']:.1%} | {gt} | {c['jerk']:.3f} | {c['raw_jerk']:.3f} | "
-              f"{c['modes']} |", flush=True)
+              f"{c['modes']} | {c['ids']} |", flush=True)
     print()
 
 
