@@ -13,9 +13,10 @@ the same run, on copies of the same files:
    every export is identical to the local one (ignoring paths and segment ids).
 2. A long video: generated edit ``--long-seed`` (default 1077, a held-out seed never reported
    before) of ``--long-seconds`` (default 120) of real held-out footage, analysed with ``--stages
-   shots`` in one pass (local) and split into ``--parts`` (default 4) keyframe ranges overlapping
-   by ``--overlap-s`` (default 2 s, chosen before any run) analysed on Ray and merged
-   (:mod:`app.cli.engine.split`). Prints both wall times and the shot-start F1 of the merge against
+   shots`` in one pass (local) and with ``--engine ray --split-minutes`` chosen for ``--parts``
+   (default 4) keyframe ranges, overlapping by 2 s (``SPLIT_OVERLAP_S``, chosen before any run),
+   analysed on the workers and merged (:mod:`app.cli.engine.split`, ``Driver.plan_split``).
+   Prints both wall times and the shot-start F1 of the merge against
    the single pass (exact frame and +-1).
 
 ``--json FILE`` keeps the results; ``--keep DIR`` the files (and reuses the rendered edit). The
@@ -133,8 +134,8 @@ def many_short(work: Path, n: int, stages: str, workers: list[int], repeat: int 
     return out
 
 
-def long_split(work: Path, seed: int, seconds: float, parts: int, overlap_s: float, workers: int) -> dict[str, Any]:
-    from app.cli.engine.split import cut_range, frame_table, plan_ranges
+def long_split(work: Path, seed: int, seconds: float, parts: int, workers: int) -> dict[str, Any]:
+    from app.cli.engine.driver import SPLIT_OVERLAP_S
     from core.testing.edits import make_real_edit
 
     d = work / "long"
@@ -148,34 +149,30 @@ def long_split(work: Path, seed: int, seconds: float, parts: int, overlap_s: flo
     else:
         edit = make_real_edit(src, seed, seconds=seconds, size=(640, 360))
     gen = time.monotonic() - t0
-    for old in ("one", "ranges"):
+    for old in ("one", "ranges", "split"):
         shutil.rmtree(d / old, ignore_errors=True)
     one = d / "one"
     one.mkdir()
     shutil.copy2(src, one / src.name)
     wall_one, _ = clipdesk(["analyze", str(one / src.name), "--stages", "shots", "-q"])
     single = shot_starts((one / src.name).with_suffix(".clipdesk"))
-    t0 = time.monotonic()
-    pts, keys, _ = frame_table(src)
-    ranges = plan_ranges(len(pts), keys, parts, int(round(overlap_s * 25)))
-    rdir = d / "ranges"
-    rdir.mkdir()
-    for r in ranges:
-        cut_range(src, rdir / f"range{r.index}.mp4", pts, r)
-    cut_s = time.monotonic() - t0
-    wall_split, out = clipdesk(["analyze", str(rdir), "--stages", "shots", "--engine", "ray", "--workers",
-                                str(workers)])
-    m = SUMMARY.search(out.stdout)
-    found = [shot_starts(rdir / f"range{r.index}.clipdesk", r.first) for r in ranges]
-    from app.cli.engine.split import merge_boundaries
+    from core.media.reader import probe
 
-    merged = merge_boundaries(ranges, found)
-    configs = {stage_config(one / src.with_suffix(".clipdesk").name)} | {
-        stage_config(rdir / f"range{r.index}.clipdesk") for r in ranges}
-    return {"seed": seed, "split": edit.split, "frames": len(pts), "parts": len(ranges), "overlap_s": overlap_s,
-            "ranges": [(r.first, r.end, r.own_first, r.own_end) for r in ranges], "generate_s": round(gen, 1),
-            "one_pass_wall_s": round(wall_one, 1), "split_wall_s": round(wall_split + cut_s, 1),
-            "cut_s": round(cut_s, 2), "split_ray_start_s": float(m.group(3)) if m else None,
+    minutes = probe(src).duration / parts / 60
+    sp = d / "split"
+    sp.mkdir()
+    shutil.copy2(src, sp / src.name)
+    wall_split, out = clipdesk(["analyze", str(sp / src.name), "--stages", "shots", "--engine", "ray", "--workers",
+                                str(workers), "--split-minutes", f"{minutes:.4f}"])
+    m = SUMMARY.search(out.stdout)
+    merged = shot_starts((sp / src.name).with_suffix(".clipdesk"))
+    ranges = re.search(r"shots in (\d+) ranges", out.stdout)
+    configs = {stage_config(one / src.with_suffix(".clipdesk").name),
+               stage_config((sp / src.name).with_suffix(".clipdesk"))}
+    return {"seed": seed, "split": edit.split, "parts": int(ranges.group(1)) if ranges else 1,
+            "split_minutes": round(minutes, 4), "overlap_s": SPLIT_OVERLAP_S, "generate_s": round(gen, 1),
+            "one_pass_wall_s": round(wall_one, 1), "split_wall_s": round(wall_split, 1),
+            "split_ray_start_s": float(m.group(3)) if m else None,
             "split_busy_s": float(m.group(1)) if m else None,
             "shot_starts_one_pass": len(single), "shot_starts_split": len(merged),
             "f1_split_vs_one_exact": round(f1(merged, single, 0), 4),
@@ -194,7 +191,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--long-seed", type=int, default=1077)
     ap.add_argument("--long-seconds", type=float, default=120.0)
     ap.add_argument("--parts", type=int, default=4)
-    ap.add_argument("--overlap-s", type=float, default=2.0)
     ap.add_argument("--skip-short", action="store_true")
     ap.add_argument("--skip-long", action="store_true")
     ap.add_argument("--json", type=Path)
@@ -218,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                                       args.repeat)
             print(json.dumps(out["short"], indent=1), flush=True)
         if not args.skip_long:
-            out["long"] = long_split(work, args.long_seed, args.long_seconds, args.parts, args.overlap_s,
+            out["long"] = long_split(work, args.long_seed, args.long_seconds, args.parts,
                                      max(int(w) for w in args.workers.split(",")))
             print(json.dumps(out["long"], indent=1), flush=True)
     out["load_after"] = os.getloadavg()[0]
