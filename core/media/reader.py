@@ -6,6 +6,7 @@ Owns every direct use of PyAV for *reading* files (the one-pass analysis decode 
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 from dataclasses import asdict, dataclass, field
@@ -228,6 +229,7 @@ class FrameReader:
 
     def __init__(self, path: str, clock: FrameClock, size: tuple[int, int] | None = None,
                  fmt: str = "rgb24", rotation: int = 0) -> None:
+        self._path = path
         self._container = open_container(path)
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
@@ -269,6 +271,36 @@ class FrameReader:
             except av.error.FFmpegError:
                 continue
 
+    def _reopen(self) -> None:
+        self._container.close()
+        self._container = open_container(self._path)
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+
+    def _seek_before(self, target: int) -> Any:
+        """Decoded frames from a keyframe at or before pts ``target`` onwards.
+
+        Containers without an index (MPEG-TS, raw streams) seek by a timestamp search that can land
+        *after* the target (FFmpeg's MPEG-TS seek overshot by a whole GOP here): the first frame
+        decoded after each seek is checked, and the seek retried further back (doubling) until it
+        lands before the target, else the file is decoded from its start.
+        """
+        self.seeks += 1
+        back = 0
+        step = max(1, int(2.0 / float(self._tb)))  # 2 s, then 4, 8, ...
+        for _ in range(6):
+            t = target - back
+            if t <= self._start:
+                break
+            self._container.seek(t, stream=self._stream, backward=True, any_frame=False)
+            it = self._frames()
+            first = next(it, None)
+            if first is not None and (first.pts is None or first.pts <= target):
+                return itertools.chain([first], it)
+            back = step if back == 0 else back * 2
+        self._reopen()  # from the start: exact for every container
+        return self._frames()
+
     def read(self, index: int, while_seeking: Callable[[], object] | None = None) -> np.ndarray:
         """Frame ``index`` (clamped to the video). ``while_seeking`` is called after each frame
         decoded on the way from the keyframe to the target (a caller's chance to do other work
@@ -281,9 +313,7 @@ class FrameReader:
                 return self._to_array(fr)
         target = self._pts_of(index)
         half = max(1, int(0.5 / float(self._tb) / max(self.clock.rate.fps, 1)))
-        self.seeks += 1
-        self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-        self._iter = self._frames()
+        self._iter = self._seek_before(target)
         last = None
         for fr in self._iter:
             last = fr
@@ -300,9 +330,7 @@ class FrameReader:
     def read_keyframe(self, index: int) -> tuple[int, np.ndarray]:
         """Nearest keyframe at or before ``index``: ``(its frame index, image)``."""
         target = self._pts_of(max(0, index))
-        self.seeks += 1
-        self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-        self._iter = self._frames()
+        self._iter = self._seek_before(target)
         fr = next(self._iter, None)
         if fr is None:
             return index, self.read(index)

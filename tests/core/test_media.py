@@ -36,6 +36,26 @@ def test_frame_reader_is_frame_accurate(make_video):
         assert 0 <= k <= 37 and img.shape == (48, 64, 3)
 
 
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not on PATH")
+def test_frame_reader_is_frame_accurate_on_mpeg_ts(tmp_path):
+    """MPEG-TS has no index: FFmpeg's timestamp seek landed a whole GOP after the target, so every
+    random read returned a later frame and reads near the end failed ("cannot be decoded"), which
+    dropped a followed recording's reel. The reader now checks where a seek landed."""
+    p = tmp_path / "rec.ts"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25",
+                    "-t", "24", "-c:v", "libx264", "-preset", "ultrafast", "-g", "250",
+                    "-f", "mpegts", str(p)], check=True)
+    info = probe(p)
+    clock = FrameClock(info.rate, 600)
+    with FrameReader(str(p), clock) as r:
+        seq = [r.read(i) for i in range(600)]
+    with FrameReader(str(p), clock) as r:
+        for i in (5, 300, 260, 590, 599, 100, 520):
+            assert np.array_equal(r.read(i), seq[i]), i
+        k, _ = r.read_keyframe(499)
+        assert k == 250
+
+
 def test_load_audio_16k_mono(make_video):
     p = make_video(frames=50, fps=25, audio=True)
     a = load_audio(p)
