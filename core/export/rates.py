@@ -34,7 +34,12 @@ def timecode_rate(d: ExportData) -> float:
     nominal = _nominal(d.video.path)
     if nominal and RT.is_valid_timecode_rate(nominal):
         return nominal
-    return float(RT.nearest_valid_timecode_rate(rate))
+    nearest = float(RT.nearest_valid_timecode_rate(rate))
+    if nearest > 0:
+        return nearest
+    # OTIO has no timecode rate near very low rates (10 fps gave 0): the lowest SMPTE rate above
+    # the video's keeps every frame its own timecode.
+    return 24.0 if rate < 24 else 60.0
 
 
 def is_native(d: ExportData, rate: float) -> bool:

@@ -212,6 +212,19 @@ def test_edl_non_drop_at_25(tmp_path: Path) -> None:
         assert _clips(timeline.tracks[0]) == [(0, 777), (777, 823)]
 
 
+def test_cut_list_of_a_10_fps_video(tmp_path: Path) -> None:
+    """OTIO knows no timecode rate near 10 fps (its nearest was 0, and every cut list failed with
+    "no segments to cut"): frames are placed by time on 24 fps timecode."""
+    video = make_video(tmp_path / "low.mp4", 100, Fraction(10))
+    with Project(tmp_path / "low.clipdesk") as p:
+        vid = p.add_video(probe(video)).id
+        for a, b in ((0, 40), (40, 100)):
+            p.insert_segment(vid, Segment("shot", a, b, source="model:shots@1"))
+        out = export(p, vid, "edl", tmp_path / "low.edl")
+        back = otio.adapters.read_from_file(str(out), adapter_name="cmx_3600", rate=24)
+        assert _clips(back.tracks[0]) == [(0, 96), (96, 144)]
+
+
 def test_fcp7_and_fcpxml_round_trip(ntsc: tuple[Project, int], tmp_path: Path) -> None:
     p, vid = ntsc
     x7 = otio.adapters.read_from_file(str(export(p, vid, "fcp7", tmp_path / "o.xml", ["shot"])),
