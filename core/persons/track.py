@@ -111,6 +111,8 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
                 c = c + 0.1 * np.abs(np.log(np.clip(ratio, 1e-3, None)))
                 if lost:
                     c = c + 1.0  # a followed track first
+                    if int(ok.sum()) > 1:  # two look-alikes where it was lost (a crowded tactical
+                        ok[:] = False      # view): which one it is cannot be told, a new track
                 cost[i] = np.where(ok, c, _BIG)
             ri, ci = linear_sum_assignment(cost)
             for i, j in zip(ri, ci):

@@ -254,9 +254,9 @@ class PersonsStage(Stage):
 
     name = "persons"
     model = MODEL_NAME
-    version = "4"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
+    version = "5"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
     # 4: blob splitting by a per-row player height, outdoor courts, far tile while a far player is
-    # missed, field blobs between pose samples on tactical views
+    # missed, field blobs between pose samples on tactical views; 5: those blobs off by default
     requires = ("shots",)
     tracks = (PERSON,)
 
@@ -265,7 +265,7 @@ class PersonsStage(Stage):
                  weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
                  threads: int | None = None, fast_motion: float = 0.06, weights_source: str = "persons.weights",
                  ball_source: str = "persons.ball_weights", field: bool = True,
-                 min_plausibility: float = 0.45, tile_every: int = 3, between: bool = True) -> None:
+                 min_plausibility: float = 0.45, tile_every: int = 3, between: bool = False) -> None:
         self.fps = float(fps)
         self.dense_fps = float(dense_fps)
         self.width = int(width)
@@ -282,7 +282,9 @@ class PersonsStage(Stage):
         self.field = bool(field)  # find the field per sample: small players, roles, the field mask
         self.min_plausibility = float(min_plausibility)
         self.tile_every = max(0, int(tile_every))  # the far-end tile on every n-th field sample (0: never)
-        self.between = bool(between)  # field blobs between pose samples on tactical views
+        # field blobs between pose samples on tactical views; off by default: on the tuning half of
+        # the tactical clip they broke the team split (21 players in one kit, 2 in the other)
+        self.between = bool(between)
         # the ball from every frame by motion (core.persons.ball_track) unless a ball model is named
         self.moving_ball = not ball_weights
         self._sinks: dict[int, _PoseSink] = {}
@@ -298,7 +300,7 @@ class PersonsStage(Stage):
                    ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device,
                    threads=int(s["threads"]) if s.get("threads") else None, ball_source=ball_source,
                    field=bool(s.get("field", True)), min_plausibility=float(s.get("min_plausibility", 0.45)),
-                   tile_every=int(s.get("tile_every", 3)), between=bool(s.get("between", True)))
+                   tile_every=int(s.get("tile_every", 3)), between=bool(s.get("between", False)))
 
     def model_files(self) -> tuple[Path | None, Path | None]:
         """The pose and ball weight files this stage would load (``None``: the bundled pose model,
