@@ -42,9 +42,11 @@ def _edit(path: Path, seed: int, shots: tuple[int, ...]) -> Path:
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
-    """Four short edits with cuts and a tone (different seeds and cut positions)."""
+    """Four short edits with cuts and a tone (different seeds and cut positions); clip2 is long
+    enough (600 frames) for the kill test to see its worker mid-video on a quiet machine (100
+    frames were analysed between two progress polls)."""
     d = tmp_path_factory.mktemp("clips")
-    for i, shots in enumerate([(30, 25, 35), (40, 30), (20, 30, 20, 30), (35, 45)]):
+    for i, shots in enumerate([(30, 25, 35), (40, 30), (120, 180, 120, 180), (35, 45)]):
         _edit(d / f"clip{i}.mp4", i, shots)
     return d
 

@@ -275,7 +275,9 @@ def test_bundled_weights_load_weights_only_and_detect_as_ultralytics_does(bus: n
         a, b = x, x
         for la, lb in zip(emb._layers, ref_layers):
             a, b = la(a), lb(b)
-    assert torch.equal(a, b)
+    # the search backbone folds batch norm into its convolutions (search stage v3): the same
+    # weights, rounded differently in float32
+    assert torch.allclose(a, b, rtol=1e-4, atol=1e-4), float((a - b).abs().max())
 
 
 def test_a_users_own_weights_load_once_trusted_and_again_only_when_retrusted(
