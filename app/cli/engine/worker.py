@@ -87,6 +87,13 @@ class VideoAnalyzer:
             self.loads += 1
         return self._stages[key]
 
+    def _failed(self, error: str) -> dict[str, Any]:
+        return {"ok": False, "error": error, "worker": self.info()}
+
+    def _idle(self) -> None:
+        with self._lock:
+            self._state = {}
+
     def analyze(self, job: dict[str, Any]) -> dict[str, Any]:
         """Run ``job`` (path, state, wanted stages, settings, force); returns ``{"ok": True,
         "result": ...}`` or ``{"ok": False, "error": one line}`` for input the pipeline refuses."""
@@ -114,12 +121,11 @@ class VideoAnalyzer:
                 if "search" in report.ran:
                     _forget_library_entry(scratch_path)  # while the scratch file still exists
         except (ClipDeskError, OSError) as e:
-            return {"ok": False, "error": one_line(e), "worker": self.info()}
+            return self._failed(one_line(e))
         except Cancelled:
-            return {"ok": False, "error": "cancelled", "worker": self.info()}
+            return self._failed("cancelled")
         finally:
-            with self._lock:
-                self._state = {}
+            self._idle()
         result["report"] = {"ran": report.ran, "skipped": report.skipped, "warnings": report.warnings,
                             "frames": report.video.frame_count}
         return {"ok": True, "result": result, "seconds": round(time.monotonic() - t0, 3),
@@ -152,15 +158,14 @@ class VideoAnalyzer:
                     sc = scratch.get_signal(vid, SIG_SCALARS, feature_key())
                     hi = scratch.get_signal(vid, SIG_HIST, feature_key())
         except (ClipDeskError, OSError, ValueError) as e:
-            return {"ok": False, "error": one_line(e), "worker": self.info()}
+            return self._failed(one_line(e))
         except Cancelled:
-            return {"ok": False, "error": "cancelled", "worker": self.info()}
+            return self._failed("cancelled")
         finally:
-            with self._lock:
-                self._state = {}
+            self._idle()
         if sc is None or hi is None or len(sc) != r.end - r.first:
             got = "no signals" if sc is None else f"{len(sc)} frames decoded, {r.end - r.first} expected"
-            return {"ok": False, "error": f"range {r.index}: {got}", "worker": self.info()}
+            return self._failed(f"range {r.index}: {got}")
         a, b = r.own_first - r.first, r.own_end - r.first
         return {"ok": True, "index": r.index, "scalars": sc[a:b].copy(), "hist": hi[a:b].copy(),
                 "seconds": round(time.monotonic() - t0, 3), "worker": self.info()}
