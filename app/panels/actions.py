@@ -115,7 +115,7 @@ class ActionModelChooser(QWidget):
             self.combo.clear()
             self.combo.addItem("Starter (rules, no training)", None)
             try:
-                cards = list_models()
+                cards = list_models(shipped=True)  # with the pre-trained model that ships with ClipDesk
             except OSError:
                 cards = []
             for c in cards:

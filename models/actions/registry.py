@@ -130,10 +130,12 @@ def load_model(ref: str | os.PathLike[str]) -> ActionModel:
     return ActionModel(module, card, p)
 
 
-def list_models(root: Path | None = None) -> list[dict[str, Any]]:
-    """Cards of the models in the models directory, newest first (each with its ``path``)."""
+def list_models(root: Path | None = None, shipped: bool = False) -> list[dict[str, Any]]:
+    """Cards of the models in the models directory, newest first (each with its ``path``); with
+    ``shipped`` the model that ships with ClipDesk comes last (``path`` = its id, ``pretrained``,
+    which :func:`resolve_model` finds wherever ClipDesk is installed) unless the folder has one."""
     root = root or models_dir()
-    cards = []
+    cards: list[dict[str, Any]] = []
     for c in root.glob("*/card.json") if root.exists() else []:
         try:
             card = json.loads(c.read_text())
@@ -142,7 +144,15 @@ def list_models(root: Path | None = None) -> list[dict[str, Any]]:
         if card.get("kind") == CARD_KIND and _weights(c.parent) is not None:
             card["path"] = str(c.parent)
             cards.append(card)
-    return sorted(cards, key=lambda d: str(d.get("created", "")), reverse=True)
+    cards.sort(key=lambda d: str(d.get("created", "")), reverse=True)
+    if shipped and not any(Path(c["path"]).name == PRETRAINED for c in cards) \
+            and _weights(pretrained_dir()) is not None:
+        try:
+            card = json.loads((pretrained_dir() / "card.json").read_text())
+        except (OSError, ValueError):
+            return cards
+        cards.append(card | {"path": PRETRAINED})
+    return cards
 
 
 def resolve_model(ref: str | None) -> str | None:

@@ -34,7 +34,8 @@ def test_choose_the_action_model_in_the_analysis_panel(qtbot, project, tmp_path,
     qtbot.addWidget(panel)
     chooser = panel.action_model
     assert chooser is not None and chooser.current_id() == "starter"
-    assert chooser.combo.count() == 2  # the starter and the trained model, which is not applied
+    # the starter, the trained model (not applied) and the pre-trained model that ships with ClipDesk
+    assert chooser.combo.count() == 3 and chooser.combo.findData("pretrained") == 2
     assert ActionsStage(project.get_setting("analysis", {}) or {}).model_name == "starter"
     chooser.combo.setCurrentIndex(chooser.combo.findData(path))
     assert project.get_setting("analysis")["action_model"] == path
@@ -42,5 +43,8 @@ def test_choose_the_action_model_in_the_analysis_panel(qtbot, project, tmp_path,
     assert stage.model_name == "stgcn-tennis" and stage.params()["model"] == "stgcn-tennis"
     ctx.set_project(project, vid)  # reopened: the choice is shown
     assert chooser.current_id() == "stgcn-tennis"
+    chooser.combo.setCurrentIndex(chooser.combo.findData("pretrained"))
+    assert project.get_setting("analysis")["action_model"] == "pretrained"  # the id, not an install path
+    assert ActionsStage(project.get_setting("analysis")).model_name == "pretrained"
     chooser.combo.setCurrentIndex(0)
     assert "action_model" not in project.get_setting("analysis")
