@@ -77,12 +77,23 @@ def in_spans(frame: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= frame < b for a, b in spans)
 
 
-def cover_candidates(path: str, clock: FrameClock, start: int, end: int, *,
-                     transitions: Sequence[tuple[int, int]] = (), poses: PoseTable | None = None,
-                     source_size: tuple[int, int] | None = None, count: int = 8, samples: int = 24,
-                     thumb_width: int = 240, rotation: int = 0,
-                     task: Task | None = None) -> list[CoverCandidate]:
-    """The best ``count`` cover frames of ``[start, end)``, best first (see module docstring)."""
+@dataclass(frozen=True)
+class SampledFrame:
+    """One frame read for the cover search: what does not depend on the poses."""
+
+    frame: int
+    sharpness: float
+    exposure: float
+    in_transition: bool
+    image: np.ndarray
+
+
+def sample_cover_frames(path: str, clock: FrameClock, start: int, end: int, *,
+                        transitions: Sequence[tuple[int, int]] = (), source_size: tuple[int, int] | None = None,
+                        samples: int = 24, thumb_width: int = 240, rotation: int = 0,
+                        task: Task | None = None) -> list[SampledFrame]:
+    """The frames of ``[start, end)`` :func:`cover_candidates` reads, with their picture scores
+    (the costly part: one seek and decode per frame). :func:`rank_cover_frames` ranks them."""
     task = ensure_task(task)
     start, end = max(0, int(start)), min(int(end), clock.frame_count)
     if end <= start:
@@ -94,18 +105,44 @@ def cover_candidates(path: str, clock: FrameClock, start: int, end: int, *,
     frames = [f for f in frames if not in_spans(f, transitions)] or frames
     src = source_size or (thumb_width, thumb_width * 9 // 16)
     th = int(round(thumb_width * src[1] / max(1, src[0]))) & ~1
-    out: list[CoverCandidate] = []
+    out: list[SampledFrame] = []
     with FrameReader(path, clock, size=(thumb_width & ~1, max(2, th)), rotation=rotation) as reader:
         for i, f in enumerate(frames):
             task.check()
             img = reader.read(f)
-            subj = subject_score(poses, f, src)
-            score, sh, ex = score_frame(img, subj)
-            if in_spans(f, transitions):
-                score *= 0.3
-            out.append(CoverCandidate(f, score, sh, ex, subj, img))
+            _, sh, ex = score_frame(img)
+            out.append(SampledFrame(f, sh, ex, in_spans(f, transitions), img))
             task.progress("covers", (i + 1) / len(frames))
+    return out
+
+
+def rank_cover_frames(sampled: Sequence[SampledFrame], start: int, end: int, *, poses: PoseTable | None = None,
+                      source_size: tuple[int, int] | None = None, count: int = 8,
+                      thumb_width: int = 240) -> list[CoverCandidate]:
+    """The best ``count`` of ``sampled`` (from :func:`sample_cover_frames` with the same ``start``,
+    ``end``, ``source_size`` and ``thumb_width``), with the person term from ``poses``."""
+    src = source_size or (thumb_width, thumb_width * 9 // 16)
+    out: list[CoverCandidate] = []
+    for s in sampled:
+        subj = subject_score(poses, s.frame, src)
+        score = 0.5 * s.sharpness + 0.3 * s.exposure + 0.2 * subj  # as score_frame
+        if s.in_transition:
+            score *= 0.3
+        out.append(CoverCandidate(s.frame, score, s.sharpness, s.exposure, subj, s.image))
     return diverse(out, count, gap=max(1, (end - start) // 10))
+
+
+def cover_candidates(path: str, clock: FrameClock, start: int, end: int, *,
+                     transitions: Sequence[tuple[int, int]] = (), poses: PoseTable | None = None,
+                     source_size: tuple[int, int] | None = None, count: int = 8, samples: int = 24,
+                     thumb_width: int = 240, rotation: int = 0,
+                     task: Task | None = None) -> list[CoverCandidate]:
+    """The best ``count`` cover frames of ``[start, end)``, best first (see module docstring)."""
+    start, end = max(0, int(start)), min(int(end), clock.frame_count)
+    sampled = sample_cover_frames(path, clock, start, end, transitions=transitions, source_size=source_size,
+                                  samples=samples, thumb_width=thumb_width, rotation=rotation, task=task)
+    return rank_cover_frames(sampled, start, end, poses=poses, source_size=source_size, count=count,
+                             thumb_width=thumb_width)
 
 
 def look(img: np.ndarray | None) -> np.ndarray | None:

@@ -31,17 +31,39 @@ SOURCE = "model:highlights@1"
 _TRANSITION_PAD = 2  # frames next to a transition still carry it (compression, motion blur)
 
 
+_COVER_SAMPLES, _COVER_THUMB = 12, 192
+
+
+def cover_spans(transitions: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The frames a cover avoids: each transition and the frames next to it."""
+    return [(max(0, a - _TRANSITION_PAD), b + _TRANSITION_PAD) for a, b in transitions]
+
+
+def sample_cover(path: str, clk: FrameClock, start: int, end: int, transitions: Sequence[tuple[int, int]],
+                 source_size: tuple[int, int] | None = None, rotation: int = 0,
+                 task: Task | None = None) -> list[Any]:
+    """The frames :func:`choose_cover` reads and scores (everything but the person term); pass
+    them back as its ``sampled`` to choose with other poses without reading again."""
+    from core.highlights.covers import sample_cover_frames
+
+    return sample_cover_frames(path, clk, start, end, transitions=cover_spans(transitions),
+                               source_size=source_size, samples=_COVER_SAMPLES, thumb_width=_COVER_THUMB,
+                               rotation=rotation, task=task)
+
+
 def choose_cover(path: str, clk: FrameClock, start: int, end: int,
                  transitions: Sequence[tuple[int, int]], poses: Any = None,
                  source_size: tuple[int, int] | None = None, rotation: int = 0,
-                 task: Task | None = None) -> dict[str, Any] | None:
-    """The best cover frame of ``[start, end)`` with its scores, or ``None`` if none could be read."""
-    from core.highlights.covers import cover_candidates
+                 task: Task | None = None, sampled: Sequence[Any] | None = None) -> dict[str, Any] | None:
+    """The best cover frame of ``[start, end)`` with its scores, or ``None`` if none could be read.
+    ``sampled``: :func:`sample_cover` of the same arguments, done before (nothing is read then)."""
+    from core.highlights.covers import rank_cover_frames
 
-    spans = [(max(0, a - _TRANSITION_PAD), b + _TRANSITION_PAD) for a, b in transitions]
-    cands = cover_candidates(path, clk, start, end, transitions=spans, poses=poses,
-                             source_size=source_size, count=1, samples=12, thumb_width=192,
-                             rotation=rotation, task=task)
+    s0, e0 = max(0, int(start)), min(int(end), clk.frame_count)
+    if sampled is None:
+        sampled = sample_cover(path, clk, s0, e0, transitions, source_size, rotation, task)
+    cands = rank_cover_frames(sampled, s0, e0, poses=poses, source_size=source_size, count=1,
+                              thumb_width=_COVER_THUMB)
     if not cands:
         return None
     c = cands[0]
@@ -117,4 +139,4 @@ def update_highlights(project: Project, video_id: int, settings: HighlightSettin
     return stored
 
 
-__all__ = ["SOURCE", "add_covers", "choose_cover", "update_highlights"]
+__all__ = ["SOURCE", "add_covers", "choose_cover", "cover_spans", "sample_cover", "update_highlights"]

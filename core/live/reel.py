@@ -6,9 +6,10 @@ bounds have stayed the same over the last ``stable_updates`` re-rankings and its
 stable highlight a background thread, at a lower CPU priority than the analysis (``nice`` +10 on
 the thread; its ffmpeg children inherit it), does what the end of the stream would do:
 
-- the cover search (:func:`core.highlights.project.choose_cover`, the same function), keyed by
-  the highlight's bounds, the transitions that touch it and the poses around it, so the final
-  highlights stage reuses it only when its inputs are the same (:meth:`LiveReel.choose_cover`);
+- the cover search's reading (:func:`core.highlights.project.sample_cover`: the sampled frames
+  and their picture scores), keyed by the highlight's bounds, the transitions that touch it and
+  the picture geometry; the final highlights stage ranks those frames again with the final poses
+  (:meth:`LiveReel.choose_cover`: the same result as a search at the end, without reading);
 - the per-highlight media of the reel (horizontal clip, GIF, cover still: the same
   :mod:`core.export.clip` calls as :func:`core.highlights.export.write_media`), into a private
   folder ``<reel>/.live-cuts``.
@@ -38,8 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
 from core.errors import Cancelled, ClipDeskError
 from core.progress import Task
 from core.segments import TRANSITION, Segment
@@ -53,24 +52,15 @@ LIVE_KINDS = ("horizontal", "gif", "still")  # what can be cut before the end (n
 NICE = 10
 
 
-def _cover_key(start: int, end: int, trans: Sequence[tuple[int, int]], poses: Any,
-               size: tuple[int, int] | None, rotation: int) -> str:
-    """What the cover search of ``[start, end)`` depends on: its bounds, the transitions that touch
-    it, the pose rows it can interpolate between (track ids renumbered by appearance, so the same
-    poses linked under other ids match) and the picture geometry."""
+def _cover_key(start: int, end: int, trans: Sequence[tuple[int, int]], size: tuple[int, int] | None,
+               rotation: int) -> str:
+    """What the frames read for the cover of ``[start, end)`` depend on: its bounds, the transitions
+    that touch it and the picture geometry. Not the poses: they only weigh the frames read
+    (:func:`core.highlights.project.choose_cover` with ``sampled``), so the final persons pass
+    re-linking the tracks does not make the end read them again."""
     h = hashlib.sha1(repr((start, end, size, rotation)).encode())
     near = sorted((a, b) for a, b in trans if b >= start - 4 and a <= end + 4)
     h.update(repr(near).encode())
-    arr = getattr(poses, "array", None)
-    if arr is not None and len(arr):
-        a = np.asarray(arr, np.float32)
-        rows = a[(a[:, 0] >= start - 31) & (a[:, 0] <= end + 31)]
-        if len(rows):
-            rows = rows[np.lexsort((rows[:, 4], rows[:, 3], rows[:, 0]))].copy()
-            _, first = np.unique(rows[:, 1], return_index=True)
-            rank = {float(rows[i, 1]): n for n, i in enumerate(sorted(first))}
-            rows[:, 1] = [rank[float(t)] for t in rows[:, 1]]
-            h.update(np.ascontiguousarray(rows).tobytes())
     return h.hexdigest()
 
 
@@ -121,7 +111,8 @@ class LiveReel:
         self.stats = LiveReelStats()
         self._seen: dict[tuple[int, int], int] = {}  # bounds -> consecutive re-rankings seen
         self._queued: set[tuple[int, int]] = set()
-        self._covers: dict[str, dict[str, Any] | None] = {}
+        self._covers: dict[str, list[Any]] = {}  # cover key -> the frames read and scored
+        self._reading: dict[str, threading.Event] = {}  # cover keys the reel thread is reading now
         self._cuts: dict[tuple[Any, ...], _Cut] = {}
         self._placed: dict[tuple[Any, ...], tuple[Path, str]] = {}  # cuts moved into the reel
         self._lock = threading.Lock()
@@ -162,7 +153,7 @@ class LiveReel:
                 self.stats.recut += 1  # the same moment with new bounds: cut again
             self._queued.add(b)
             self.stats.queued += 1
-            key = _cover_key(b[0], b[1], trans, poses, self.source_size, self.rotation)
+            key = _cover_key(b[0], b[1], trans, self.source_size, self.rotation)
             self._submit(_Job(b[0], b[1], str(s.attrs.get("title") or ""), clk, trans, poses, key, self.kinds))
 
     def _submit(self, job: _Job) -> None:
@@ -196,14 +187,24 @@ class LiveReel:
 
     def _cut(self, job: _Job) -> None:
         from core.export import clip as ce
-        from core.highlights.project import choose_cover
+        from core.highlights.project import choose_cover, sample_cover
 
         src = str(self.media_path)
-        if job.cover_key not in self._covers:
-            cover = choose_cover(src, job.clock, job.start, job.end, job.trans, job.poses,
-                                 self.source_size, self.rotation, self._task)
-            with self._lock:
-                self._covers[job.cover_key] = cover
+        with self._lock:
+            sampled = self._covers.get(job.cover_key)
+            reading = None if sampled is not None else self._reading.setdefault(job.cover_key, threading.Event())
+        if sampled is None and reading is not None:
+            try:
+                sampled = sample_cover(src, job.clock, job.start, job.end, job.trans, self.source_size,
+                                       self.rotation, self._task)
+                with self._lock:
+                    self._covers[job.cover_key] = sampled
+            finally:
+                with self._lock:
+                    self._reading.pop(job.cover_key, None)
+                reading.set()
+        cover = choose_cover(src, job.clock, job.start, job.end, job.trans, job.poses, self.source_size,
+                             self.rotation, self._task, sampled=sampled)
         stem = f"{job.start}_{job.end}"
         for kind in job.kinds:
             self._task.check()
@@ -218,7 +219,6 @@ class LiveReel:
                               task=self._task)
                 key = (kind, job.start, job.end)
             else:
-                cover = self._covers.get(job.cover_key)
                 frame = int(cover["frame"]) if cover else (job.start + job.end) // 2
                 out = self.dir / f"{stem}_{frame}.jpg"
                 ce.export_still(src, job.clock, frame, out, rotation=self.rotation)
@@ -270,19 +270,24 @@ class LiveReel:
                      task: Task | None = None) -> dict[str, Any] | None:
         """:func:`core.highlights.project.choose_cover`, from the search done during the follow
         when its inputs are the same."""
-        key = _cover_key(start, end, transitions, poses, source_size, rotation)
-        with self._lock:
-            if key in self._covers:
-                self.stats.covers_reused += 1
-                hit = self._covers[key]
-                return dict(hit) if hit is not None else None
-        from core.highlights.project import choose_cover
+        key = _cover_key(start, end, transitions, source_size, rotation)
+        from core.highlights.project import choose_cover, sample_cover
 
-        self.stats.covers_searched += 1
-        cover = choose_cover(path, clk, start, end, transitions, poses, source_size, rotation, task)
-        with self._lock:  # a cut still queued for these bounds need not search again
-            self._covers[key] = dict(cover) if cover is not None else None
-        return cover
+        with self._lock:
+            reading = self._reading.get(key)
+        if reading is not None:  # the reel thread is reading these frames now: wait for them
+            reading.wait(120.0)
+        with self._lock:
+            sampled = self._covers.get(key)
+        if sampled is not None:
+            self.stats.covers_reused += 1
+        else:
+            self.stats.covers_searched += 1
+            sampled = sample_cover(path, clk, start, end, transitions, source_size, rotation, task)
+            with self._lock:  # a cut still queued for these bounds need not read them again
+                self._covers[key] = sampled
+        return choose_cover(path, clk, start, end, transitions, poses, source_size, rotation, task,
+                            sampled=sampled)
 
     def reuse(self, kind: str, seg: Segment, out: Path, title: str, frame: int | None) -> bool:
         """The hook of :func:`core.highlights.export.write_media`: put the cut of ``seg`` made

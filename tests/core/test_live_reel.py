@@ -146,3 +146,47 @@ def _live(stage):
     from models.live import live_stage
 
     return live_stage(stage)
+
+
+def _poses(rows: list[tuple[int, int, float, tuple[float, float, float, float]]]):
+    from core.persons.poses import COLS, PoseTable
+
+    a = np.zeros((len(rows), COLS), np.float32)
+    for i, (f, t, score, box) in enumerate(rows):
+        a[i, :7] = (f, t, score, *box)
+        a[i, 7:] = 0.9
+    return PoseTable(a)
+
+
+def test_covers_are_reused_when_the_final_pass_relinks_the_poses(recording, tmp_path):
+    """The follow read a highlight's cover frames with its live poses; the final persons pass links
+    other tracks (other ids, a person found, one lost): the end reads no frame again and chooses
+    the cover a search at the end with the final poses chooses. A highlight with other bounds is
+    searched."""
+    from core.highlights.project import choose_cover
+
+    with Project(tmp_path / "p.clipdesk") as p:
+        analyze(p, recording, _stages(["shots"]))
+        v = p.videos()[0]
+        clk = p.clock(v.id)
+        src = str(recording)
+        cut = LiveReel(recording, tmp_path / "reel", ("still",), v.info.rotation, v.info.display_size,
+                       stable_updates=1, behind_s=1.0, nice=0)
+        live = _poses([(60, 1, 0.9, (10, 10, 60, 120)), (90, 1, 0.9, (12, 10, 62, 120))])
+        final = _poses([(60, 7, 0.8, (10, 10, 60, 120)), (75, 9, 0.95, (120, 40, 200, 170)),
+                        (100, 9, 0.95, (122, 40, 202, 170))])
+        _set_highlights(p, v.id, [(50, 110)])
+        cut.observe(p, v.id, 12.0, True)  # queued: its frames are read with the live poses
+        cut._jobs.put(None)
+        assert cut._thread is not None
+        cut._thread.join(60)
+        assert cut.stats.cut == 1 and not cut.stats.failed
+        for poses in (final, live, None):
+            want = choose_cover(src, clk, 50, 110, [], poses, v.info.display_size, v.info.rotation)
+            assert cut.choose_cover(src, clk, 50, 110, [], poses, v.info.display_size, v.info.rotation) == want
+        assert cut.stats.covers_reused == 3 and cut.stats.covers_searched == 0
+        with_final = cut.choose_cover(src, clk, 50, 110, [], final, v.info.display_size, v.info.rotation)
+        assert with_final is not None and with_final["subject"] > 0  # the final poses weigh the frames
+        cut.choose_cover(src, clk, 50, 112, [], final, v.info.display_size, v.info.rotation)
+        assert cut.stats.covers_searched == 1  # other bounds: read
+        cut.cleanup()
