@@ -31,6 +31,7 @@ from core.persons.ball_track import BallSink, link_ball
 from core.media.decode import FrameSpec, Sink
 from core.errors import ClipDeskError
 from core.pipeline import Stage, StageContext
+from core.persons.flow import carry as flow_carry, grey as flow_grey, is_cut
 from core.persons.field import (FIELD_SIGNAL, FieldView, ShotFieldMasks, far_tile, feet_in, field_blobs,
                                 find_field, kit_colour, play_area)
 from core.persons.poses import POSE_SIGNAL, PoseTable
@@ -83,6 +84,15 @@ class _PoseSink(Sink):
         self._tactical = False
         self._far_seen = False  # the last far-end tile found somebody the whole frame did not
         self._last_tile = 0
+        # boxes carried by optical flow between pose samples (core.persons.flow)
+        self._carry: np.ndarray | None = None  # the last sample's rows (DET_COLS), moved frame by frame
+        self._carry_ok = np.zeros(0, bool)
+        self._grey: np.ndarray | None = None
+        self._since_pose = 0
+        self._last_view: FieldView | None = None
+        self.pose_samples = 0  # samples the pose model ran on (the rest were carried)
+        self.carried_samples = 0
+        self.far_carried = 0  # samples where a far player was carried instead of a far tile
 
     def begin(self, info: Any) -> None:
         dw, dh = info.display_size
@@ -182,8 +192,54 @@ class _PoseSink(Sink):
         self.blob_samples += 1
         self.dets.append((index, np.concatenate([dets, self._extras(image, dets, view)], axis=1)))
 
+    def _flow_step(self, image: np.ndarray) -> None:
+        """Move the carried rows to this frame (every decoded frame the sink sees); a cut or a
+        whole-frame change drops them."""
+        if self._carry is None or not self.stage.flow:
+            return
+        g = flow_grey(image)
+        if self._grey is None or is_cut(self._grey, g):
+            self._carry, self._carry_ok = None, np.zeros(0, bool)
+        elif len(self._carry):
+            moved, ok = flow_carry(self._grey, g, self._carry, self._scale)
+            self._carry, self._carry_ok = moved, self._carry_ok & ok
+        self._grey = g
+
+    def _carried_sample(self, index: int, image: np.ndarray) -> bool:
+        """A sample from the carried rows instead of the pose model: only between two pose
+        samples (``pose_every``), while people move slowly and every row followed the flow."""
+        st = self.stage
+        if (st.pose_every <= 1 or self._since_pose >= st.pose_every - 1 or self._fast or self._carry is None
+                or not bool(self._carry_ok.all())):
+            return False
+        self._since_pose += 1
+        self.carried_samples += 1
+        dets = self._carry.copy()
+        view = self._last_view
+        self.fields.add(index, view)
+        self.dets.append((index, np.concatenate([dets, self._extras(image, dets, view)], axis=1)))
+        return True
+
+    def _keep_carrying(self, image: np.ndarray, dets: np.ndarray) -> None:
+        self._since_pose = 0
+        if self.stage.flow:
+            self._carry, self._carry_ok = dets[:, :DET_COLS].copy(), np.ones(len(dets), bool)
+            self._grey = flow_grey(image)
+
+    def _carried_far(self, tile: tuple[tuple[int, int, int, int], float], dets: np.ndarray) -> np.ndarray | None:
+        """The carried rows standing in the far tile that the whole frame missed (a far player
+        followed by the flow since the last tile); ``None`` when none followed."""
+        if self._carry is None or not len(self._carry):
+            return None
+        c = self._carry[self._carry_ok]
+        c = c[[_anyone_in(r[None, :4] / self._scale, tile[0]) for r in c]] if len(c) else c
+        keep = [r for r in c if not any(e[0] <= (r[0] + r[2]) / 2 <= e[2] and e[1] <= (r[1] + r[3]) / 2 <= e[3]
+                                        for e in dets)]
+        return np.stack(keep) if keep else None
+
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
         st = self.stage
+        self._flow_step(image)
         if time + 1e-6 < self._next_t and not self._fast:
             if self._tactical:
                 self._blob_sample(index, image)
@@ -192,6 +248,10 @@ class _PoseSink(Sink):
         if self._detector is None:
             self._load_models()
         assert self._detector is not None
+        if self._carried_sample(index, image):
+            self._ball_sample(index, image)
+            return
+        self.pose_samples += 1
         dets = self._detector.detect(image, self._scale)
         size = (image.shape[1] * self._scale, image.shape[0] * self._scale)
         dets = filter_detections(dets, size, st.min_plausibility)
@@ -207,7 +267,12 @@ class _PoseSink(Sink):
                 # whom the whole frame misses (a far tennis player: found on each sample)
                 due = self._last_tile == 0 or self._n_field - self._last_tile >= st.tile_every
                 missed = self._far_seen and not _anyone_in(dets[:, :4] / self._scale, tile[0])
-                if due or missed:
+                # between due tiles, a far player the flow followed stands in for the tile
+                far = self._carried_far(tile, dets) if missed and not due and st.flow else None
+                if far is not None:
+                    self.far_carried += 1
+                    dets = np.concatenate([dets, far])
+                elif due or missed:
                     n = len(dets)
                     dets = self._far_tile(image, tile, dets, size)
                     self._far_seen, self._last_tile = len(dets) > n, self._n_field
@@ -222,7 +287,13 @@ class _PoseSink(Sink):
             self._tactical = st.between and len(blobs) >= 8 and len(blobs) >= 4 * (len(dets) - len(blobs))
         else:
             self._tactical = False
+        self._last_view = view
+        self._keep_carrying(image, dets)
         self.dets.append((index, np.concatenate([dets, self._extras(image, dets, view)], axis=1)))
+        self._ball_sample(index, image)
+
+    def _ball_sample(self, index: int, image: np.ndarray) -> None:
+        st = self.stage
         if self._ball_model is not None:
             b = self._ball_model.detect(image, self._scale)
             cands = np.concatenate([(b[:, 0:2] + b[:, 2:4]) / 2, (b[:, 2:3] - b[:, 0:1]) / 2, b[:, 4:5]], 1)
@@ -265,7 +336,8 @@ class PersonsStage(Stage):
                  weights: str | None = None, ball_weights: str | None = None, device: str = "cpu",
                  threads: int | None = None, fast_motion: float = 0.06, weights_source: str = "persons.weights",
                  ball_source: str = "persons.ball_weights", field: bool = True,
-                 min_plausibility: float = 0.45, tile_every: int = 3, between: bool = False) -> None:
+                 min_plausibility: float = 0.45, tile_every: int = 3, between: bool = False,
+                 pose_every: int = 2, flow: bool = True) -> None:
         self.fps = float(fps)
         self.dense_fps = float(dense_fps)
         self.width = int(width)
@@ -285,6 +357,11 @@ class PersonsStage(Stage):
         # field blobs between pose samples on tactical views; off by default: on the tuning half of
         # the tactical clip they broke the team split (21 players in one kit, 2 in the other)
         self.between = bool(between)
+        # the pose model on every n-th sample only; the samples between carry the last one's boxes by
+        # optical flow (core.persons.flow), and a far player followed by the flow stands in for the
+        # far tile between due tiles; flow=False: the model on every sample, the tile while it finds
+        self.flow = bool(flow)
+        self.pose_every = max(1, int(pose_every)) if self.flow else 1
         # the ball from every frame by motion (core.persons.ball_track) unless a ball model is named
         self.moving_ball = not ball_weights
         self._sinks: dict[int, _PoseSink] = {}
@@ -300,7 +377,8 @@ class PersonsStage(Stage):
                    ball_weights=s.get("ball_weights") or settings.get("ball_weights"), device=device,
                    threads=int(s["threads"]) if s.get("threads") else None, ball_source=ball_source,
                    field=bool(s.get("field", True)), min_plausibility=float(s.get("min_plausibility", 0.45)),
-                   tile_every=int(s.get("tile_every", 3)), between=bool(s.get("between", False)))
+                   tile_every=int(s.get("tile_every", 3)), between=bool(s.get("between", False)),
+                   pose_every=int(s.get("pose_every", 2)), flow=bool(s.get("flow", True)))
 
     def model_files(self) -> tuple[Path | None, Path | None]:
         """The pose and ball weight files this stage would load (``None``: the bundled pose model,
@@ -324,7 +402,7 @@ class PersonsStage(Stage):
                 "conf": self.conf, "tracker": self.tracker, "weights": self.weights or "bundled",
                 "ball": self.ball_weights or ("moving" if self.moving_ball else "classical"), "field": self.field,
                 "min_plausibility": self.min_plausibility, "tile_every": self.tile_every,
-                "between": self.between}
+                "between": self.between, "pose_every": self.pose_every, "flow": self.flow}
 
     @property
     def signal_key(self) -> str:

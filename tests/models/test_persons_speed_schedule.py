@@ -1,0 +1,63 @@
+"""The persons sink's schedule (models.persons.stage): the pose model on every ``pose_every``-th
+sample, the samples between carried by optical flow. Generated frames only (a textured "person"
+moved by a known shift); the pose model is replaced by the true box, so no weights are needed."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from tests.core.test_persons_speed_flow import PH, PW, H, W, _det, _frame, _scene
+
+
+class _FakeDetector:
+    """The pose model replaced by the true box of the generated person (counts its calls)."""
+
+    def __init__(self, truth: dict[int, tuple[int, int]]) -> None:
+        self.truth, self.calls, self.frame = truth, 0, 0
+
+    def detect(self, rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        self.calls += 1
+        x, y = self.truth[self.frame]
+        d = _det(x, y, scale)
+        d[0, 5:56:3] = d[0, 5]  # a plausible-enough full skeleton: every keypoint seen
+        d[0, 6:56:3] = np.linspace(y + 5, y + PH - 2, 17) * scale
+        d[0, 7:56:3] = 0.9
+        return d
+
+
+def _run_sink(pose_every: int, flow: bool = True) -> tuple[object, _FakeDetector, dict[int, tuple[int, int]]]:
+    from models.persons.stage import PersonsStage, _PoseSink
+
+    stage = PersonsStage(fps=2.0, dense_fps=2.0, field=False, pose_every=pose_every, flow=flow,
+                         min_plausibility=0.0)
+    sink = _PoseSink(stage)
+    sink.begin(SimpleNamespace(display_size=(2 * W, 2 * H)))  # source twice the sink's frames
+    bg, person = _scene(1)
+    truth = {i: (100 + 3 * i, 150 + i // 2) for i in range(0, 60)}  # 3 px per frame at 12 frames/s
+    det = _FakeDetector(truth)
+    sink._detector = det  # type: ignore[assignment]
+    for i in range(60):
+        det.frame = i
+        g = _frame(bg, person, *truth[i])
+        sink.frame(i, i / 12.0, np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2)))
+    return sink, det, truth
+
+
+def test_the_pose_model_runs_on_every_other_sample_and_the_flow_carries_the_rest() -> None:
+    sink, det, truth = _run_sink(pose_every=2)
+    samples = sink.dets  # type: ignore[attr-defined]
+    n = len(samples)
+    assert 10 <= n <= 11  # 5 s at 2 samples per second
+    assert det.calls == (n + 1) // 2 == sink.pose_samples  # type: ignore[attr-defined]
+    assert sink.carried_samples == n // 2  # type: ignore[attr-defined]
+    for index, rows in samples:
+        assert len(rows) == 1, index
+        x, y = truth[index]
+        np.testing.assert_allclose(rows[0, :4], np.array([x, y, x + PW, y + PH]) * 2.0, atol=2.0)
+
+
+def test_without_flow_the_model_runs_on_every_sample() -> None:
+    sink, det, _ = _run_sink(pose_every=2, flow=False)
+    assert det.calls == len(sink.dets) and sink.carried_samples == 0  # type: ignore[attr-defined]
