@@ -32,11 +32,13 @@ from typing import Sequence
 import numpy as np
 
 from core.pipeline import Stage, StageContext
-from core.segments import ACTION, EVENT, REJECTED, SCENE, SUGGESTED, TRANSITION, Segment, model_source
+from core.segments import (ACTION, EVENT, PERSON, REJECTED, SCENE, SCOREBOARD, SHOT, SUGGESTED, TRANSITION, Segment,
+                           model_source)
 from core.store.project import Project
 from core.timebase import FrameClock, clock
 
-VERSION = "2"  # 2: a celebration needs a goal before it or excitement
+VERSION = "3"  # 2: a celebration needs a goal before it or excitement; 3: replays checked (no loop,
+#  no compilation clip), a chance needs a sports shot (player, ball or board)
 SOURCE = model_source("events", VERSION)
 WEIGHTS = {"score": 0.85, "action": 0.5, "excitement": 0.4, "replay": 0.3, "sequence": 0.3}
 
@@ -50,6 +52,39 @@ class EventRules:
     shot_labels: tuple[str, ...] = ("shot_on_goal", "shot", "header", "volley", "kick", "goal")
     foul_labels: tuple[str, ...] = ("foul", "tackle", "yellow_card", "red_card", "card")
     celebration_labels: tuple[str, ...] = ("celebration", "celebrate")
+
+
+@dataclass
+class SportContext:
+    """What tells a sports shot from any other, for one video: the actor's role from the persons
+    stage (``player``: feet on a playing field), a ball seen near the action, a scoreboard on
+    screen in the same shot. An action with none of them (the arm-wrestling demo, a film, a street)
+    makes no chance. ``ball_frames`` is ``None`` when no ball track was stored."""
+
+    roles: dict[int, str]
+    ball_frames: np.ndarray | None
+    boards: list[tuple[int, int]]
+    shots: list[tuple[int, int]]
+
+    def shot_of(self, frame: int) -> tuple[int, int]:
+        return next(((a, b) for a, b in self.shots if a <= frame < b), (0, 1 << 40))
+
+    def judge(self, a: Segment, fps: float) -> tuple[bool | None, str]:
+        """(sports?, why): ``None`` when nothing is known (no roles, ball or boards stored)."""
+        person = a.attrs.get("person")
+        role = self.roles.get(int(person)) if isinstance(person, (int, float)) else None
+        s0, s1 = self.shot_of(a.start_frame)
+        if role == "player":
+            return True, "a player on the field"
+        if any(b0 < s1 and b1 > s0 for b0, b1 in self.boards):
+            return True, "a scoreboard in the same shot"
+        if self.ball_frames is not None:
+            lo, hi = max(s0, a.start_frame - int(fps)), min(s1, a.end_frame + int(fps))
+            if bool(((self.ball_frames >= lo) & (self.ball_frames < hi)).any()):
+                return True, "the ball in play near it"
+        if role is None and self.ball_frames is None and not self.boards:
+            return None, "no persons, ball or scoreboard stored to judge by"
+        return False, "no playing field, ball or scoreboard in its shot"
 
 
 @dataclass
@@ -79,8 +114,10 @@ def _matches(label: str | None, names: Sequence[str]) -> bool:
 
 def fuse_events(clk: FrameClock, score_events: Sequence[Segment], actions: Sequence[Segment],
                 excitement: Excitement | None = None, replays: Sequence[tuple[int, int]] = (),
-                rules: EventRules | None = None, source: str = SOURCE) -> list[Segment]:
-    """The fused events of one video (see module docstring)."""
+                rules: EventRules | None = None, source: str = SOURCE,
+                sport: SportContext | None = None) -> list[Segment]:
+    """The fused events of one video (see module docstring). With ``sport``, a shot/kick on a
+    shot that is not sport (:meth:`SportContext.judge`) makes no chance."""
     r = rules or EventRules()
     fps = clk.rate.fps
     n = clk.frame_count
@@ -154,6 +191,12 @@ def fuse_events(clk: FrameClock, score_events: Sequence[Segment], actions: Seque
             reacted, why, kinds = reaction(a, who)
             if not reacted:
                 continue  # a shot nobody reacted to is an action, not an event
+            if sport is not None:
+                ok, because = sport.judge(a, fps)
+                if ok is False:
+                    continue  # an arm raised in a film or a demo is no chance
+                if ok:
+                    why.append(f"sport: {because}")
             add("chance", a.start_frame, a.end_frame + int(2 * fps), why, kinds, {"person": a.attrs.get("person")})
         elif _matches(a.label, r.foul_labels):
             label = "card" if "card" in str(a.label) else "foul"
@@ -198,14 +241,33 @@ def load_excitement(project: Project, video_id: int) -> Excitement | None:
 
 
 def project_replays(project: Project, video_id: int, clk: FrameClock) -> list[tuple[int, int]]:
-    out = [(s.start_frame, s.end_frame) for s in project.segments(video_id, SCENE) if s.label == "replay"]
-    try:
-        from core.highlights.cues import replay_spans
+    """Scenes labelled ``replay`` and the stretches between two gradual transitions that replay
+    earlier footage of the same match (``core.highlights.replays``: not a loop, not a clip of a
+    compilation)."""
+    from core.highlights.replays import replay_spans_checked, stored_hist
 
-        out += replay_spans(project.segments(video_id, TRANSITION), clk)
-    except ImportError:
-        pass
+    out = [(s.start_frame, s.end_frame) for s in project.segments(video_id, SCENE)
+           if s.label == "replay" and s.status != REJECTED]
+    out += replay_spans_checked(project.segments(video_id, TRANSITION), clk, stored_hist(project, video_id))
     return sorted(set(out))
+
+
+def sport_context(project: Project, video_id: int) -> SportContext:
+    """Roles, ball frames, scoreboards and shots of a video as stored by their stages."""
+    from core.persons.ball import BALL_SIGNAL
+    from core.persons.poses import latest_signal_key
+
+    roles: dict[int, str] = {}
+    for p in project.segments(video_id, PERSON):
+        tid, role = (p.attrs or {}).get("track"), (p.attrs or {}).get("role")
+        if isinstance(tid, (int, float)) and role:
+            roles[int(tid)] = str(role)
+    key = latest_signal_key(project, video_id, BALL_SIGNAL)
+    ball = project.get_signal(video_id, BALL_SIGNAL, key) if key else None
+    frames = None if ball is None or ball.ndim != 2 else np.asarray(ball[:, 0], np.float64).astype(np.int64)
+    boards = [(s.start_frame, s.end_frame) for s in project.segments(video_id, SCOREBOARD) if s.status != REJECTED]
+    shots = [(s.start_frame, s.end_frame) for s in project.segments(video_id, SHOT)]
+    return SportContext(roles, frames, boards, shots)
 
 
 def fuse_project(project: Project, video_id: int, rules: EventRules | None = None) -> list[Segment]:
@@ -213,7 +275,7 @@ def fuse_project(project: Project, video_id: int, rules: EventRules | None = Non
     events = [s for s in project.segments(video_id, EVENT)
               if s.status != REJECTED and not s.source.startswith(model_source("events", ""))]
     return fuse_events(clk, events, project.segments(video_id, ACTION), load_excitement(project, video_id),
-                       project_replays(project, video_id, clk), rules)
+                       project_replays(project, video_id, clk), rules, sport=sport_context(project, video_id))
 
 
 def store_events(project: Project, video_id: int, segs: Sequence[Segment], run_id: int | None) -> None:

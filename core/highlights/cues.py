@@ -69,6 +69,7 @@ class Material:
     actions: list[Segment] = field(default_factory=list)
     scenes: list[Segment] = field(default_factory=list)
     lanes: "AudioLanes | None" = None
+    hist: np.ndarray | None = None  # per-frame colour histograms (shots stage): replays are checked
 
     @property
     def frame_count(self) -> int:
@@ -78,6 +79,7 @@ class Material:
 def material_from_project(project: "Project", video_id: int) -> Material:
     """Everything the highlight logic can use for one video; rejected segments are left out."""
     from core.audio.features import load_audio_lanes
+    from core.highlights.replays import stored_hist
     from core.segments import REJECTED
 
     def live(track: str) -> list[Segment]:
@@ -85,7 +87,7 @@ def material_from_project(project: "Project", video_id: int) -> Material:
 
     return Material(clock=project.clock(video_id), shots=live(SHOT), transitions=live(TRANSITION),
                     speech=live(SPEECH), events=live(EVENT), actions=live(ACTION),
-                    scenes=live(SCENE), lanes=load_audio_lanes(project, video_id))
+                    scenes=live(SCENE), lanes=load_audio_lanes(project, video_id), hist=stored_hist(project, video_id))
 
 
 def _at(clk: FrameClock, frame: int) -> str:
@@ -244,16 +246,21 @@ def replay_spans(transitions: Sequence[Segment], clk: FrameClock, min_s: float =
     return out
 
 
-def replay_cues(transitions: Sequence[Segment], clk: FrameClock) -> list[Cue]:
-    return [Cue(REPLAY_KIND, a, b, 0.8, f"replay-like segment {_at(clk, a)}\u2013{_at(clk, b)} "
-                f"(between two gradual transitions)", None, {"peak": a})
-            for a, b in replay_spans(transitions, clk)]
+def replay_cues(transitions: Sequence[Segment], clk: FrameClock, hist: np.ndarray | None = None) -> list[Cue]:
+    """Stretches between two gradual transitions; with ``hist`` only those that replay earlier
+    footage of the same match (``core.highlights.replays``: no loop, no clip of a compilation)."""
+    from core.highlights.replays import replay_spans_checked
+
+    spans = replay_spans(transitions, clk) if hist is None else replay_spans_checked(transitions, clk, hist)
+    how = "between two gradual transitions" + ("" if hist is None else ", repeats earlier footage")
+    return [Cue(REPLAY_KIND, a, b, 0.8, f"replay-like segment {_at(clk, a)}\u2013{_at(clk, b)} ({how})",
+                None, {"peak": a}) for a, b in spans]
 
 
 def all_cues(m: Material) -> list[Cue]:
     cues = (event_cues(m.events, m.clock) + action_cues(m.actions, m.clock)
             + excitement_cues(m.lanes, m.clock) + rhythm_cues(m.shots, m.clock)
-            + replay_cues(m.transitions, m.clock))
+            + replay_cues(m.transitions, m.clock, m.hist))
     return sorted(cues, key=lambda c: (c.start, c.kind))
 
 

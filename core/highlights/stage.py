@@ -18,7 +18,8 @@ from core.segments import HIGHLIGHT
 class HighlightStage(Stage):
     name = "highlights"
     model = "highlights"
-    version = "2"  # 2: fused events (core.actions.events) with the signals that fired
+    version = "3"  # 2: fused events (core.actions.events) with the signals that fired; 3: replays checked
+    # against earlier footage (no loop, no compilation clip), titles read boards of the same shot/scene
     requires = ("shots",)
     tracks = (HIGHLIGHT,)
 

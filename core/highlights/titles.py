@@ -38,7 +38,23 @@ def _nice(label: str) -> str:
     return _EVENT_NAMES.get(label, label.replace("_", " ").strip().capitalize())
 
 
-def _board_after(boards: Sequence[Segment], frame: int) -> Segment | None:
+def _same_shot(segments: Sequence[Segment], frame: int) -> tuple[int, int] | None:
+    """The frames of the shot holding ``frame``, widened to its scene when one holds it (a board
+    read in another shot of the same scene is the same match's); ``None`` without shots."""
+    shot = next(((s.start_frame, s.end_frame) for s in segments
+                 if s.track == sg.SHOT and s.start_frame <= frame < s.end_frame), None)
+    scene = next(((s.start_frame, s.end_frame) for s in segments
+                  if s.track == sg.SCENE and s.start_frame <= frame < s.end_frame), None)
+    if shot is None:
+        return scene
+    return (min(shot[0], scene[0]), max(shot[1], scene[1])) if scene else shot
+
+
+def _board_after(boards: Sequence[Segment], frame: int, within: tuple[int, int] | None = None) -> Segment | None:
+    """The board on screen at ``frame`` or the next one after it — only within ``within`` (the
+    event's shot or scene): a title never borrows the score of another shot's match."""
+    if within is not None:
+        boards = [b for b in boards if b.start_frame < within[1] and b.end_frame > within[0]]
     best = None
     for b in boards:
         if b.start_frame <= frame < b.end_frame:
@@ -76,7 +92,7 @@ def propose_title(hl: Segment, segments: Sequence[Segment], clk: FrameClock | No
     if events:
         ev = events[0]
         ea = ev.attrs or {}
-        board = _board_after(boards, ev.start_frame)
+        board = _board_after(boards, ev.start_frame, _same_shot(live, ev.start_frame))
         score = _score_text(board, ea.get("after"))
         match_clock = ea.get("clock") or ((board.attrs or {}).get("clock") if board is not None else None)
         head = _nice(ev.label or "event")
