@@ -102,12 +102,12 @@ def vlad(bits: np.ndarray, model: VladModel) -> np.ndarray:
     if len(bits):
         x = unpack(bits) if bits.dtype == np.uint8 else np.asarray(bits, np.float32)
         d = (x - model.mean) @ model.proj
-        d2 = ((d[:, None, :] - c[None, :, :]) ** 2).sum(-1)
-        assign = d2.argmin(1)
-        for j in range(len(c)):
-            m = assign == j
-            if m.any():
-                v[j] = (d[m] - c[j]).sum(0)
+        # nearest centre by |c|^2 - 2 d.c (|d|^2 is the same for every centre), residual sums as
+        # one product with the assignment matrix: the same vector, ~3x cheaper than the loop
+        assign = ((c * c).sum(1) - 2.0 * (d @ c.T)).argmin(1)
+        onehot = np.zeros((len(d), len(c)), np.float32)
+        onehot[np.arange(len(d)), assign] = 1.0
+        v = onehot.T @ d - onehot.sum(0)[:, None] * c
     v = np.sign(v) * np.sqrt(np.abs(v))
     v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
     flat = v.reshape(-1)

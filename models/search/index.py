@@ -119,6 +119,19 @@ class VectorIndex:
         return cls(faiss.read_index(str(path)), kind)
 
 
+_POOL: Any = None
+
+
+def _local_pool() -> Any:
+    """One worker thread for the query's local features (shared; tasks are independent)."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clipdesk-search-local")
+    return _POOL
+
+
 @dataclass(frozen=True)
 class Hit:
     video_id: int
@@ -203,6 +216,7 @@ class ProjectSearch:
         if self.deep_crop is not None:
             sig = _signature([sig, "crop", self.deep_crop[::step].tobytes()])
         self.index = cached_index(f"project-{name}-deep", vectors, sig) if len(self.frames) else None
+        self._clocks: dict[int, Any] = {}
 
     def __len__(self) -> int:
         return int(len(self.frames))
@@ -212,9 +226,13 @@ class ProjectSearch:
         from models.search.embeddings import DeepEmbedder
 
         emb = embedder or DeepEmbedder()
+        if self.vlad_model is None:
+            return emb.embed([image_rgb])[0], None
+        # the local features (OpenCV) on a second thread while the backbone (torch, one thread)
+        # runs: both release the GIL in their kernels, so a query waits for the longer one only
+        pending = _local_pool().submit(embed_local, image_rgb, self.vlad_model)
         q_deep = emb.embed([image_rgb])[0]
-        q_local = embed_local(image_rgb, self.vlad_model) if self.vlad_model is not None else None
-        return q_deep, q_local
+        return q_deep, pending.result()
 
     def search(self, image_rgb: np.ndarray, top: int = 10, min_gap_s: float = 2.0,
                video_id: int | None = None, embedder: Any = None) -> list[Hit]:
@@ -234,7 +252,7 @@ class ProjectSearch:
             score = self.deep_weight * score + (1 - self.deep_weight) * (self.local[cand] @ q_local)
         order = np.argsort(-score)
         hits: list[Hit] = []
-        clocks: dict[int, Any] = {}
+        clocks = self._clocks  # read once per instance (two queries of the project each)
         for o in order:
             i = int(cand[o])
             vid = int(self.video_ids[i])

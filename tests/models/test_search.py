@@ -187,3 +187,25 @@ def test_search_real_clip_and_cli(shared_media: Path, tmp_path: Path, capsys: py
     assert (_data_dir / "indexes" / "library-deep.faiss").exists()
     assert main(["search", str(proj), "--image", str(tmp_path / "nope.png")]) == 2
     assert "no such image" in capsys.readouterr().err
+
+
+def _vlad_loop(bits: np.ndarray, model) -> np.ndarray:
+    """VLAD as first written (per-centre loop over the full distance table): the reference."""
+    c = model.centres
+    x = np.unpackbits(bits, axis=1).astype(np.float32)
+    d = (x - model.mean) @ model.proj
+    assign = ((d[:, None, :] - c[None, :, :]) ** 2).sum(-1).argmin(1)
+    v = np.zeros(c.shape, np.float32)
+    for j in range(len(c)):
+        if (assign == j).any():
+            v[j] = (d[assign == j] - c[j]).sum(0)
+    v = np.sign(v) * np.sqrt(np.abs(v))
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    return v.reshape(-1) / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def test_vectorised_vlad_equals_the_loop():
+    packed = [orb_packed(_scene(s)) for s in range(3, 9)]
+    for model in (fixed_model(), train_model(np.concatenate(packed))):
+        for p in packed[:3]:
+            assert np.abs(vlad(p, model) - _vlad_loop(p, model)).max() < 1e-5
