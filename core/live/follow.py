@@ -382,6 +382,10 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         from core.highlights.reel import reel_segments
 
         final = {(s.start_frame, s.end_frame) for s in reel_segments(project, vid)[0]}
+        try:  # the final highlights not cut during the follow: cut on two threads, then reused
+            cutter.queue_final(project, vid)
+        except (ClipDeskError, OSError, ValueError) as e:  # the reel cuts what is missing itself
+            log.warning("follow: live reel: %s", e)
         cutter.stop(final)  # the queued cuts of the final reel are finished, the others dropped
         reuse = cutter.reuse
     t_reel = time.monotonic()

@@ -90,6 +90,7 @@ class LiveReelStats:
     recut: int = 0  # highlights queued again because their bounds changed
     covers_reused: int = 0
     covers_searched: int = 0  # cover searches the end did itself
+    at_end: int = 0  # highlights first queued at the end (cut on two threads before the reel is written)
     failed: list[str] = field(default_factory=list)
 
 
@@ -136,18 +137,33 @@ class LiveReel:
         ready = [s for s in reel if (s.start_frame, s.end_frame) not in self._queued
                  and self._seen.get((s.start_frame, s.end_frame), 0) >= self.stable_updates
                  and s.end_frame <= clk.frame_count and clk.time(s.end_frame) <= media_s - self.behind_s]
-        if not ready:
-            return
+        if ready:
+            self._queue(project, video_id, ready)
+
+    def queue_final(self, project: Project, video_id: int) -> int:
+        """At the end, once the highlights are final: queue the reel's highlights that were not cut
+        during the follow, so that :meth:`stop` cuts them on two threads (the caller's and the reel
+        thread) before the reel is written; returns how many were queued."""
+        from core.highlights.reel import reel_segments
+
+        rest = [s for s in reel_segments(project, video_id)[0] if (s.start_frame, s.end_frame) not in self._queued]
+        if rest and self.kinds:
+            self._queue(project, video_id, rest)
+            self.stats.at_end += len(rest)
+        return len(rest)
+
+    def _queue(self, project: Project, video_id: int, segs: Sequence[Segment]) -> None:
         from core.highlights.titles import with_titles
         from core.persons.poses import load_poses
 
+        clk = project.clock(video_id)
         try:
             poses: Any = load_poses(project, video_id)
         except Exception:  # noqa: BLE001 - as add_covers: no usable poses, the subject term is neutral
             poses = None
         trans = [(t.start_frame, t.end_frame) for t in project.segments(video_id, TRANSITION)
                  if t.end_frame > t.start_frame]
-        for s in with_titles(project, video_id, ready):
+        for s in with_titles(project, video_id, list(segs)):
             b = (s.start_frame, s.end_frame)
             if any(q[0] < b[1] and b[0] < q[1] for q in self._queued):
                 self.stats.recut += 1  # the same moment with new bounds: cut again

@@ -190,3 +190,30 @@ def test_covers_are_reused_when_the_final_pass_relinks_the_poses(recording, tmp_
         cut.choose_cover(src, clk, 50, 112, [], final, v.info.display_size, v.info.rotation)
         assert cut.stats.covers_searched == 1  # other bounds: read
         cut.cleanup()
+
+
+def test_highlights_not_cut_during_the_follow_are_cut_before_the_reel_and_reused(recording, tmp_path):
+    """At the end, the final highlights nobody cut during the follow are queued (cut on two threads)
+    and the reel takes every file from them: the same frames as a cut at the end."""
+    reel = tmp_path / "reel"
+    with Project(tmp_path / "p.clipdesk") as p:
+        analyze(p, recording, _stages(["shots"]))
+        v = p.videos()[0]
+        cut = LiveReel(recording, reel, MEDIA, v.info.rotation, v.info.display_size, stable_updates=5,
+                       behind_s=1.0, nice=0)
+        _set_highlights(p, v.id, [(50, 110), (180, 250)])
+        cut.observe(p, v.id, 12.0, True)
+        assert cut.stats.queued == 0  # never stable during the follow
+        hs = add_covers(p, v.id, p.segments(v.id, HIGHLIGHT), choose=cut.choose_cover)
+        p.replace_machine_segments(v.id, HIGHLIGHT, hs, None)
+        assert cut.queue_final(p, v.id) == 2 and cut.queue_final(p, v.id) == 0
+        cut.stop({(50, 110), (180, 250)})
+        manifest = export_reel(p, v.id, reel, CUT_FORMATS, MEDIA, reuse=cut.reuse)
+        cut.cleanup()
+        clk = p.clock(v.id)
+    assert cut.stats.at_end == 2 and cut.stats.reused == 4 and not cut.stats.failed, cut.stats
+    assert cut.stats.covers_searched == 2 and cut.stats.covers_reused == 0  # read once, by the end's cover pass
+    for r in manifest["highlights"]:
+        fresh = export_clip(recording, clk, r["start_frame"], r["end_frame"], tmp_path / f"end_{r['order']}.mp4")
+        assert _same_frames(reel / r["files"]["horizontal"], fresh.path)
+        assert r["cover_frame"] == hs[r["order"] - 1].attrs["cover_frame"]
