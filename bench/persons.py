@@ -112,6 +112,33 @@ class ClipRun:
         return np.stack([p.box for p in ps]), [p.track_id for p in ps]
 
 
+def cache_pose_model(folder: Path) -> None:
+    """Keep the pose model's outputs in ``folder`` (one ``.npy`` per input image, keyed by the
+    image's bytes and scale) and reuse them: re-running the stage's post-processing (field, tiles,
+    tracking, roles) on the tuning clips costs the decode pass only. A bench aid; never the product."""
+    import hashlib
+
+    from models.persons.pose import PoseDetector
+
+    folder.mkdir(parents=True, exist_ok=True)
+    plain = PoseDetector.detect
+    if getattr(plain, "cached", False):
+        return
+
+    def detect(self: Any, rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        h = hashlib.sha1(np.ascontiguousarray(rgb).tobytes())
+        h.update(f"{rgb.shape}{scale:.6f}{self.imgsz}{self.conf}".encode())
+        f = folder / f"{h.hexdigest()}.npy"
+        if f.exists():
+            return np.asarray(np.load(f, allow_pickle=False), np.float32)
+        out = plain(self, rgb, scale)
+        np.save(f, out, allow_pickle=False)
+        return out
+
+    detect.cached = True  # type: ignore[attr-defined]
+    PoseDetector.detect = detect  # type: ignore[method-assign]
+
+
 def run_clip(video: Path, tmp: Path, dense: bool, fast_shots: bool = False) -> ClipRun:
     """Analyse ``video`` with the product's shots and persons stages into a fresh project."""
     from core.persons.ball import BALL_SIGNAL
@@ -263,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fast-shots", action="store_true",
                     help="shot boundaries from the classical shot pass instead of the shot model (faster)")
     ap.add_argument("--labels", type=Path, default=GT)
+    ap.add_argument("--cache", type=Path, help="keep/reuse the pose model's outputs here (tuning iterations)")
     ap.add_argument("--json", type=Path, help="write the per-clip figures here")
     args = ap.parse_args(argv)
     if not (MEDIA / "video").is_dir():
@@ -274,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"bench.persons: labels: {e}", file=sys.stderr)
         return 2
+    if args.cache:
+        cache_pose_model(args.cache)
     splits = ("tuning", "heldout") if args.split == "all" else (args.split,)
     print(f"# bench.persons  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()} {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} at start; labels {args.labels.name}, IoU {args.iou}, "
