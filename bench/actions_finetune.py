@@ -126,7 +126,7 @@ def labelled_copy(src: Path, dst: Path, spans: list[Any]) -> int:
     return n
 
 
-def predictions(proj: Path, model: Any | None) -> tuple[Any, Any]:
+def predictions(proj: Path, model: Any | None, high: float = 0.5) -> tuple[Any, Any]:
     """(ClipResult-ready predicted spans, video record) of the starter (``model`` None) or a model."""
     from core.actions import starter
     from core.actions.dataset import load_poses
@@ -144,7 +144,7 @@ def predictions(proj: Path, model: Any | None) -> tuple[Any, Any]:
     if model is None:
         segs = starter.detect(table, v.rate.fps, motion)
     else:
-        segs = predict_table(table, model, v.rate)
+        segs = predict_table(table, model, v.rate, high=high)
     pred = [Span(s.start_frame, s.end_frame, str(s.label),
                  tuple(float(x) for x in _box_at(table.track(int(s.attrs["person"])),
                                                   (s.start_frame + s.end_frame) // 2)),  # type: ignore[arg-type]
@@ -152,13 +152,13 @@ def predictions(proj: Path, model: Any | None) -> tuple[Any, Any]:
     return pred, v
 
 
-def score(projects: dict[str, Path], labels: dict[str, Any], model: Any | None) -> dict[str, Any]:
+def score(projects: dict[str, Path], labels: dict[str, Any], model: Any | None, high: float = 0.5) -> dict[str, Any]:
     from core.actions.spans import ClipResult, evaluate
 
     clips = []
     c0 = time.process_time()
     for name, proj in projects.items():
-        pred, v = predictions(proj, model)
+        pred, v = predictions(proj, model, high)
         clips.append(ClipResult(name, v.frame_count, v.rate.fps, pred, labels[name].spans))
     return {"exact": evaluate(clips, 0.3), "family": evaluate(clips, 0.3, family=True),
             "cpu_s": round(time.process_time() - c0, 2)}
@@ -180,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--card", action="store_true", help="write the pre-trained model's held-out figures into its card")
     ap.add_argument("--json")
+    ap.add_argument("--high", type=float, default=0.5, help="the model's detection threshold (action_threshold)")
+    ap.add_argument("--per-span", type=int, default=8)
+    ap.add_argument("--background-ratio", type=float, default=1.0)
+    ap.add_argument("--loo", action="store_true",
+                    help="recipe tuning only: fine-tune on all tuning clips but one, score that one; the "
+                         "held-out clips are not read")
     a = ap.parse_args(argv)
 
     from bench.train_action_pretrain import REAL
@@ -189,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     tuning = [n for n, c in labels.items() if c.split == "tuning" and c.spans]
     heldout = [n for n, c in labels.items() if c.split == "heldout" and n not in REAL]
     work = Path(a.work)
+    if a.loo:
+        return leave_one_out(a, labels, tuning, work)
     projects = prepare(tuning + heldout, work / "clips", Path(a.poses_from) if a.poses_from else None,
                        Path(a.media), a.skip_missing)
     corr: list[Path] = []
@@ -205,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     pre = load_model(PRETRAINED)
     trained: dict[str, Any] = {}
     for kind, init in (("fine-tuned", PRETRAINED), ("scratch", None)):
-        cfg = TrainConfig(epochs=a.epochs, lr=a.lr if init else 3e-3, seed=a.seed, init=init, val_fraction=0.0)
+        cfg = TrainConfig(epochs=a.epochs, lr=a.lr if init else 3e-3, seed=a.seed, init=init, val_fraction=0.0,
+                          per_span=a.per_span, background_ratio=a.background_ratio)
         t0 = time.process_time()
         projs = [Project(p, create=False) for p in corr]
         try:
@@ -217,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         results[f"{kind}_train_cpu_s"] = round(time.process_time() - t0, 1)
     for kind, model in (("starter", None), ("pretrained", pre), ("fine-tuned", trained["fine-tuned"]),
                         ("scratch", trained["scratch"])):
-        results[kind] = {"heldout": score(held, labels, model), "tuning": score(tune, labels, model)}
+        hi = a.high if model is not None else 0.5
+        results[kind] = {"heldout": score(held, labels, model, hi), "tuning": score(tune, labels, model, hi)}
         h = results[kind]["heldout"]["exact"]
         print(f"{kind:<11} held-out: recall {h['recall']} ({h['hits']}/{h['truth']}), false/10 s "
               f"{h['false_per_10s']} (max per class {h['false_per_10s_without_class_max']}), median offset "
@@ -237,6 +247,49 @@ def main(argv: list[str] | None = None) -> int:
         }
         card_path.write_text(json.dumps(card, indent=2))
         print(f"card: {card_path}")
+    return 0
+
+
+def leave_one_out(a: Any, labels: dict[str, Any], tuning: list[str], work: Path) -> int:
+    """Recipe tuning on the tuning clips alone: for each, fine-tune on the others' spans and score
+    it (starter side by side); pooled figures at the end."""
+    from core.actions.spans import ClipResult, evaluate
+    from core.store.project import Project
+    from models.actions.registry import PRETRAINED, load_model
+    from models.actions.train import TrainConfig, train_actions
+
+    projects = prepare(tuning, work / "clips", Path(a.poses_from) if a.poses_from else None, Path(a.media),
+                       a.skip_missing)
+    names = [n for n in tuning if n in projects]
+    pooled: dict[str, list[Any]] = {"starter": [], "fine-tuned": [], "pretrained": []}
+    pre = load_model(PRETRAINED)
+    for out in names:
+        corr = []
+        for name in names:
+            if name != out:
+                dst = work / "loo" / Path(out).stem / projects[name].name
+                labelled_copy(projects[name], dst, labels[name].spans)
+                corr.append(dst)
+        cfg = TrainConfig(epochs=a.epochs, lr=a.lr, seed=a.seed, init=PRETRAINED, val_fraction=0.0,
+                          per_span=a.per_span, background_ratio=a.background_ratio)
+        projs = [Project(p, create=False) for p in corr]
+        try:
+            res = train_actions(projs, work / "loo" / Path(out).stem / "model", cfg)
+        finally:
+            for p in projs:
+                p.close()
+        model = load_model(res.path)
+        for kind, m in (("starter", None), ("pretrained", pre), ("fine-tuned", model)):
+            pred, v = predictions(projects[out], m, a.high if m is not None else 0.5)
+            pooled[kind].append(ClipResult(out, v.frame_count, v.rate.fps, pred, labels[out].spans))
+            e = evaluate([pooled[kind][-1]], 0.3)
+            print(f"  {Path(out).stem[:28]:<28} {kind:<11} hits {e['hits']}/{e['truth']} false/10 s "
+                  f"{e['false_per_10s']}")
+    for kind, clips in pooled.items():
+        e = evaluate(clips, 0.3)
+        print(f"LOO pooled {kind:<11} recall {e['recall']} ({e['hits']}/{e['truth']}) false/10 s "
+              f"{e['false_per_10s']} (max per class {e['false_per_10s_without_class_max']}) offset "
+              f"{e['median_boundary_offset_s']}")
     return 0
 
 

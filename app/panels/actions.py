@@ -119,6 +119,10 @@ class ActionModelChooser(QWidget):
             except OSError:
                 cards = []
             for c in cards:
+                if c["path"] == "pretrained":  # models.actions.registry.PRETRAINED
+                    self.combo.addItem(f"Pre-trained ST-GCN, ships with ClipDesk ({len(c['classes']) - 1} classes; "
+                                       "a start for fine-tuning)", c["path"])
+                    continue
                 self.combo.addItem(f"{c['id']} ({', '.join(c['classes'][1:])[:40]})", c["path"])
             p = self.ctx.project
             ref = (p.get_setting("analysis", {}) or {}).get(MODEL_SETTING) if p is not None else None
