@@ -36,3 +36,28 @@ def test_longest_first_but_a_learning_project_keeps_its_order(tmp_path):
     assert order(["shots", "search"], shared=True) == names
     # one project per video: each learns from its only video, so the order is free again
     assert order(["shots", "search"], shared=False) == ["bad.mp4", "b.mp4", "c.mp4", "a.mp4"]
+
+
+def test_a_worker_builds_only_the_stages_asked_once_and_the_warm_up_is_the_first_videos(tmp_path):
+    """As ``analyze --stages`` locally, a worker builds only the asked stages (and what they need);
+    the warm-up the driver sends while the workers start builds exactly what the first video of a
+    new project asks for, so that video builds nothing."""
+    from app.cli.engine.worker import VideoAnalyzer
+
+    make_edit(tmp_path / "a.mp4", [ShotSpec(20), ShotSpec(20)], size=(64, 48))
+    driver = Driver(["shots", "scenes"])
+    worker = VideoAnalyzer()
+    try:
+        names = driver.stage_names({})
+        assert names == ["shots", "scenes"]
+        assert worker.warm({}, names) >= 0 and worker.loads == 1
+        assert [s.name for s in worker.stages({}, names)] == ["shots", "scenes"]
+        job = Job(0, tmp_path / "a.mp4", tmp_path / "a.clipdesk")
+        driver.probe(job)
+        payload = driver.prepare(job)
+        assert payload is not None and payload["wanted"] == names
+        out = worker.analyze(payload)
+        assert out["ok"] and out["result"]["report"]["ran"] == names
+        assert worker.loads == 1  # the first video used the warm-up's stages
+    finally:
+        driver.close()

@@ -82,6 +82,15 @@ class Driver:
                 p.close()
         self._projects.clear()
 
+    def stage_names(self, settings: dict[str, Any]) -> list[str]:
+        """The stages a video of a project with ``settings`` runs (what its payload's ``wanted`` says)."""
+        from models.stages import available_stages
+
+        key = json.dumps(settings, sort_keys=True, default=str)
+        if key not in self._stages:
+            self._stages[key] = available_stages(settings, device=self.device, only=self.wanted)
+        return [s.name for s in order_stages(self._stages[key], self.wanted)]
+
     def probe(self, job: Job) -> None:
         job.info = probe(job.path)  # MediaError: one line, the project untouched
 
@@ -94,7 +103,7 @@ class Driver:
         job.settings = analysis_settings(project)
         key = json.dumps(job.settings, sort_keys=True, default=str)
         if key not in self._stages:  # built once per distinct settings (model checks, logging)
-            self._stages[key] = available_stages(job.settings, device=self.device)
+            self._stages[key] = available_stages(job.settings, device=self.device, only=self.wanted)
         stages = order_stages(self._stages[key], self.wanted)
         check_model_files(project, stages)
         assert job.info is not None
@@ -131,7 +140,7 @@ class Driver:
         settings = analysis_settings(project)
         key = json.dumps(settings, sort_keys=True, default=str)
         if key not in self._stages:
-            self._stages[key] = available_stages(settings, device=self.device)
+            self._stages[key] = available_stages(settings, device=self.device, only=self.wanted)
         stages = order_stages(self._stages[key], self.wanted)
         shot: Any = next((s for s in stages if s.name == "shots"), None)
         if shot is None or getattr(shot, "refiner", None) is not None:
@@ -147,7 +156,8 @@ class Driver:
         if len(ranges) < 2:
             return []
         job.split_frames, job.split_stage, job.video_id = len(pts), shot, video.id
-        return [{"path": str(job.path), "pts": pts, "range": asdict(r), "settings": settings} for r in ranges]
+        return [{"path": str(job.path), "pts": pts, "range": asdict(r), "settings": settings,
+                 "wanted": [s.name for s in stages]} for r in ranges]
 
     def merge_split(self, job: Job, parts: list[dict[str, Any]]) -> None:
         """Store the merged per-frame shot signals of a split video (the scores of the stage's

@@ -311,14 +311,23 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
         pool.connect()
         for note in pool.start():
             progress.line(f"clipdesk: warning: {note}", err=True)
-        if before_jobs is not None:  # while the workers start (their processes, imports)
+        # While the workers start: they build the stages of a new project's settings (the imports),
+        # the driver builds its own and probes the videos (longest first).
+        try:
+            names = driver.stage_names({})
+        except Exception:  # noqa: BLE001 - the first video reports it
+            names = []
+        for a in pool.actors if names else []:
+            a.warm.remote({}, names)
+        if before_jobs is not None:
             before_jobs()
+        order = longest_first(jobs, driver)
         # What the driver cannot see fails as that video's bad input; what a worker cannot, the run.
         pool.check_paths(sorted({str(j.path) for j in jobs if j.path.exists()}))
         t_ready = progress.t0 = time.monotonic()  # the ETA counts from here
         counts = {"analysed": 0, "up to date": 0, "failed": 0, "retried": 0}
         peak: dict[str, float] = {}
-        queue: deque[Job | RangeTask] = deque(longest_first(jobs, driver))
+        queue: deque[Job | RangeTask] = deque(order)
         idle = list(pool.actors)
         inflight: dict[Any, tuple[Job | RangeTask, Any, dict[str, Any], float]] = {}
         splits: dict[int, _Split] = {}  # job index -> its ranges so far

@@ -55,6 +55,7 @@ class VideoAnalyzer:
         self.name = name
         self._stages: dict[str, list[Stage]] = {}
         self._lock = threading.Lock()
+        self._build = threading.Lock()
         self._state: dict[str, Any] = {}
         self.loads = 0  # how many times stages (models) were built: once per settings
 
@@ -78,14 +79,28 @@ class VideoAnalyzer:
         with self._lock:
             return dict(self._state)
 
-    def stages(self, settings: dict[str, Any]) -> list[Stage]:
+    def stages(self, settings: dict[str, Any], wanted: list[str] | None = None) -> list[Stage]:
+        """The stages for ``settings``, built once (their models then stay loaded); with ``wanted``,
+        only those stages and the ones they need, as ``clipdesk analyze --stages`` builds them
+        locally (no other stage's imports: torch, YOLO, Whisper for ``--stages shots``)."""
         from models.stages import available_stages
 
-        key = json.dumps(settings, sort_keys=True, default=str)
-        if key not in self._stages:
-            self._stages[key] = available_stages(settings, device=self.device)
-            self.loads += 1
-        return self._stages[key]
+        key = json.dumps([settings, sorted(wanted) if wanted else None], sort_keys=True, default=str)
+        with self._build:  # the warm-up and the first video may ask at the same time
+            if key not in self._stages:
+                self._stages[key] = available_stages(settings, device=self.device, only=wanted or None)
+                self.loads += 1
+            return self._stages[key]
+
+    def warm(self, settings: dict[str, Any], wanted: list[str] | None) -> float:
+        """Build the stages a run will most likely ask for (a new project's settings) while the
+        driver probes and plans, so the first video does not wait for the imports; seconds spent."""
+        t0 = time.monotonic()
+        try:
+            self.stages(settings, wanted)
+        except Exception:  # noqa: BLE001 - the first video builds them again and reports the error
+            pass
+        return round(time.monotonic() - t0, 3)
 
     def _failed(self, error: str) -> dict[str, Any]:
         return {"ok": False, "error": error, "worker": self.info()}
@@ -114,7 +129,7 @@ class VideoAnalyzer:
                 scratch_path = Path(tmp) / "scratch.clipdesk"
                 with Project(scratch_path) as scratch:
                     seed_project(scratch, job["state"])
-                    stages = order_stages(self.stages(job["settings"]), job["wanted"])
+                    stages = order_stages(self.stages(job["settings"], job["wanted"]), job["wanted"])
                     report = analyze(scratch, job["path"], stages, Task(on_progress=on_progress),
                                      device=self.device, force=job["force"])
                     result = video_result(scratch, int(job["state"]["video"]["id"]), job["state"])
@@ -152,7 +167,7 @@ class VideoAnalyzer:
             with tempfile.TemporaryDirectory(prefix="clipdesk-range-") as tmp:
                 part = cut_range(job["path"], Path(tmp) / f"range{r.index}.mp4", job["pts"], r)
                 with Project(Path(tmp) / "range.clipdesk") as scratch:
-                    stages = order_stages(self.stages(job["settings"]), ["shots"])
+                    stages = order_stages(self.stages(job["settings"], job.get("wanted")), ["shots"])
                     report = analyze(scratch, part, stages, Task(on_progress=on_progress), device=self.device)
                     vid = report.video.id
                     sc = scratch.get_signal(vid, SIG_SCALARS, feature_key())
