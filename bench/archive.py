@@ -51,11 +51,23 @@ SUMMARY = re.compile(r"in ([0-9.]+) s on (\d+) Ray worker\(s\) \(\+([0-9.]+) s t
                      r"(?:; peak worker memory (\d+) MiB)?")
 
 
+CPU_S: list[float] = []  # CPU seconds (user + system) of each clipdesk() process and what it waited for
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def clipdesk(args: list[str], env: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess]:
     t0 = time.monotonic()
+    c0 = _children_cpu()
     r = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, capture_output=True, text=True,
                        env=env)
     wall = time.monotonic() - t0
+    CPU_S.append(_children_cpu() - c0)
     if r.returncode != 0:
         raise SystemExit(f"clipdesk {' '.join(args)} failed ({r.returncode}): {r.stderr[-1500:]}")
     return wall, r
@@ -118,6 +130,9 @@ def many_short(work: Path, n: int, stages: str, workers: list[int], repeat: int 
                            "video_seconds": round(repeat * sum(probe(c).duration for c in clips), 1)}
     wall_local, _ = clipdesk(["analyze", *[str(work / "local" / name) for name in names], "--stages", stages, "-q"])
     out["local_wall_s"] = round(wall_local, 1)
+    # cores the local side kept busy: on a machine with C cores, C / this bounds any engine's gain
+    out["local_cpu_s"] = round(CPU_S[-1], 1)
+    out["local_cores_used"] = round(CPU_S[-1] / max(wall_local, 1e-9), 2)
     for w in workers:
         wall, r = clipdesk(["analyze", str(work / f"ray{w}"), "--stages", stages, "--engine", "ray", "--workers",
                             str(w)])
