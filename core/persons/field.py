@@ -211,6 +211,22 @@ def find_field(rgb: np.ndarray, palette: np.ndarray | None = None) -> FieldView 
     return view
 
 
+def same_field(view: FieldView | None, last: FieldView | None, min_iou: float = 0.9) -> bool:
+    """Whether ``view``, not found to be a playing field on its own, shows the field of ``last``
+    (the previous sample's field, found): the same large field region (IoU of the regions at
+    least ``min_iou``) with a few painted lines. The painted-line test alone failed on one sample
+    of the football tactical view (80 line pixels, 96 needed; 245-270 on the samples around it)
+    and its ~20 players vanished for a second; a cut to another picture changes the region."""
+    if view is None or view.ok or last is None or not last.ok or view.region.shape != last.region.shape:
+        return False
+    a, b = view.region > 0, last.region > 0
+    union = int((a | b).sum())
+    if not union or float((a & b).sum()) / union < min_iou:
+        return False
+    h, w = view.region.shape
+    return float((view.region[: max(1, h // 12)] > 0).mean()) < 0.6 and int((view.lines > 0).sum()) >= 0.05 * w
+
+
 _Comp = tuple[float, float, float, float, float]  # x, y, width, height, fill of a blob
 
 

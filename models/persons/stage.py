@@ -33,7 +33,7 @@ from core.errors import ClipDeskError
 from core.pipeline import Stage, StageContext
 from core.persons.flow import carry as flow_carry, grey as flow_grey, is_cut
 from core.persons.field import (FIELD_SIGNAL, FieldView, ShotFieldMasks, far_tile, feet_in, field_blobs,
-                                find_field, kit_colour, play_area)
+                                find_field, kit_colour, play_area, same_field)
 from core.persons.poses import POSE_SIGNAL, PoseTable
 from core.persons.quality import confirm_tracks, filter_detections, stitch_tracks
 from core.persons.track import fill_gaps, link_tracks
@@ -133,8 +133,13 @@ class _PoseSink(Sink):
             h = image.shape[0]
             if view is not None and view.ok and float((view.colour[h // 3:] > 0).mean()) >= 0.6 * self._palette_share:
                 self._palette_age += 1
+                self._last_field: FieldView | None = view
                 return view
         view = find_field(image)
+        last = getattr(self, "_last_field", None)
+        if view is not None and same_field(view, last):  # the shot's field, its lines missed once
+            view.ok = True
+        self._last_field = view
         self._palette = None if view is None else view.palette
         self._palette_age = 0
         self._palette_share = 0.0 if view is None else float((view.colour[image.shape[0] // 3:] > 0).mean())
@@ -325,9 +330,11 @@ class PersonsStage(Stage):
 
     name = "persons"
     model = MODEL_NAME
-    version = "5"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
+    version = "6"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
     # 4: blob splitting by a per-row player height, outdoor courts, far tile while a far player is
-    # missed, field blobs between pose samples on tactical views; 5: those blobs off by default
+    # missed, field blobs between pose samples on tactical views; 5: those blobs off by default;
+    # 6: boxes carried by optical flow between pose samples, a shot's field kept on a sample whose
+    # lines fade, officials found before the team split
     requires = ("shots",)
     tracks = (PERSON,)
 
