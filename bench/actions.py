@@ -142,8 +142,15 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
     from models.actions.stage import load_motion
     from models.stages import available_stages
 
+    from core.actions.probe import probe_poses, with_probes
+    from core.media.reader import FrameReader
+    from models.stages import crop_poser
+
+    detect = crop_poser({})()
+    detect(np.zeros((160, 96, 3), np.uint8))  # the model loaded before anything is timed
     labels = load_spans(SPANS)
     names = [n for n, c in labels.items() if split == "all" or c.split == split]
+    probe_cpu, n_probes = 0.0, 0
     Path(work).mkdir(parents=True, exist_ok=True)
     results = []
     rule_cpu = person_s = motion_cpu = decode_cpu = video_s = 0.0
@@ -167,7 +174,16 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
             segs = [s for s in project.segments(v.id, ACTION) if s.source.startswith("model:")]
             table = load_poses(project, v.id)
             motion = load_motion(project, v.id)
-            if table is not None:  # the rules' own cost, measured again alone
+            if table is not None:  # the rules' own cost, measured again alone, and the probes'
+                c0 = time.process_time()
+                req = starter.probe_requests(table, fps)
+                if req:
+                    size = (int(v.info.display_size[0]), int(v.info.display_size[1]))
+                    with FrameReader(str(video), project.clock(v.id), size=size, rotation=v.info.rotation) as reader:
+                        rows = probe_poses(reader, table, req, detect)
+                    n_probes += len(rows)
+                    table = with_probes(table, rows)
+                probe_cpu += time.process_time() - c0
                 c0 = time.process_time()
                 starter.detect(table, fps, motion)
                 rule_cpu += time.process_time() - c0
@@ -205,6 +221,8 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
     out["cost"] = {"tracked_person_seconds": round(person_s, 1),
                    "rules_cpu_s": round(rule_cpu, 3),
                    "rules_rt_per_person": round(rule_cpu / person_s, 5) if person_s else None,
+                   "probes": n_probes, "probe_cpu_s": round(probe_cpu, 2),
+                   "probes_rt_per_person": round(probe_cpu / person_s, 5) if person_s else None,
                    "motion_grid_cpu_s": round(motion_cpu, 2), "video_seconds": round(video_s, 1),
                    "motion_grid_rt": round(motion_cpu / video_s, 4) if video_s else None,
                    "motion_grid_vs_decode": round(motion_cpu / decode_cpu, 3) if decode_cpu else None}

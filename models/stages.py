@@ -104,6 +104,18 @@ def _needed_groups(only: Collection[str] | None) -> set[str] | None:
         needed |= more
 
 
+def crop_poser(settings: dict[str, Any]) -> Callable[[], Callable[[Any], Any]]:
+    """The pose model on person crops for the actions stage's probes (loaded on first use; the
+    persons stage's weights, a 160 px input)."""
+    def make() -> Callable[[Any], Any]:
+        from models.persons.stage import shared_detector
+
+        weights = (settings.get("persons") or {}).get("weights")
+        return shared_detector(weights, (160, 160), 0.25, "cpu", None).detect
+
+    return make
+
+
 def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu",
                      only: Collection[str] | None = None) -> list[Stage]:
     """Every stage this installation can run, configured from project/user ``settings``; with
@@ -167,7 +179,7 @@ def available_stages(settings: dict[str, Any] | None = None, device: str = "cpu"
         try:  # actions from pose tracks (ST-GCN) (issue 7)
             from models.actions.stage import ActionsStage
 
-            stages.append(ActionsStage(settings, device=device))
+            stages.append(ActionsStage(settings, device=device, pose_probe=crop_poser(settings)))
         except Exception as e:  # noqa: BLE001 - e.g. a bad action_model setting
             import logging
 

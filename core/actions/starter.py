@@ -7,6 +7,12 @@ each rule finds key poses, and the span's onset and end are placed where the mot
 person's box rises above and falls back below a level between the person's quiet baseline and
 the burst's peak. Without the motion grid the edges fall halfway to the neighbouring samples.
 
+A jump shot's release and the flight's apex last a tenth of a second and mostly fall between the
+samples, so around each run of samples with both arms raised :func:`probe_frames` names a few
+frames where one more pose of that person would decide; the actions stage decodes them again and
+runs the pose model on the person's crop (:mod:`core.actions.probe`), and the rules read the
+track with those poses added.
+
 Classes and what fires them (``s`` = the person's height in pixels, the track's median box height):
 
 * ``shot`` (shot/throw): both wrists above the shoulders and close together, the higher one at
@@ -15,7 +21,8 @@ Classes and what fires them (``s`` = the person's height in pixels, the track's 
 * ``serve``: one wrist far above the head, the other clearly lower (a racket serve);
 * ``forehand`` / ``backhand``: shoulders turned side-on and the hands 0.15 body heights or more
   out to one side (the racket taken back); the side of the body they are on decides which;
-* ``jump``: both ankles above the ground line of the neighbouring samples by 0.06 body heights,
+* ``jump``: both ankles above the ground line (the lowest feet of the samples 0.12-0.24 s before
+  and after) by 0.06 body heights,
   the hips risen by half as much (a knee bend is no jump); the span is the flight a body thrown
   that high takes (ballistic), centred on the sample;
 * ``kick``: one ankle lifted above the other knee while the legs move;
@@ -43,7 +50,8 @@ from core.persons.poses import PoseTable
 from core.segments import ACTION, Segment
 
 MODEL_ID = "starter"
-VERSION = "3"  # bump when the rules change (the actions stage caches on it); 3: round 2 (jumps, strokes, sprint off)
+VERSION = "4"  # bump when the rules change (the actions stage caches on it); 3: round 2 (jumps, strokes, sprint off);
+# 4: pose probes between samples around raised arms, the jump's ground line from the lowest feet nearby
 CLASSES = ("shot", "serve", "forehand", "backhand", "jump", "kick", "fall", "sprint", "celebration")
 
 # COCO keypoint indices
@@ -78,6 +86,11 @@ class StarterParams:
     min_len_s: float = 0.2
     min_track_samples: int = 2
     min_conf: float = 0.3
+    jump_ground_s: float = 0.12  # the ground line from samples at least this far before/after (not probes in the air)
+    probe: bool = True  # extra pose samples on the person's crop between samples around raised arms
+    probe_trigger: float = 0.0  # both wrists above the shoulders by this much (body heights) triggers probes
+    probe_per_gap: int = 3  # probes between two samples (evenly spaced)
+    probe_max_per_s: float = 2.0  # at most this many probes per second of a track (cost bound)
 
 
 @dataclass
@@ -184,12 +197,13 @@ def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
         # jump: the feet above the ground line the neighbouring samples stand on (a transient
         # bump, so walking away from the camera, which raises the feet steadily, is no jump)
         lift = 0.0
-        if 0 < j < len(frames) - 1 and np.isfinite(ank[j]) and frames[j + 1] - frames[j - 1] <= 1.2 * fps:
-            w = (frames[j] - frames[j - 1]) / max(1, frames[j + 1] - frames[j - 1])
-            ground = (1 - w) * bottom[j - 1] + w * bottom[j + 1]
+        jb, ja = _ground_neighbours(frames, j, p.jump_ground_s * fps, bottom)
+        if jb is not None and ja is not None and np.isfinite(ank[j]) and frames[ja] - frames[jb] <= 1.2 * fps:
+            w = (frames[j] - frames[jb]) / max(1, frames[ja] - frames[jb])
+            ground = (1 - w) * bottom[jb] + w * bottom[ja]
             lift = float(ground - bottom[j]) / s
-            if np.isfinite(hips[[j - 1, j, j + 1]]).all():  # the body rises with the feet (not a knee bend)
-                hip_lift = float((1 - w) * hips[j - 1] + w * hips[j + 1] - hips[j]) / s
+            if np.isfinite(hips[[jb, j, ja]]).all():  # the body rises with the feet (not a knee bend)
+                hip_lift = float((1 - w) * hips[jb] + w * hips[ja] - hips[j]) / s
                 if hip_lift < p.jump_hips * lift:
                     lift = 0.0
         if lift > p.jump_lift:
@@ -211,6 +225,93 @@ def key_poses(rows: np.ndarray, fps: float, p: StarterParams) -> list[KeyPose]:
             if tilt > p.fall_tilt_deg and bw > 0.8 * bh:
                 out.append(KeyPose(f, "fall", min(1.0, 0.4 + tilt / 180), f"torso tilted {tilt:.0f}\u00b0, body "
                                    "nearly horizontal", channel=0))
+    return out
+
+
+def _ground_neighbours(frames: np.ndarray, j: int, gap: float,
+                       bottom: np.ndarray | None = None) -> tuple[int | None, int | None]:
+    """The samples whose feet stand for the ground before and after sample ``j``: among those at
+    least ``gap`` frames away and within twice that beyond the nearest, the one with the lowest
+    feet (``bottom``: feet y per sample; with probes between the regular samples, the next
+    one may be in the air too)."""
+    gap = max(1.0, gap)
+    before = np.flatnonzero(frames <= frames[j] - gap)
+    after = np.flatnonzero(frames >= frames[j] + gap)
+    out: list[int | None] = []
+    for idx, near in ((before, -1), (after, 0)):
+        if not len(idx):
+            out.append(None)
+            continue
+        i0 = int(idx[near])
+        if bottom is not None:
+            win = idx[np.abs(frames[idx] - frames[i0]) <= 2 * gap]
+            ok = win[np.isfinite(bottom[win])]
+            if len(ok):
+                i0 = int(ok[np.argmax(bottom[ok])])
+        out.append(i0)
+    return out[0], out[1]
+
+
+def arms_height(kp: np.ndarray, s: float, p: StarterParams) -> float:
+    """How far the lower wrist is above the shoulders (body heights; -inf if not seen): above
+    ``probe_trigger`` both arms are raised (a shot's gather and release, a serve's toss)."""
+    c = p.kpt_conf
+    lsh, rsh, lw, rw = (_pt(kp, i, c) for i in (LSH, RSH, LWR, RWR))
+    sh = _mid(lsh, rsh)
+    if sh is None or lw is None or rw is None:
+        return float("-inf")
+    return float(min(sh[1] - lw[1], sh[1] - rw[1])) / s
+
+
+def probe_frames(rows: np.ndarray, fps: float, p: StarterParams | None = None) -> list[int]:
+    """Frames where one more pose of this track would decide an action the regular samples
+    (every 0.25-0.5 s) straddle: for each run of samples with both arms raised, the gap next to
+    or inside it whose two ends hold the arms highest, probed at ``probe_per_gap`` evenly spaced
+    frames (a jump shot's release and the flight's apex last a tenth of a second). At most
+    ``probe_max_per_s`` per second of the track, the highest arms first."""
+    p = p or StarterParams()
+    if len(rows) < 2:
+        return []
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    frames = rows[:, 0].astype(np.int64)
+    kps = rows[:, 7:].reshape(len(rows), 17, 3)
+    s = max(1.0, float(np.median(rows[:, 6] - rows[:, 4])))
+    height = np.array([arms_height(kp, s, p) for kp in kps])
+    raised = height > p.probe_trigger
+    seen = np.where(np.isfinite(height), height, -1.0)
+    gaps: dict[int, float] = {}
+    j = 0
+    while j < len(frames):  # each run of samples with the arms raised: its best gap (by both ends' arms)
+        if not raised[j]:
+            j += 1
+            continue
+        k = j
+        while k + 1 < len(frames) and raised[k + 1] and frames[k + 1] - frames[k] <= 0.5 * fps:
+            k += 1  # (samples further apart are two actions)
+        near = [g for g in range(j - 1, k + 1) if 0 <= g < len(frames) - 1 and frames[g + 1] - frames[g] <= 1.2 * fps]
+        if near:
+            g = max(near, key=lambda g: seen[g] + seen[g + 1])
+            gaps[g] = float(seen[g] + seen[g + 1])
+        j = k + 1
+    budget = int(np.floor(p.probe_max_per_s * (frames[-1] - frames[0] + 1) / fps)) + 1
+    n = max(1, p.probe_per_gap)
+    out: set[int] = set()
+    for g in sorted(gaps, key=lambda g: -gaps[g]):  # the highest arms first
+        a, b = int(frames[g]), int(frames[g + 1])
+        cand = {int(round(a + (b - a) * k / (n + 1))) for k in range(1, n + 1)} - {a, b}
+        if len(out | cand) <= budget:
+            out |= cand
+    return sorted(out)
+
+
+def probe_requests(table: PoseTable, fps: float, p: StarterParams | None = None) -> dict[int, list[int]]:
+    """:func:`probe_frames` of every track of a video (track id -> frames)."""
+    p = p or StarterParams()
+    out = {}
+    for tid in table.track_ids():
+        fr = probe_frames(table.track(tid), fps, p)
+        if fr:
+            out[tid] = fr
     return out
 
 
@@ -436,4 +537,5 @@ def detect(table: PoseTable, fps: float, motion: MotionGrid | None = None, p: St
     return sorted(out, key=lambda s: (s.start_frame, s.attrs["person"]))
 
 
-__all__ = ["CLASSES", "MODEL_ID", "StarterParams", "VERSION", "detect", "detect_track", "key_poses"]
+__all__ = ["CLASSES", "MODEL_ID", "StarterParams", "VERSION", "arms_height", "detect", "detect_track", "key_poses",
+           "probe_frames", "probe_requests"]

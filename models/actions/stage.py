@@ -18,9 +18,10 @@ torch thread.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from core.actions.dataset import load_poses
+from core.actions.probe import Detect, probe_poses, with_probes
 from core.actions.motion import KEY as MOTION_KEY, MOTION_FRAMES, MOTION_SIGNAL, MotionGrid, MotionSink
 from core.actions import starter
 from core.media.decode import Sink
@@ -52,13 +53,17 @@ def load_motion(project: Any, video_id: int) -> MotionGrid | None:
 class ActionsStage(Stage):
     name = "actions"
     model = "stgcn"
-    version = "2"  # 2: the starter detector is the default; no "newest model" fallback
+    version = "3"  # 2: the starter detector is the default; no "newest model" fallback; 3: pose probes
     requires = ("persons",)
     tracks = (ACTION,)
 
-    def __init__(self, settings: dict[str, Any] | None = None, device: str = "cpu") -> None:
+    def __init__(self, settings: dict[str, Any] | None = None, device: str = "cpu",
+                 pose_probe: Callable[[], Detect] | None = None) -> None:
         self.settings = settings or {}
         self.device = device
+        # the pose model for probes between pose samples (models.stages binds it: model families
+        # are independent); setting ``action_probes: false`` turns them off
+        self.pose_probe = pose_probe if self.settings.get("action_probes", True) else None
         self.model_path = chosen_model(self.settings)
         if self.model_path is None:
             self.model = STARTER
@@ -79,7 +84,8 @@ class ActionsStage(Stage):
 
     def params(self) -> dict[str, Any]:
         if self.model_path is None:
-            return {"model": STARTER, "starter": starter.VERSION, "motion": MOTION_KEY}
+            return {"model": STARTER, "starter": starter.VERSION, "motion": MOTION_KEY,
+                    "probes": self.pose_probe is not None}
         return {"model": model_id(self.model_path), "high": float(self.settings.get("action_threshold", 0.5))}
 
     def sinks(self, ctx: StageContext) -> list[Sink]:
@@ -88,6 +94,29 @@ class ActionsStage(Stage):
         sink = MotionSink(ctx.video.rate.fps)
         self._sinks[ctx.run_id] = sink
         return [sink]
+
+    def _probed(self, ctx: StageContext, table: Any) -> tuple[Any, int]:
+        """The pose table with the starter's probe poses added (:mod:`core.actions.probe`)."""
+        if self.pose_probe is None:
+            return table, 0
+        req = starter.probe_requests(table, ctx.video.rate.fps)
+        if not req:
+            return table, 0
+        from core.errors import Cancelled, ClipDeskError
+        from core.media.reader import FrameReader
+
+        size = (int(ctx.info.display_size[0]), int(ctx.info.display_size[1]))
+        try:
+            detect = self.pose_probe()
+            with FrameReader(ctx.info.path, ctx.project.clock(ctx.video.id), size=size,
+                             rotation=ctx.info.rotation) as reader:
+                rows = probe_poses(reader, table, req, detect, check=ctx.task.check)
+        except Cancelled:
+            raise
+        except ClipDeskError as e:  # no pose model, or the video cannot be read again: the samples alone
+            log.warning("actions: no pose probes (%s)", e)
+            return table, 0
+        return with_probes(table, rows), len(rows)
 
     def finish(self, ctx: StageContext) -> None:
         sink = self._sinks.pop(ctx.run_id, None)
@@ -111,10 +140,11 @@ class ActionsStage(Stage):
             motion = grid if grid is not None else load_motion(ctx.project, vid)
             if motion is not None and not len(motion.frames):
                 motion = None
+            table, probes = self._probed(ctx, table)
             segs = starter.detect(table, ctx.video.rate.fps, motion, check=ctx.task.check,
                                   progress=lambda f, m: ctx.progress(self.name, f, m), source=self.source)
             ctx.project.replace_machine_segments(vid, ACTION, segs, ctx.run_id)
-            ctx.progress(self.name, 1.0, f"{len(segs)} action(s) by the starter detector")
+            ctx.progress(self.name, 1.0, f"{len(segs)} action(s) by the starter detector ({probes} pose probe(s))")
             return
         from models.actions.predict import predict_table
 

@@ -1,0 +1,112 @@
+"""Pose probes between the persons stage's samples (starter v4): where they go, what they find,
+and the jump and shot rules on tracks with probes added."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.actions import starter
+from core.actions.probe import crop_box, pose_on_crop, probe_poses, with_probes
+from core.persons.poses import PoseTable
+from tests.core.test_action_starter import FPS, _pose, _track
+
+SAMPLES = list(range(0, 150, 15))  # poses at 2 fps: a 0.15 s flight falls between two samples
+
+
+def _rows(frames: list[int], poses: list[np.ndarray], tid: int = 1) -> np.ndarray:
+    return np.stack(_track(tid, frames, poses))
+
+
+def test_probes_go_between_the_samples_around_raised_arms_and_nowhere_else() -> None:
+    still = _rows(SAMPLES, [_pose(600, 600) for _ in SAMPLES])
+    assert starter.probe_frames(still, FPS) == []
+    # the gather at 45 (hands at the forehead) and the follow-through at 60: the gap between them
+    poses = [_pose(600, 600, arms="set" if f == 45 else "shot" if f == 60 else "down") for f in SAMPLES]
+    fr = starter.probe_frames(_rows(SAMPLES, poses), FPS)
+    assert len(fr) == starter.StarterParams().probe_per_gap and all(45 < f < 60 for f in fr), fr
+    # two shots a second apart are two runs: each gets its probes
+    two = [_pose(600, 600, arms="shot" if f in (30, 90) else "down") for f in SAMPLES]
+    fr2 = starter.probe_frames(_rows(SAMPLES, two), FPS)
+    assert any(f < 45 for f in fr2) and any(f > 75 for f in fr2), fr2
+    # the cost bound: at most probe_max_per_s per second of the track
+    many = [_pose(600, 600, arms="shot" if i % 2 else "down") for i, _ in enumerate(SAMPLES)]
+    p = starter.StarterParams(probe_max_per_s=1.0)
+    assert len(starter.probe_frames(_rows(SAMPLES, many), FPS, p)) <= 1.0 * (SAMPLES[-1] + 1) / FPS + 1
+    table = PoseTable(np.concatenate([_rows(SAMPLES, poses, 1), _rows(SAMPLES, [_pose(200, 600)] * len(SAMPLES), 2)]))
+    assert set(starter.probe_requests(table, FPS)) == {1}
+
+
+def test_a_probe_at_the_apex_makes_the_jump_and_the_shot() -> None:
+    # regular samples: the gather (hands at the forehead) and the landing, both on the ground
+    reg = [_pose(600, 600, arms="set" if f == 45 else "down") for f in SAMPLES]
+    base = _rows(SAMPLES, reg)
+    assert not [s for s in starter.detect(PoseTable(base), FPS, None) if s.label == "jump"]
+    # probes at 49, 53, 56: the middle one in the air (0.08 body heights) with the ball released
+    probes = _rows([49, 53, 56], [_pose(600, 590, arms="set"), _pose(600, 584, arms="shot"),
+                                  _pose(600, 592, arms="shot")])
+    table = with_probes(PoseTable(base), probes)
+    segs = starter.detect(table, FPS, None)
+    jumps = [s for s in segs if s.label == "jump"]
+    assert len(jumps) == 1 and jumps[0].start_frame < 53 < jumps[0].end_frame, [(s.label, s.start_frame) for s in segs]
+    assert (jumps[0].end_frame - jumps[0].start_frame) / FPS <= 0.35
+    assert [s for s in segs if s.label == "shot" and s.start_frame <= 53 < s.end_frame]
+    # the ground line comes from the lowest feet nearby, so a neighbouring probe half in the air
+    # does not hide the apex; a probe that is only a knee bend (hips down) is no jump
+    bend = _pose(600, 600, arms="shot")
+    bend[[13, 14, 15, 16], 1] -= 16
+    t2 = with_probes(PoseTable(base), _rows([49, 53, 56], [_pose(600, 596), bend, _pose(600, 597)]))
+    assert not [s for s in starter.detect(t2, FPS, None) if s.label == "jump"]
+
+
+class _Reader:
+    """A frame reader over generated frames (counts the frames decoded)."""
+
+    def __init__(self, n: int, size: tuple[int, int] = (1280, 720)) -> None:
+        self.n, self.size, self.reads = n, size, []  # type: ignore[var-annotated]
+
+    def read(self, index: int) -> np.ndarray:
+        self.reads.append(index)
+        img = np.zeros((self.size[1], self.size[0], 3), np.uint8)
+        img[..., 0] = index % 256
+        return img
+
+
+def test_probe_poses_map_the_crop_back_and_keep_only_the_person() -> None:
+    box = np.array([500.0, 380.0, 700.0, 610.0])
+    x1, y1, x2, y2 = crop_box(box, (1280, 720))
+    assert x1 < 500 and y1 < 380 - 0.3 * 230 and x2 > 700 and y2 >= 610 and y2 <= 720
+    kp = _pose(600, 600, arms="shot")
+    seen: list[tuple[int, int]] = []
+
+    def detect(crop: np.ndarray) -> Any:
+        seen.append(crop.shape[:2])
+        # the model answers in crop pixels: the person, and someone else far off to the side
+        me = np.concatenate([[box[0] - x1, box[1] - y1, box[2] - x1, box[3] - y1, 0.8],
+                             (kp - [x1, y1, 0]).reshape(-1)])
+        other = me.copy()
+        other[[0, 2]] += 400
+        other[5::3] += 400
+        return np.stack([other, me]).astype(np.float32)
+
+    q = pose_on_crop(np.zeros((720, 1280, 3), np.uint8), box, detect)
+    assert q is not None and np.allclose(q[:4], box, atol=1e-3)
+    assert np.allclose(q[5:].reshape(17, 3)[:, :2], kp[:, :2], atol=1e-3)
+    assert seen == [(y2 - y1, x2 - x1)]
+    assert pose_on_crop(np.zeros((720, 1280, 3), np.uint8), box, lambda c: np.zeros((0, 56), np.float32)) is None
+    # rows of the track at the probe frames; nearby probes decode on instead of seeking back
+    rows = _rows([0, 30, 60], [_pose(600, 600)] * 3)
+    reader = _Reader(90)
+
+    def person(crop: np.ndarray) -> Any:  # whoever stands where the crop's margins put the box
+        h, w = crop.shape[:2]
+        d = np.zeros((1, 56), np.float32)
+        d[0, :5] = (0.3 / 1.6 * w, 0.4 / 1.5 * h, 1.3 / 1.6 * w, 1.4 / 1.5 * h, 0.9)
+        return d
+
+    out = probe_poses(reader, PoseTable(rows), {1: [40, 50, 45]}, person)
+    assert out[:, 0].tolist() == [40, 45, 50] and set(out[:, 1].tolist()) == {1}
+    assert reader.reads == list(range(40, 51))
+    merged = with_probes(PoseTable(rows), np.concatenate([out, rows[:1]]))
+    assert len(merged) == 6  # a frame already sampled is not added twice
