@@ -76,7 +76,9 @@ class SportContext:
         s0, s1 = self.shot_of(a.start_frame)
         if role == "player":
             return True, "a player on the field"
-        if any(b0 < s1 and b1 > s0 for b0, b1 in self.boards):
+        # on screen in the shot itself, not a board of the shot before read a few frames past the cut
+        least = max(1, min(int(0.5 * fps), (min(s1, 1 << 39) - s0) // 2))
+        if any(min(b1, s1) - max(b0, s0) >= least for b0, b1 in self.boards):
             return True, "a scoreboard in the same shot"
         if self.ball_frames is not None:
             lo, hi = max(s0, a.start_frame - int(fps)), min(s1, a.end_frame + int(fps))

@@ -50,11 +50,15 @@ def _same_shot(segments: Sequence[Segment], frame: int) -> tuple[int, int] | Non
     return (min(shot[0], scene[0]), max(shot[1], scene[1])) if scene else shot
 
 
-def _board_after(boards: Sequence[Segment], frame: int, within: tuple[int, int] | None = None) -> Segment | None:
-    """The board on screen at ``frame`` or the next one after it — only within ``within`` (the
-    event's shot or scene): a title never borrows the score of another shot's match."""
+def _board_after(boards: Sequence[Segment], frame: int, within: tuple[int, int] | None = None,
+                 fps: float = 25.0) -> Segment | None:
+    """The board on screen at ``frame`` or the next one after it — only a board on screen in
+    ``within`` (the event's shot or scene) for at least half a second or half of it (not the
+    previous shot's board read a few frames past the cut): a title never borrows the score of
+    another shot's match."""
     if within is not None:
-        boards = [b for b in boards if b.start_frame < within[1] and b.end_frame > within[0]]
+        least = max(1, min(int(0.5 * fps), (within[1] - within[0]) // 2))
+        boards = [b for b in boards if min(b.end_frame, within[1]) - max(b.start_frame, within[0]) >= least]
     best = None
     for b in boards:
         if b.start_frame <= frame < b.end_frame:
@@ -92,7 +96,8 @@ def propose_title(hl: Segment, segments: Sequence[Segment], clk: FrameClock | No
     if events:
         ev = events[0]
         ea = ev.attrs or {}
-        board = _board_after(boards, ev.start_frame, _same_shot(live, ev.start_frame))
+        board = _board_after(boards, ev.start_frame, _same_shot(live, ev.start_frame),
+                             clk.rate.fps if clk is not None else 25.0)
         score = _score_text(board, ea.get("after"))
         match_clock = ea.get("clock") or ((board.attrs or {}).get("clock") if board is not None else None)
         head = _nice(ev.label or "event")

@@ -137,6 +137,10 @@ def test_an_action_on_a_shot_that_is_no_sport_makes_no_chance() -> None:
     assert [e.label for e in fuse_events(clk, [], [shot], exc, [])] == ["chance"]  # the old rule
     board_elsewhere = SportContext({7: "person"}, np.zeros(0, np.int64), [(35 * FPS, 50 * FPS)], shots)
     assert fuse_events(clk, [], [shot], exc, [], sport=board_elsewhere) == []
+    # the board of the shot before, read 5 frames past the cut (seen on a looped compilation)
+    spill = SportContext({7: "person"}, np.zeros(0, np.int64), [(2 * FPS, 9 * FPS + 5)],
+                         [(0, 9 * FPS), (9 * FPS, 30 * FPS)])
+    assert fuse_events(clk, [], [shot], exc, [], sport=spill) == []
     for ctx, why in ((SportContext({7: "player"}, None, [], shots), "a player on the field"),
                      (SportContext({7: "person"}, np.array([10 * FPS + 5]), [], shots), "the ball"),
                      (SportContext({}, None, [(0, 5 * FPS)], shots), "a scoreboard in the same shot")):
@@ -177,5 +181,10 @@ def test_a_title_takes_the_score_only_from_a_board_of_the_same_shot() -> None:
     hl = Segment(HIGHLIGHT, 38 * FPS, 50 * FPS, "moment", 0.8, {}, "model:highlights@3", id=5)
     title = propose_title(hl, shots + [chance, tennis], clk)
     assert "DJOKOVIC" not in title and title.startswith("Chance: person 97")
+    # the board of the shot before, read 5 frames past the cut, is not this shot's board
+    later = [chance.with_(start_frame=140 * FPS, end_frame=143 * FPS), tennis.with_(start_frame=60 * FPS,
+                                                                                    end_frame=100 * FPS + 5)]
+    hl2 = hl.with_(start_frame=138 * FPS, end_frame=150 * FPS)
+    assert propose_title(hl2, shots + later, clk).startswith("Chance: person 97")
     same = tennis.with_(start_frame=20 * FPS, end_frame=60 * FPS)
     assert propose_title(hl, shots + [chance, same], clk).startswith("Chance: DJOKOVIC 6 1 0 / 3 0 0 WAWRINKA")
