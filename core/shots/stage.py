@@ -112,7 +112,8 @@ def decide(sig: ShotSignals, params: DetectParams, source: str, fps: float, *,
 
 class ShotStage(Stage):
     name = "shots"
-    version = "5"  # 5: the fast pass's sure cuts stand whatever the student says; 4: the shot student on every
+    version = "6"  # 6: student trained with same-scene cut reels too
+    # 5: the fast pass's sure cuts stand whatever the student says; 4: the shot student on every
     # frame (CPU); 3: contrast-normalised features, two-scale search
     tracks = (SHOT, TRANSITION)
 
