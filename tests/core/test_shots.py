@@ -67,7 +67,7 @@ def test_fast_pass_finds_every_transition_with_its_type(edit, project):
     assert all(a.end_frame == b.start_frame for a, b in zip(shots, shots[1:]))
     assert len(shots) == len(edit.transitions) + 1
     assert shots[1].attrs["in"] == "cut" and shots[1].attrs["out"] == "dissolve"
-    assert all(s.source == "model:shotfast@5" for s in shots + trans)
+    assert all(s.source == "model:shotfast@6" for s in shots + trans)
 
 
 def test_rethreshold_uses_cached_signals_without_decoding(edit, project, monkeypatch):
@@ -109,7 +109,7 @@ def test_cascade_refines_only_unsure_windows_and_keeps_memory_bounded(edit, proj
     # the sure cut survives a refiner that says "no" everywhere it looked
     trans = project.segments(rep.video.id, TRANSITION)
     assert any(s.label == "cut" and s.start_frame == edit.cuts[0] for s in trans)
-    assert all(s.source == "model:shotcascade@5" for s in trans)
+    assert all(s.source == "model:shotcascade@6" for s in trans)
 
 
 def test_refine_all_covers_every_frame_in_bounded_windows(tmp_path):
