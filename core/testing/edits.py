@@ -85,7 +85,7 @@ HELDOUT_SEED_BASE = 1000
 # 1020-1029 reported 2026-12-02 after the issue-16 shot tuning; 1030-1039 (30 s edits) and 1040
 # (the 10-minute 720p side by side) reported 2026-12-02 with the shot student; 1041-1050 reported
 # 2026-12-02 with shots stage v5 (sure cuts stand).
-HELDOUT_SEEN_BELOW = 1051
+HELDOUT_SEEN_BELOW = 1061
 
 GRADUAL = (DISSOLVE, FADE, WIPE)
 NORMAL, DARK, LOW_CONTRAST = "normal", "dark", "low_contrast"
