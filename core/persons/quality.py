@@ -97,13 +97,16 @@ def _shot_index(frames: np.ndarray, bounds: Sequence[int]) -> np.ndarray:
 def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tuple[int, int]],
                    min_samples: int = 2, min_share: float = 0.15,
                    blob_tracks: set[int] | None = None, blob_min_samples: int = 3,
-                   in_play: np.ndarray | None = None) -> np.ndarray:
+                   in_play: np.ndarray | None = None, carried: np.ndarray | None = None) -> np.ndarray:
     """Rows of tracks confirmed by persistence: at least ``min_samples`` samples and ``min_share``
     of their shot's samples (a shot with fewer samples than ``min_samples`` needs all of them).
     ``blob_tracks`` (tracks made only of keypoint-free field blobs) need ``blob_min_samples``,
     must move (a painted logo, a towel, the net's strap do not), keep their height (a blob that
     is now a chair, now a bag is not one person), be upright (1.5 times taller than wide) and
-    stand in the play area (``in_play``, one flag per row) on most samples."""
+    stand in the play area (``in_play``, one flag per row) on most samples. ``carried`` (one flag
+    per row): rows moved by optical flow from the last pose sample (``core.persons.flow``) are no
+    evidence of their own: a track needs its samples from detections (a cloud detected once and
+    carried once was a confirmed "person" on the bundled sample)."""
     a = np.asarray(poses, np.float32)
     if not len(a):
         return a
@@ -123,6 +126,10 @@ def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tu
         if len(idx) >= blob_min_samples:
             s = int(shot_rows[idx[0]])
             many[s] = many.get(s, 0) + 1
+    flow = np.zeros(len(a), bool) if carried is None else np.asarray(carried, bool).reshape(-1)
+    carried_frames: dict[int, set[int]] = {}  # shot -> frames that hold carried rows
+    for f, s in zip(a[flow, 0].astype(np.int64), shot_rows[flow]):
+        carried_frames.setdefault(int(s), set()).add(int(f))
     for tid in np.unique(a[:, 1]):
         idx = np.flatnonzero(a[:, 1] == tid)
         n = len(np.unique(a[idx, 0]))
@@ -133,6 +140,10 @@ def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tu
         if blob:
             need = min(total, blob_min_samples)
         ok = n >= need and n / total >= min_share
+        if ok and flow[idx].any():  # enough samples from detections, not from carrying one along
+            detected = len(np.unique(a[idx[~flow[idx]], 0]))
+            total_det = max(1, total - len(carried_frames.get(shot, ())))
+            ok = detected >= min(total_det, need)
         if ok and blob and n > 1:
             r = a[idx]
             cx, cy = (r[:, 3] + r[:, 5]) / 2, (r[:, 4] + r[:, 6]) / 2

@@ -27,8 +27,8 @@ ROLES = (PLAYER, OFFICIAL, OTHER, PERSON_ROLE)
 ROLE_WEIGHT = {PLAYER: 1.0, PERSON_ROLE: 1.0, OFFICIAL: 0.25, OTHER: 0.1}
 
 # extras columns kept per tracked row by the persons stage
-EX_BLOB, EX_FIELD, EX_PLAY, EX_L, EX_A, EX_B = range(6)
-EXTRA_COLS = 6
+EX_BLOB, EX_FIELD, EX_PLAY, EX_L, EX_A, EX_B, EX_CARRIED = range(7)
+EXTRA_COLS = 7  # EX_CARRIED: 1 = a row carried by optical flow from the last pose sample, not detected
 # a small kit group at least this far (Lab, lightness halved) from every large group is officials
 OFFICIAL_DIST = 20.0
 

@@ -37,7 +37,7 @@ from core.persons.field import (FIELD_SIGNAL, FieldView, ShotFieldMasks, far_til
 from core.persons.poses import POSE_SIGNAL, PoseTable
 from core.persons.quality import confirm_tracks, filter_detections, stitch_tracks
 from core.persons.track import fill_gaps, link_tracks
-from core.persons.roles import EX_B, EX_BLOB, EX_FIELD, EX_L, EX_PLAY, EXTRA_COLS, assign_roles
+from core.persons.roles import EX_B, EX_BLOB, EX_CARRIED, EX_FIELD, EX_L, EX_PLAY, EXTRA_COLS, assign_roles
 from core.segments import PERSON, Segment
 from models.persons.pose import DET_COLS, MODEL_NAME, BallModel, PoseDetector, track_with_extras
 
@@ -178,6 +178,7 @@ class _PoseSink(Sink):
         ex = np.full((len(dets), EXTRA_COLS), np.nan, np.float32)
         ex[:, EX_BLOB] = dets[:, 7:DET_COLS:3].max(axis=1) <= 0 if len(dets) else 0
         ex[:, EX_FIELD] = 1.0 if ok else 0.0
+        ex[:, EX_CARRIED] = 0.0
         ex[:, EX_PLAY] = feet_in(play_area(view), dets[:, :4], self._scale) if view is not None and ok else 0.0
         for i, d in enumerate(dets):
             ex[i, EX_L:EX_B + 1] = kit_colour(image, d[:4] / self._scale, view if ok else None)
@@ -222,7 +223,9 @@ class _PoseSink(Sink):
         dets = self._carry.copy()
         view = self._last_view
         self.fields.add(index, view)
-        self.dets.append((index, np.concatenate([dets, self._extras(image, dets, view)], axis=1)))
+        ex = self._extras(image, dets, view)
+        ex[:, EX_CARRIED] = 1.0  # not a detection: no evidence for confirming a track
+        self.dets.append((index, np.concatenate([dets, ex], axis=1)))
         return True
 
     def _keep_carrying(self, image: np.ndarray, dets: np.ndarray) -> None:
@@ -472,7 +475,8 @@ def link_persons(samples: list[tuple[int, np.ndarray]], shots: list[tuple[int, i
     # extras follow their rows through stitching and confirmation (rows are unique by frame and box)
     idx = [key[(int(f), round(float(x), 2), round(float(y), 2))] for f, x, y in stitched[:, [0, 3, 4]]]
     play = extras[idx, EX_PLAY] if idx else np.zeros(0, np.float32)
-    kept = confirm_tracks(stitched, sampled, shots, blob_tracks=blob, in_play=play)
+    carried = extras[idx, EX_CARRIED] > 0 if idx and extras.shape[1] > EX_CARRIED else None
+    kept = confirm_tracks(stitched, sampled, shots, blob_tracks=blob, in_play=play, carried=carried)
     idx = [key[(int(f), round(float(x), 2), round(float(y), 2))] for f, x, y in kept[:, [0, 3, 4]]]
     ex = extras[idx] if idx else np.zeros((0, extras.shape[1]), np.float32)
     ids = sorted({int(t) for t in kept[:, 1]}, key=lambda t: float(kept[kept[:, 1] == t][0, 0]))
