@@ -87,9 +87,9 @@ class _PoseSink(Sink):
         # boxes carried by optical flow between pose samples (core.persons.flow)
         self._carry: np.ndarray | None = None  # the last sample's rows (DET_COLS), moved frame by frame
         self._carry_ok = np.zeros(0, bool)
+        self._carry_emit = np.zeros(0, bool)  # rows seen on two pose samples running: these are carried
         self._grey: np.ndarray | None = None
         self._since_pose = 0
-        self._last_view: FieldView | None = None
         self.pose_samples = 0  # samples the pose model ran on (the rest were carried)
         self.carried_samples = 0
         self.far_carried = 0  # samples where a far player was carried instead of a far tile
@@ -205,41 +205,46 @@ class _PoseSink(Sink):
             return
         g = flow_grey(image)
         if self._grey is None or is_cut(self._grey, g):
-            self._carry, self._carry_ok = None, np.zeros(0, bool)
+            self._carry, self._carry_ok, self._carry_emit = None, np.zeros(0, bool), np.zeros(0, bool)
         elif len(self._carry):
             moved, ok = flow_carry(self._grey, g, self._carry, self._scale)
             self._carry, self._carry_ok = moved, self._carry_ok & ok
         self._grey = g
 
-    def _carried_sample(self, index: int, image: np.ndarray) -> bool:
-        """A sample from the carried rows instead of the pose model: only between two pose
-        samples (``pose_every``), while people move slowly and every row followed the flow."""
+    def _carried_rows(self) -> np.ndarray | None:
+        """The rows of a sample from the flow instead of the pose model, or ``None`` when the model
+        must run: only between two pose samples (``pose_every``), while people move slowly, when
+        every keypointed row of the last pose sample was found on the one before too (a one-off
+        false detection is not carried: it would be confirmed by its own copies; a newcomer is
+        confirmed by the model) and every one followed the flow. Field blobs are found afresh."""
         st = self.stage
         if (st.pose_every <= 1 or self._since_pose >= st.pose_every - 1 or self._fast or self._carry is None
-                or not bool(self._carry_ok.all())):
-            return False
+                or not bool(self._carry_emit.all()) or not bool(self._carry_ok.all())):
+            return None
         self._since_pose += 1
         self.carried_samples += 1
-        dets = self._carry.copy()
-        view = self._last_view
-        self.fields.add(index, view)
-        ex = self._extras(image, dets, view)
-        ex[:, EX_CARRIED] = 1.0  # not a detection: no evidence for confirming a track
-        self.dets.append((index, np.concatenate([dets, ex], axis=1)))
-        return True
+        return self._carry[self._carry_emit].copy()
 
     def _keep_carrying(self, image: np.ndarray, dets: np.ndarray) -> None:
+        """After a pose sample: its keypointed rows are the ones carried from now on; those that
+        overlap a row of the previous pose sample (moved here by the flow) are carried into samples."""
         self._since_pose = 0
-        if self.stage.flow:
-            self._carry, self._carry_ok = dets[:, :DET_COLS].copy(), np.ones(len(dets), bool)
-            self._grey = flow_grey(image)
+        if not self.stage.flow:
+            return
+        rows = dets[dets[:, 7:DET_COLS:3].max(axis=1) > 0, :DET_COLS] if len(dets) else dets[:, :DET_COLS]
+        prev = self._carry if self._carry is not None else np.zeros((0, DET_COLS), np.float32)
+        prev = prev[self._carry_ok] if len(prev) else prev
+        self._carry_emit = np.array([len(prev) > 0 and float(_iou(r[:4], prev[:, :4]).max()) >= 0.3 for r in rows],
+                                    bool)
+        self._carry, self._carry_ok = rows.copy(), np.ones(len(rows), bool)
+        self._grey = flow_grey(image)
 
     def _carried_far(self, tile: tuple[tuple[int, int, int, int], float], dets: np.ndarray) -> np.ndarray | None:
         """The carried rows standing in the far tile that the whole frame missed (a far player
         followed by the flow since the last tile); ``None`` when none followed."""
         if self._carry is None or not len(self._carry):
             return None
-        c = self._carry[self._carry_ok]
+        c = self._carry[self._carry_ok & self._carry_emit]
         c = c[[_anyone_in(r[None, :4] / self._scale, tile[0]) for r in c]] if len(c) else c
         keep = [r for r in c if not any(e[0] <= (r[0] + r[2]) / 2 <= e[2] and e[1] <= (r[1] + r[3]) / 2 <= e[3]
                                         for e in dets)]
@@ -256,20 +261,22 @@ class _PoseSink(Sink):
         if self._detector is None:
             self._load_models()
         assert self._detector is not None
-        if self._carried_sample(index, image):
-            self._ball_sample(index, image)
-            return
-        self.pose_samples += 1
-        dets = self._detector.detect(image, self._scale)
         size = (image.shape[1] * self._scale, image.shape[0] * self._scale)
-        dets = filter_detections(dets, size, st.min_plausibility)
-        if self.dets:
-            self._fast = st.dense_fps > st.fps and self._moving_fast(self.dets[-1][1][:, :DET_COLS], dets)
+        carried = self._carried_rows()
+        if carried is not None:
+            dets = carried
+        else:
+            self.pose_samples += 1
+            dets = self._detector.detect(image, self._scale)
+            dets = filter_detections(dets, size, st.min_plausibility)
+            if self.dets:
+                self._fast = st.dense_fps > st.fps and self._moving_fast(self.dets[-1][1][:, :DET_COLS], dets)
         view = self._field(image) if st.field else None
         self.fields.add(index, view)
         if view is not None and view.ok:
-            self._n_field += 1
-            tile = far_tile(view) if st.tile_every else None
+            if carried is None:
+                self._n_field += 1
+            tile = far_tile(view) if st.tile_every and carried is None else None
             if tile is not None:
                 # every n-th field sample, and on every sample while the tile finds a far player
                 # whom the whole frame misses (a far tennis player: found on each sample)
@@ -295,8 +302,8 @@ class _PoseSink(Sink):
             self._tactical = st.between and len(blobs) >= 8 and len(blobs) >= 4 * (len(dets) - len(blobs))
         else:
             self._tactical = False
-        self._last_view = view
-        self._keep_carrying(image, dets)
+        if carried is None:
+            self._keep_carrying(image, dets)
         self.dets.append((index, np.concatenate([dets, self._extras(image, dets, view)], axis=1)))
         self._ball_sample(index, image)
 
@@ -310,6 +317,15 @@ class _PoseSink(Sink):
             cands = detect_ball(image)
             cands[:, :3] *= self._scale
             self.balls.append((index, cands))
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one x1 y1 x2 y2 box with each of ``boxes``."""
+    x1, y1 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
+    x2, y2 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    union = (box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter
+    return inter / np.maximum(union, 1e-6)
 
 
 def _anyone_in(boxes: np.ndarray, rect: tuple[int, int, int, int]) -> bool:
