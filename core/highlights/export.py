@@ -30,6 +30,7 @@ from core.store.project import Project
 
 CUT_FORMATS = ("otio", "fcpxml", "fcp7", "edl", "chapters")
 MEDIA_KINDS = ("horizontal", "vertical", "gif", "still")
+REEL_VIDEO = "reel"  # media kind, not a default: reel.mp4, the horizontal clips joined (core.export.concat)
 _SUFFIX = {"otio": ".otio", "fcpxml": ".fcpxml", "fcp7": ".xml", "edl": ".edl"}
 Reuse = Callable[[str, Segment, Path, str, "int | None"], bool]
 
@@ -143,9 +144,9 @@ def export_reel(project: Project, video_id: int, out_dir: str | Path,
     """Write the reel's hand-off files into ``out_dir`` (see module docstring); returns the manifest.
     ``reuse``: see :func:`write_media`."""
     task = ensure_task(task)
-    bad = [k for k in media if k not in MEDIA_KINDS]
+    bad = [k for k in media if k not in (*MEDIA_KINDS, REEL_VIDEO)]
     if bad:
-        raise ClipDeskError(f"unknown media kind '{bad[0]}' (choose from {', '.join(MEDIA_KINDS)})")
+        raise ClipDeskError(f"unknown media kind '{bad[0]}' (choose from {', '.join((*MEDIA_KINDS, REEL_VIDEO))})")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ClipDeskError(f"{out}: exists and is not a folder")
@@ -157,11 +158,18 @@ def export_reel(project: Project, video_id: int, out_dir: str | Path,
     reel = with_titles(project, video_id, reel)  # clip names, file names, MP4 title tags
     cut_files = write_cut_lists(project, video_id, reel, out, formats) if formats else []
     rows = write_media(project, video_id, reel, out, media, task, reuse) if media else []
+    reel_video = None
+    if REEL_VIDEO in media and "horizontal" in media and rows:  # packets copied: a second, not an encode
+        from core.export.concat import concat_clips
+
+        task.check()
+        reel_video = concat_clips([out / r["files"]["horizontal"] for r in rows], out / "reel.mp4")["path"].name
     clk = project.clock(video_id)
     manifest = {
         "schema": "clipdesk.reel/1", "video": project.video(video_id).path, "reviewed": reviewed,
         "duration": round(sum(clk.time(s.end_frame) - clk.time(s.start_frame) for s in reel), 3),
         "cut_lists": [p.name for p in cut_files],
+        **({"reel_video": reel_video} if reel_video else {}),
         "highlights": rows or [{"id": s.id, "order": i, "label": s.label,
                                 "title": s.attrs.get("title"), "start_frame": s.start_frame,
                                 "end_frame": s.end_frame, "why": s.attrs.get("why", [])}

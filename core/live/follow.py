@@ -63,7 +63,7 @@ class FollowOptions:
     lag_limit_s: float = 20.0  # above this, and growing: do less
     reel_dir: Path | None = None  # reel hand-off at the end (None: none)
     goals_dir: Path | None = None  # a still and a GIF per score change (None: none)
-    reel_media: tuple[str, ...] = ("horizontal", "still")
+    reel_media: tuple[str, ...] = ("horizontal", "still", "reel")  # reel: reel.mp4, the clips joined
     poll_s: float = 0.1
     commit_share: float = 0.1  # at most this share of the wall time goes to commits (1: every one)
     live_reel: bool = True  # cut stable highlights' media and covers during the follow (core.live.reel)

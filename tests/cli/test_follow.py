@@ -109,6 +109,7 @@ def test_follow_killed_resumed_one_writer_and_reel(rendition, tmp_path):
     reel = out / "match.live" / "reel"
     clips = sorted(reel.glob("*.mp4"))
     assert (reel / "reel.json").is_file() and clips and all(c.stat().st_size > 0 for c in clips)
+    assert (reel / "reel.mp4") in clips and len(clips) >= 2  # the highlights' clips and the reel joined from them
     assert list((out / "match.live" / "goals").glob("goal_*.gif"))
 
 

@@ -135,7 +135,8 @@ def test_follow_cuts_during_the_stream_and_the_reel_equals_one_cut_at_the_end(tm
     assert st.queued >= 1 and st.reused >= 2 and st.covers_reused >= 1, st  # clip and still from the follow
     rows = rep.reel["highlights"]
     assert rows and not (reel / CUTS_DIR).exists()
-    assert sorted(x.name for x in reel.glob("*.mp4")) == sorted(r["files"]["horizontal"] for r in rows)
+    assert sorted(x.name for x in reel.glob("*.mp4")) == sorted([*(r["files"]["horizontal"] for r in rows), "reel.mp4"])
+    assert rep.reel["reel_video"] == "reel.mp4"  # the follower joins the clips into one reel video
     assert sorted(x.name for x in reel.glob("*.jpg")) == sorted(r["files"]["still"] for r in rows)
     for r in rows:
         fresh = export_clip(live, clk, r["start_frame"], r["end_frame"], tmp_path / f"end_{r['order']}.mp4")
@@ -208,12 +209,20 @@ def test_highlights_not_cut_during_the_follow_are_cut_before_the_reel_and_reused
         p.replace_machine_segments(v.id, HIGHLIGHT, hs, None)
         assert cut.queue_final(p, v.id) == 2 and cut.queue_final(p, v.id) == 0
         cut.stop({(50, 110), (180, 250)})
-        manifest = export_reel(p, v.id, reel, CUT_FORMATS, MEDIA, reuse=cut.reuse)
+        manifest = export_reel(p, v.id, reel, CUT_FORMATS, (*MEDIA, "reel"), reuse=cut.reuse)
         cut.cleanup()
         clk = p.clock(v.id)
     assert cut.stats.at_end == 2 and cut.stats.reused == 4 and not cut.stats.failed, cut.stats
     assert cut.stats.covers_searched == 2 and cut.stats.covers_reused == 0  # read once, by the end's cover pass
+    whole: list[np.ndarray] = []
     for r in manifest["highlights"]:
         fresh = export_clip(recording, clk, r["start_frame"], r["end_frame"], tmp_path / f"end_{r['order']}.mp4")
         assert _same_frames(reel / r["files"]["horizontal"], fresh.path)
         assert r["cover_frame"] == hs[r["order"] - 1].attrs["cover_frame"]
+        whole.extend(_frames(fresh.path))
+    # reel.mp4, joined from the clips cut before the reel by a stream copy, holds the frames of the
+    # highlights cut at the end, in reel order, none dropped or doubled at the joins
+    assert manifest["reel_video"] == "reel.mp4"
+    joined = _frames(reel / "reel.mp4")
+    assert len(joined) == len(whole) == 60 + 70
+    assert all(np.array_equal(a, b) for a, b in zip(joined, whole))
