@@ -176,7 +176,7 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
             motion = load_motion(project, v.id)
             if table is not None:  # the rules' own cost, measured again alone, and the probes'
                 c0 = time.process_time()
-                req = starter.probe_requests(table, fps)
+                req = starter.probe_requests(table, fps, motion=motion)
                 if req:
                     size = (int(v.info.display_size[0]), int(v.info.display_size[1]))
                     with FrameReader(str(video), project.clock(v.id), size=size, rotation=v.info.rotation) as reader:

@@ -8,10 +8,10 @@ person's box rises above and falls back below a level between the person's quiet
 the burst's peak. Without the motion grid the edges fall halfway to the neighbouring samples.
 
 A jump shot's release and the flight's apex last a tenth of a second and mostly fall between the
-samples, so around each run of samples with both arms raised :func:`probe_frames` names a few
-frames where one more pose of that person would decide; the actions stage decodes them again and
-runs the pose model on the person's crop (:mod:`core.actions.probe`), and the rules read the
-track with those poses added.
+samples, so around samples with both arms raised and at the peak of each burst of motion above
+the head :func:`probe_frames` names a few frames where one more pose of that person would
+decide; the actions stage decodes them again and runs the pose model on the person's crop
+(:mod:`core.actions.probe`), and the rules read the track with those poses added.
 
 Classes and what fires them (``s`` = the person's height in pixels, the track's median box height):
 
@@ -90,7 +90,11 @@ class StarterParams:
     probe: bool = True  # extra pose samples on the person's crop between samples around raised arms
     probe_trigger: float = 0.0  # both wrists above the shoulders by this much (body heights) triggers probes
     probe_per_gap: int = 3  # probes between two samples (evenly spaced)
-    probe_max_per_s: float = 2.0  # at most this many probes per second of a track (cost bound)
+    probe_sides: int = 1  # gaps probed next to a sample with raised arms: 1 the better one (both ends higher), 2 both
+    probe_burst: float = 0.08  # above-head motion peaks over this (and probe_burst_x the track's median) get probes
+    probe_burst_x: float = 4.0
+    probe_burst_at: tuple[int, ...] = (0,)  # frames from the peak probed
+    probe_max_per_s: float = 3.0  # at most this many probes per second of a track (cost bound)
 
 
 @dataclass
@@ -263,12 +267,33 @@ def arms_height(kp: np.ndarray, s: float, p: StarterParams) -> float:
     return float(min(sh[1] - lw[1], sh[1] - rw[1])) / s
 
 
-def probe_frames(rows: np.ndarray, fps: float, p: StarterParams | None = None) -> list[int]:
+def burst_peaks(rows: np.ndarray, motion: MotionGrid, p: StarterParams) -> list[tuple[int, float]]:
+    """Frames where the motion in the band above the person's head peaks (raised arms, a ball
+    released, a racket over the head): the peak of each run of motion frames over ``probe_burst``
+    and ``probe_burst_x`` times the track's median there, with its height."""
+    mf = motion.frames[(motion.frames >= rows[0, 0]) & (motion.frames <= rows[-1, 0])]
+    if len(mf) < 3:
+        return []
+    e = box_energy(motion, mf, _interp_boxes(rows, mf.astype(np.float64)))[:, 3]
+    thr = max(p.probe_burst, p.probe_burst_x * float(np.median(e)))
+    out = []
+    on = np.concatenate([[0], (e >= thr).astype(np.int8), [0]])
+    d = np.diff(on)
+    for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):  # each burst: its peak
+        i = a + int(np.argmax(e[a:b]))
+        out.append((int(mf[i]), float(e[i])))
+    return out
+
+
+def probe_frames(rows: np.ndarray, fps: float, p: StarterParams | None = None,
+                 motion: MotionGrid | None = None) -> list[int]:
     """Frames where one more pose of this track would decide an action the regular samples
-    (every 0.25-0.5 s) straddle: for each run of samples with both arms raised, the gap next to
-    or inside it whose two ends hold the arms highest, probed at ``probe_per_gap`` evenly spaced
-    frames (a jump shot's release and the flight's apex last a tenth of a second). At most
-    ``probe_max_per_s`` per second of the track, the highest arms first."""
+    (every 0.25-0.5 s) straddle: for each sample with both arms raised, the gap before or after
+    it whose two ends hold the arms higher, probed at ``probe_per_gap`` evenly spaced
+    frames (a jump shot's release and the flight's apex last a tenth of a second); and, with the
+    motion grid, the peak frame of each burst of motion above the head (:func:`burst_peaks`: a
+    small player's release that no sample caught). At most ``probe_max_per_s`` per second of the
+    track, the strongest bursts first, then the highest arms."""
     p = p or StarterParams()
     if len(rows) < 2:
         return []
@@ -280,36 +305,35 @@ def probe_frames(rows: np.ndarray, fps: float, p: StarterParams | None = None) -
     raised = height > p.probe_trigger
     seen = np.where(np.isfinite(height), height, -1.0)
     gaps: dict[int, float] = {}
-    j = 0
-    while j < len(frames):  # each run of samples with the arms raised: its best gap (by both ends' arms)
-        if not raised[j]:
-            j += 1
-            continue
-        k = j
-        while k + 1 < len(frames) and raised[k + 1] and frames[k + 1] - frames[k] <= 0.5 * fps:
-            k += 1  # (samples further apart are two actions)
-        near = [g for g in range(j - 1, k + 1) if 0 <= g < len(frames) - 1 and frames[g + 1] - frames[g] <= 1.2 * fps]
-        if near:
-            g = max(near, key=lambda g: seen[g] + seen[g + 1])
-            gaps[g] = float(seen[g] + seen[g + 1])
-        j = k + 1
+    for j in (int(i) for i in np.flatnonzero(raised)):  # each sample with the arms raised: its better gap
+        near = [g for g in (j - 1, j) if 0 <= g < len(frames) - 1 and frames[g + 1] - frames[g] <= 1.2 * fps]
+        for g in sorted(near, key=lambda g: -(seen[g] + seen[g + 1]))[:max(1, p.probe_sides)]:
+            gaps[int(g)] = float(seen[g] + seen[g + 1])
     budget = int(np.floor(p.probe_max_per_s * (frames[-1] - frames[0] + 1) / fps)) + 1
     n = max(1, p.probe_per_gap)
     out: set[int] = set()
-    for g in sorted(gaps, key=lambda g: -gaps[g]):  # the highest arms first
-        a, b = int(frames[g]), int(frames[g + 1])
+    if motion is not None and len(motion.frames):
+        have = set(frames.tolist())
+        for f, _ in sorted(burst_peaks(rows, motion, p), key=lambda x: -x[1]):  # the strongest first
+            cand = {f + d for d in p.probe_burst_at if frames[0] <= f + d <= frames[-1]} - have
+            if len(out | cand) <= budget:
+                out |= cand
+    for gi in sorted(gaps, key=lambda g: -gaps[g]):  # the highest arms first
+        a, b = int(frames[gi]), int(frames[gi + 1])
         cand = {int(round(a + (b - a) * k / (n + 1))) for k in range(1, n + 1)} - {a, b}
         if len(out | cand) <= budget:
             out |= cand
     return sorted(out)
 
 
-def probe_requests(table: PoseTable, fps: float, p: StarterParams | None = None) -> dict[int, list[int]]:
+def probe_requests(table: PoseTable, fps: float, p: StarterParams | None = None,
+                   motion: MotionGrid | None = None) -> dict[int, list[int]]:
     """:func:`probe_frames` of every track of a video (track id -> frames)."""
     p = p or StarterParams()
     out = {}
     for tid in table.track_ids():
-        fr = probe_frames(table.track(tid), fps, p)
+        r = table.track(tid)
+        fr = probe_frames(r[np.argsort(r[:, 0], kind="stable")], fps, p, motion)
         if fr:
             out[tid] = fr
     return out
@@ -538,4 +562,4 @@ def detect(table: PoseTable, fps: float, motion: MotionGrid | None = None, p: St
 
 
 __all__ = ["CLASSES", "MODEL_ID", "StarterParams", "VERSION", "arms_height", "detect", "detect_track", "key_poses",
-           "probe_frames", "probe_requests"]
+           "burst_peaks", "probe_frames", "probe_requests"]

@@ -95,11 +95,11 @@ class ActionsStage(Stage):
         self._sinks[ctx.run_id] = sink
         return [sink]
 
-    def _probed(self, ctx: StageContext, table: Any) -> tuple[Any, int]:
+    def _probed(self, ctx: StageContext, table: Any, motion: MotionGrid | None) -> tuple[Any, int]:
         """The pose table with the starter's probe poses added (:mod:`core.actions.probe`)."""
         if self.pose_probe is None:
             return table, 0
-        req = starter.probe_requests(table, ctx.video.rate.fps)
+        req = starter.probe_requests(table, ctx.video.rate.fps, motion=motion)
         if not req:
             return table, 0
         from core.errors import Cancelled, ClipDeskError
@@ -140,7 +140,7 @@ class ActionsStage(Stage):
             motion = grid if grid is not None else load_motion(ctx.project, vid)
             if motion is not None and not len(motion.frames):
                 motion = None
-            table, probes = self._probed(ctx, table)
+            table, probes = self._probed(ctx, table, motion)
             segs = starter.detect(table, ctx.video.rate.fps, motion, check=ctx.task.check,
                                   progress=lambda f, m: ctx.progress(self.name, f, m), source=self.source)
             ctx.project.replace_machine_segments(vid, ACTION, segs, ctx.run_id)

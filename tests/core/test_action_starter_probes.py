@@ -110,3 +110,24 @@ def test_probe_poses_map_the_crop_back_and_keep_only_the_person() -> None:
     assert reader.reads == list(range(40, 51))
     merged = with_probes(PoseTable(rows), np.concatenate([out, rows[:1]]))
     assert len(merged) == 6  # a frame already sampled is not added twice
+
+
+def test_a_burst_of_motion_above_the_head_gets_a_probe_at_its_peak() -> None:
+    from tests.core.test_action_starter import _motion
+
+    poses = [_pose(600, 600) for _ in SAMPLES]  # no sample catches the arms up
+    rows = _rows(SAMPLES, poses)
+    x1, y1, x2, y2 = rows[0, 3:7]
+    above = (x1, y1 - 0.4 * (y2 - y1), x2, y1)  # the band over the head: a ball released, arms thrown up
+    assert starter.probe_frames(rows, FPS, motion=_motion(150, [])) == []
+    assert starter.probe_frames(rows, FPS, motion=_motion(150, [(52, 53, above)])) == [52]
+    # the peak of a burst, not each frame of it
+    m = _motion(150, [(48, 57, above)])
+    m.grid[52] *= 1.5
+    assert starter.probe_frames(rows, FPS, motion=m) == [52]
+    # motion in the body only (running, dribbling) is no reason for a probe
+    assert starter.probe_frames(rows, FPS, motion=_motion(150, [(52, 53, (x1, y1 + 40, x2, y2))])) == []
+    # above the head all the time (a racket player, a crowd behind): only peaks well over that
+    busy = _motion(150, [(0, 150, above)])
+    busy.grid *= 0.3
+    assert starter.probe_frames(rows, FPS, motion=busy) == []
