@@ -4,9 +4,8 @@ The pose model is the persons stage's cost; between two of its samples a person'
 little and rigidly enough that a few tracked points inside it say where it went. So a grid of
 points on the upper body (the legs swing; the torso and head move with the box) is followed
 with ``cv2.calcOpticalFlowPyrLK`` on small grey frames, forward and back (a point that does not
-return to where it started is dropped), and the box is moved by the points' median shift and
-scaled by the median change of their pairwise distances. A box with too few good points is
-*lost*: the caller runs the model again rather than trusting it. Keypoints move with their box.
+return to where it started is dropped), and the box is moved by the points' median shift. A box
+with too few good points is *lost*: the caller runs the model again rather than trusting it. Keypoints move with their box.
 
 Pure OpenCV/NumPy; coordinates are the grey frame's pixels times ``scale`` (the persons stage's
 source pixels), the rows the ``models.persons.pose`` detection layout (x1 y1 x2 y2 score, then
@@ -41,10 +40,12 @@ def box_points(box: np.ndarray, grid: int = GRID) -> np.ndarray:
 
 
 def carry(prev: np.ndarray, cur: np.ndarray, dets: np.ndarray, scale: float = 1.0,
-          grid: int = GRID, min_points: int = MIN_POINTS) -> tuple[np.ndarray, np.ndarray]:
+          grid: int = GRID, min_points: int = MIN_POINTS, scaled: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``dets`` (rows x1 y1 x2 y2 ... in grey pixels times ``scale``) moved from grey frame ``prev``
     to ``cur``. Returns the moved rows (keypoints moved and scaled with their box, everything else
-    kept) and a boolean per row: whether enough points followed it (a lost row is returned unmoved)."""
+    kept) and a boolean per row: whether enough points followed it (a lost row is returned unmoved).
+    ``scaled``: also scale each box by its points' spread (off by default: on a far tennis player,
+    whose points are half court, the estimate shrank the box by a few per cent a step)."""
     dets = np.asarray(dets, np.float32)
     out = dets.copy()
     ok = np.zeros(len(dets), bool)
@@ -68,11 +69,12 @@ def carry(prev: np.ndarray, cur: np.ndarray, dets: np.ndarray, scale: float = 1.
             continue
         s0, s1 = a[i * n:(i + 1) * n][g], b[i * n:(i + 1) * n][g]
         shift = np.median(s1 - s0, axis=0)
-        c0 = s0.mean(axis=0)
-        d0 = np.linalg.norm(s0 - c0, axis=1)
-        d1 = np.linalg.norm(s1 - s1.mean(axis=0), axis=1)
-        m = d0 > 1e-3
-        k = float(np.clip(np.median(d1[m] / d0[m]), 0.8, 1.25)) if int(m.sum()) >= min_points else 1.0
+        k = 1.0
+        if scaled:
+            d0 = np.linalg.norm(s0 - s0.mean(axis=0), axis=1)
+            d1 = np.linalg.norm(s1 - s1.mean(axis=0), axis=1)
+            m = d0 > 1e-3
+            k = float(np.clip(np.median(d1[m] / d0[m]), 0.8, 1.25)) if int(m.sum()) >= min_points else 1.0
         out[i] = _moved(dets[i], shift * scale, k)
         ok[i] = True
     return out, ok

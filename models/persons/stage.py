@@ -241,11 +241,14 @@ class _PoseSink(Sink):
 
     def _carried_far(self, tile: tuple[tuple[int, int, int, int], float], dets: np.ndarray) -> np.ndarray | None:
         """The carried rows standing in the far tile that the whole frame missed (a far player
-        followed by the flow since the last tile); ``None`` when none followed."""
+        followed by the flow since the last tile); ``None`` when there are none, or when one of
+        the rows there was seen on one pose sample only or lost by the flow."""
         if self._carry is None or not len(self._carry):
             return None
-        c = self._carry[self._carry_ok & self._carry_emit]
-        c = c[[_anyone_in(r[None, :4] / self._scale, tile[0]) for r in c]] if len(c) else c
+        inside = np.array([_anyone_in(r[None, :4] / self._scale, tile[0]) for r in self._carry], bool)
+        if not bool((self._carry_ok & self._carry_emit)[inside].all()):
+            return None  # somebody there was seen once only or lost by the flow: the tile again
+        c = self._carry[inside]
         keep = [r for r in c if not any(e[0] <= (r[0] + r[2]) / 2 <= e[2] and e[1] <= (r[1] + r[3]) / 2 <= e[3]
                                         for e in dets)]
         return np.stack(keep) if keep else None
