@@ -77,6 +77,9 @@ def in_spans(frame: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= frame < b for a, b in spans)
 
 
+FORWARD_S = 4.0  # seconds between two cover samples read by decoding on rather than seeking
+
+
 @dataclass(frozen=True)
 class SampledFrame:
     """One frame read for the cover search: what does not depend on the poses."""
@@ -106,10 +109,20 @@ def sample_cover_frames(path: str, clock: FrameClock, start: int, end: int, *,
     src = source_size or (thumb_width, thumb_width * 9 // 16)
     th = int(round(thumb_width * src[1] / max(1, src[0]))) & ~1
     out: list[SampledFrame] = []
+    # a sample at most FORWARD_S after the last one is reached by decoding on (the same frames; a
+    # seek decodes from the keyframe before it, up to a whole GOP: 10 s with x264's defaults)
+    ahead = max(1, int(FORWARD_S * clock.rate.fps))
     with FrameReader(path, clock, size=(thumb_width & ~1, max(2, th)), rotation=rotation) as reader:
+        last = None
         for i, f in enumerate(frames):
             task.check()
+            if last is not None and last < f - 1 <= last + ahead:
+                for g in range(last + 1, f):
+                    reader.read(g)
+                    if g % 25 == 0:
+                        task.check()
             img = reader.read(f)
+            last = f
             _, sh, ex = score_frame(img)
             out.append(SampledFrame(f, sh, ex, in_spans(f, transitions), img))
             task.progress("covers", (i + 1) / len(frames))

@@ -226,3 +226,20 @@ def test_highlights_not_cut_during_the_follow_are_cut_before_the_reel_and_reused
     joined = _frames(reel / "reel.mp4")
     assert len(joined) == len(whole) == 60 + 70
     assert all(np.array_equal(a, b) for a, b in zip(joined, whole))
+
+
+def test_cover_frames_read_by_decoding_on_equal_the_frames_read_by_seeking(recording, monkeypatch):
+    """The cover search reaches a sample close after the last by decoding on instead of seeking
+    (in a .ts each seek decodes from the keyframe before it): the same frames, the same scores."""
+    from core.highlights import covers
+    from core.media.reader import probe
+    from core.timebase import FrameClock
+
+    info = probe(recording)
+    clk = FrameClock(info.rate, info.frame_count)
+    on = covers.sample_cover_frames(str(recording), clk, 40, 250, samples=12, thumb_width=128)
+    monkeypatch.setattr(covers, "FORWARD_S", 0.0)  # every sample by a seek
+    seek = covers.sample_cover_frames(str(recording), clk, 40, 250, samples=12, thumb_width=128)
+    assert [s.frame for s in on] == [s.frame for s in seek] and len(on) == 12
+    for a, b in zip(on, seek):
+        assert np.array_equal(a.image, b.image) and (a.sharpness, a.exposure) == (b.sharpness, b.exposure)
