@@ -1,7 +1,7 @@
 """Persons on hand-labelled frames: precision, player recall, ids and the ball, per split and clip.
 
     .venv/bin/python -m bench.persons [--split tuning|heldout|all] [--clips NAME...] [--dense]
-                                      [--iou 0.5] [--json OUT]
+                                      [--iou 0.5] [--json OUT] [--fast-shots] [--persons JSON] [--cache DIR]
 
 Labels: ``tests/data/persons_gt.json`` (made by eye, see its ``about``), frames of
 ``../shared/media/video`` split by source clip into ``tuning`` and ``heldout`` (the football
@@ -139,7 +139,8 @@ def cache_pose_model(folder: Path) -> None:
     PoseDetector.detect = detect  # type: ignore[method-assign]
 
 
-def run_clip(video: Path, tmp: Path, dense: bool, fast_shots: bool = False) -> ClipRun:
+def run_clip(video: Path, tmp: Path, dense: bool, fast_shots: bool = False,
+             persons: dict[str, Any] | None = None) -> ClipRun:
     """Analyse ``video`` with the product's shots and persons stages into a fresh project."""
     from core.persons.ball import BALL_SIGNAL
     from core.persons.poses import latest_signal_key, load_poses
@@ -153,6 +154,8 @@ def run_clip(video: Path, tmp: Path, dense: bool, fast_shots: bool = False) -> C
 
         rate = float(probe(video).rate.fps)
         settings = {"persons": {"fps": rate, "dense_fps": rate}}
+    if persons:  # e.g. {"flow": false}: the stage's settings next to the product defaults
+        settings = {"persons": {**settings.get("persons", {}), **persons}}
     stages = order_stages(available_stages(settings), ["persons"])
     if fast_shots:  # the classical shot pass (no shot model): same persons stage, cheaper boundaries
         from core.shots.stage import ShotStage
@@ -290,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fast-shots", action="store_true",
                     help="shot boundaries from the classical shot pass instead of the shot model (faster)")
     ap.add_argument("--labels", type=Path, default=GT)
+    ap.add_argument("--persons", type=json.loads, default=None,
+                    help='persons stage settings over the defaults, JSON, e.g. \'{"flow": false}\'')
     ap.add_argument("--cache", type=Path, help="keep/reuse the pose model's outputs here (tuning iterations)")
     ap.add_argument("--json", type=Path, help="write the per-clip figures here")
     args = ap.parse_args(argv)
@@ -308,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# bench.persons  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()} {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} at start; labels {args.labels.name}, IoU {args.iou}, "
           f"{'every frame sampled' if args.dense else 'product defaults'}"
-          f"{', classical shot pass' if args.fast_shots else ''}\n")
+          f"{', classical shot pass' if args.fast_shots else ''}"
+          f"{', persons ' + json.dumps(args.persons) if args.persons else ''}\n")
     runs: dict[str, ClipRun] = {}
     dump: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as d:
@@ -321,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"skipped {name}: not in {MEDIA / 'video'}", file=sys.stderr)
                     continue
                 if name not in runs:
-                    runs[name] = run_clip(video, Path(d), args.dense, args.fast_shots)
+                    runs[name] = run_clip(video, Path(d), args.dense, args.fast_shots, args.persons)
                 r = score_clip(name, gt["clips"][name], frames, runs[name], args.iou,
                                ball_frames(balls, name, split), float(balls.get("radius", BALL_RADIUS)))
                 results.append(r)
