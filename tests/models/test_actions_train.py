@@ -140,7 +140,7 @@ def test_stage_without_a_chosen_model_runs_the_starter(project, tmp_path, caplog
     msgs: list[str] = []
     analyze(project, project.video(vid).path, [stage], task=Task(lambda s, f, m: msgs.append(m)))
     assert any("by the starter detector" in m for m in msgs)
-    assert all(s.source == "model:starter@2" and s.attrs["model"] == "starter"
+    assert all(s.source == f"model:starter@{ActionsStage.version}" and s.attrs["model"] == "starter"
                for s in project.segments(vid, ACTION))
     with pytest.raises(ClipDeskError):
         ActionsStage({"action_model": str(tmp_path / "nowhere")})
