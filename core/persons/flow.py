@@ -5,7 +5,8 @@ little and rigidly enough that a few tracked points inside it say where it went.
 points on the upper body (the legs swing; the torso and head move with the box) is followed
 with ``cv2.calcOpticalFlowPyrLK`` on small grey frames, forward and back (a point that does not
 return to where it started is dropped), and the box is moved by the points' median shift. A box
-with too few good points is *lost*: the caller runs the model again rather than trusting it. Keypoints move with their box.
+with too few good points is *lost*: the caller runs the model again rather than trusting it.
+Keypoints move with their box.
 
 Pure OpenCV/NumPy; coordinates are the grey frame's pixels times ``scale`` (the persons stage's
 source pixels), the rows the ``models.persons.pose`` detection layout (x1 y1 x2 y2 score, then
@@ -20,6 +21,7 @@ import numpy as np
 GRID = 4  # points per box side on the upper body
 MIN_POINTS = 3  # fewer good points: the box is lost
 FB_MAX = 1.0  # forward-backward error above which a point is dropped, grey pixels
+MIN_HEIGHT = 32  # boxes lower than this (grey pixels) are not carried: the window sees mostly ground
 _LK = dict(winSize=(15, 15), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
 
 
@@ -40,10 +42,13 @@ def box_points(box: np.ndarray, grid: int = GRID) -> np.ndarray:
 
 
 def carry(prev: np.ndarray, cur: np.ndarray, dets: np.ndarray, scale: float = 1.0,
-          grid: int = GRID, min_points: int = MIN_POINTS, scaled: bool = False) -> tuple[np.ndarray, np.ndarray]:
+          grid: int = GRID, min_points: int = MIN_POINTS, scaled: bool = False,
+          min_height: float = MIN_HEIGHT) -> tuple[np.ndarray, np.ndarray]:
     """``dets`` (rows x1 y1 x2 y2 ... in grey pixels times ``scale``) moved from grey frame ``prev``
     to ``cur``. Returns the moved rows (keypoints moved and scaled with their box, everything else
     kept) and a boolean per row: whether enough points followed it (a lost row is returned unmoved).
+    A box lower than ``min_height`` grey pixels is lost too: on a far tennis player (17 px) the
+    points' windows are mostly court, and the box stayed behind while he ran.
     ``scaled``: also scale each box by its points' spread (off by default: on a far tennis player,
     whose points are half court, the estimate shrank the box by a few per cent a step)."""
     dets = np.asarray(dets, np.float32)
@@ -64,6 +69,8 @@ def carry(prev: np.ndarray, cur: np.ndarray, dets: np.ndarray, scale: float = 1.
     a, b = p0.reshape(-1, 2), p1.reshape(-1, 2)
     n = grid * grid
     for i in range(len(dets)):
+        if boxes[i, 3] - boxes[i, 1] < min_height:
+            continue
         g = good[i * n:(i + 1) * n]
         if int(g.sum()) < min_points:
             continue

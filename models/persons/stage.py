@@ -31,7 +31,7 @@ from core.persons.ball_track import BallSink, link_ball
 from core.media.decode import FrameSpec, Sink
 from core.errors import ClipDeskError
 from core.pipeline import Stage, StageContext
-from core.persons.flow import carry as flow_carry, grey as flow_grey, is_cut
+from core.persons.flow import MIN_HEIGHT as FLOW_MIN_HEIGHT, carry as flow_carry, grey as flow_grey, is_cut
 from core.persons.field import (FIELD_SIGNAL, FieldView, ShotFieldMasks, far_tile, feet_in, field_blobs,
                                 find_field, kit_colour, play_area, same_field)
 from core.persons.poses import POSE_SIGNAL, PoseTable
@@ -216,14 +216,19 @@ class _PoseSink(Sink):
         must run: only between two pose samples (``pose_every``), while people move slowly, when
         every keypointed row of the last pose sample was found on the one before too (a one-off
         false detection is not carried: it would be confirmed by its own copies; a newcomer is
-        confirmed by the model) and every one followed the flow. Field blobs are found afresh."""
+        confirmed by the model) and every one large enough to carry followed the flow. Field blobs
+        are found afresh."""
         st = self.stage
-        if (st.pose_every <= 1 or self._since_pose >= st.pose_every - 1 or self._fast or self._carry is None
-                or not bool(self._carry_emit.all()) or not bool(self._carry_ok.all())):
+        if st.pose_every <= 1 or self._since_pose >= st.pose_every - 1 or self._fast or self._carry is None:
+            return None
+        # small rows (a far player) are not carried: left out of this sample, they come back at the
+        # next pose sample and their tracks span the gap
+        big = (self._carry[:, 3] - self._carry[:, 1]) / self._scale >= FLOW_MIN_HEIGHT
+        if not bool(self._carry_emit.all()) or not bool(self._carry_ok[big].all()):
             return None
         self._since_pose += 1
         self.carried_samples += 1
-        return self._carry[self._carry_emit].copy()
+        return self._carry[big].copy()
 
     def _keep_carrying(self, image: np.ndarray, dets: np.ndarray) -> None:
         """After a pose sample: its keypointed rows are the ones carried from now on; those that

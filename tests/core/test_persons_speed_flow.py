@@ -61,3 +61,12 @@ def test_a_cut_is_seen_and_a_small_move_is_not() -> None:
     a = _frame(bg, person, 300, 150)
     assert not is_cut(a, _frame(bg, person, 310, 150))
     assert is_cut(a, 255 - other)
+
+
+def test_a_box_too_small_to_carry_is_lost() -> None:
+    bg, person = _scene()
+    a, b = _frame(bg, person, 300, 150), _frame(bg, person, 309, 145)
+    small = _det(300, 150)
+    small[0, 3] = small[0, 1] + 20  # 20 px tall: the points' windows would be mostly ground
+    _, ok = carry(a, b, small)
+    assert not ok.any()
