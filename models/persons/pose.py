@@ -72,12 +72,13 @@ class PoseDetector:
         self.device = device
         self._lock = threading.Lock()  # ultralytics predictors are not thread-safe
 
-    def detect(self, rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
-        """``(N, 56)`` float32 rows: box x1 y1 x2 y2, score, 17 × (x, y, conf)."""
+    def detect(self, rgb: np.ndarray, scale: float = 1.0, imgsz: tuple[int, int] | None = None) -> np.ndarray:
+        """``(N, 56)`` float32 rows: box x1 y1 x2 y2, score, 17 × (x, y, conf). ``imgsz``: the
+        model's input (h, w) for this call instead of the detector's (a small crop: a small input)."""
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
         with self._lock:
             _limit_threads(self.threads)  # torch's thread count is per calling thread
-            r = self.model.predict(bgr, imgsz=self.imgsz, conf=self.conf, classes=[0], device=self.device,
+            r = self.model.predict(bgr, imgsz=imgsz or self.imgsz, conf=self.conf, classes=[0], device=self.device,
                                    verbose=False)[0]
         n = len(r.boxes)
         out = np.zeros((n, DET_COLS), np.float32)

@@ -80,3 +80,44 @@ def test_a_one_off_detection_is_not_carried_and_the_model_runs_again() -> None:
     # the sample after the ghost is the model's again (not every row was seen twice)
     assert sink.pose_samples == len(sink.dets) - sink.carried_samples  # type: ignore[attr-defined]
     assert after and sink.carried_samples < (len(sink.dets) - 1) // 2  # type: ignore[attr-defined]
+
+
+class _RecordingDetector:
+    """Records the input size each call asks for; finds one person at the middle of its image."""
+
+    def __init__(self) -> None:
+        self.sizes: list[tuple[int, int] | None] = []
+
+    def detect(self, rgb: np.ndarray, scale: float = 1.0, imgsz: tuple[int, int] | None = None) -> np.ndarray:
+        self.sizes.append(imgsz)
+        h, w = rgb.shape[:2]
+        d = np.zeros((1, 56), np.float32)
+        d[0, :4] = np.array([w / 2 - 10, h / 2 - 30, w / 2 + 10, h / 2 + 30]) * scale
+        d[0, 4] = 0.9
+        return d
+
+
+def test_between_due_tiles_the_far_tile_is_a_small_crop_around_the_far_player() -> None:
+    from models.persons.stage import PersonsStage, _PoseSink
+
+    sink = _PoseSink(PersonsStage(min_plausibility=0.0))
+    sink.begin(SimpleNamespace(display_size=(3 * W, 3 * H)))
+    det = _RecordingDetector()
+    sink._detector = det  # type: ignore[assignment]
+    tile = ((100, 40, 540, 140), 1.4)  # the far end, enlarged 1.4 times to fill the model's input
+    assert sink._far_crop(tile) is None  # no far player found yet: the whole tile
+    far = np.zeros((1, 56), np.float32)
+    far[0, :4] = np.array([300, 80, 306, 96]) * 3.0  # a 16 px far player (source pixels: x3)
+    sink._far_boxes = far
+    crop = sink._far_crop(tile)
+    assert crop is not None
+    (x0, y0, x1, y1), k = crop
+    assert k == 1.4 and 100 <= x0 < 300 and 306 < x1 <= 540 and 40 <= y0 < 80 and 96 < y1 <= 140
+    assert (x1 - x0) * (y1 - y0) < 0.1 * 440 * 100  # a small part of the tile
+    out = sink._far_tile(np.zeros((H, W, 3), np.uint8), crop, np.zeros((0, 56), np.float32), (3 * W, 3 * H),
+                         small=True)
+    assert len(out) == 1 and sink.small_tiles == 1
+    hh, ww = det.sizes[-1]  # type: ignore[misc]
+    assert hh % 32 == 0 and ww % 32 == 0 and hh * ww <= 128 * 128
+    cx = (out[0, 0] + out[0, 2]) / 2 / 3.0  # the person found on the crop, back in frame pixels
+    assert x0 <= cx <= x1
