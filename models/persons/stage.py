@@ -157,8 +157,8 @@ class _PoseSink(Sink):
         (tx0, ty0, tx1, ty1), k = tile
         b = self._far_boxes[:, :4] / self._scale
         h = float((b[:, 3] - b[:, 1]).max())
-        x0, x1 = max(tx0, int(b[:, 0].min() - 1.5 * h)), min(tx1, int(b[:, 2].max() + 1.5 * h) + 1)
-        y0, y1 = max(ty0, int(b[:, 1].min() - 0.75 * h)), min(ty1, int(b[:, 3].max() + 0.75 * h) + 1)
+        x0, x1 = max(tx0, int(b[:, 0].min() - 3 * h)), min(tx1, int(b[:, 2].max() + 3 * h) + 1)
+        y0, y1 = max(ty0, int(b[:, 1].min() - 1.5 * h)), min(ty1, int(b[:, 3].max() + 1.5 * h) + 1)
         if x1 - x0 < 8 or y1 - y0 < 8:
             return None
         return (x0, y0, x1, y1), k
