@@ -403,7 +403,7 @@ class PersonsStage(Stage):
                  threads: int | None = None, fast_motion: float = 0.06, weights_source: str = "persons.weights",
                  ball_source: str = "persons.ball_weights", field: bool = True,
                  min_plausibility: float = 0.45, tile_every: int = 3, between: bool = False,
-                 pose_every: int = 2, flow: bool = False, far_crop: bool = True) -> None:
+                 pose_every: int = 2, flow: bool = False, far_crop: bool = False) -> None:
         self.fps = float(fps)
         self.dense_fps = float(dense_fps)
         self.width = int(width)
@@ -429,7 +429,9 @@ class PersonsStage(Stage):
         # boxes cost precision and player recall (0.87 / 0.87 instead of 1.0 / 1.0)
         self.flow = bool(flow)
         self.pose_every = max(1, int(pose_every)) if self.flow else 1
-        # between due far tiles, the model on a crop around the far players the last tile found
+        # between due far tiles, the model on a crop around the far players the last tile found. Off
+        # by default: with a margin that keeps the far tennis player's track whole (3 body heights)
+        # the crop fills the model's input anyway (no faster); a tight one split that track once
         self.far_crop = bool(far_crop)
         # the ball from every frame by motion (core.persons.ball_track) unless a ball model is named
         self.moving_ball = not ball_weights
@@ -448,7 +450,7 @@ class PersonsStage(Stage):
                    field=bool(s.get("field", True)), min_plausibility=float(s.get("min_plausibility", 0.45)),
                    tile_every=int(s.get("tile_every", 3)), between=bool(s.get("between", False)),
                    pose_every=int(s.get("pose_every", 2)), flow=bool(s.get("flow", False)),
-                   far_crop=bool(s.get("far_crop", True)))
+                   far_crop=bool(s.get("far_crop", False)))
 
     def model_files(self) -> tuple[Path | None, Path | None]:
         """The pose and ball weight files this stage would load (``None``: the bundled pose model,
