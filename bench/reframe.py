@@ -1,6 +1,7 @@
 """Reframing benchmark: pose pass RT factor, subject coverage and path jerk, export speed vs ffmpeg.
 
     .venv/bin/python -m bench.reframe [--seconds 30] [--quick] [--only pose|coverage|export] [--clips F...]
+                                      [--height 720] [--persons '{"tile_every": 0}']
 
 1. Pose pass: the ``persons`` stage through ``core.pipeline.analyze`` (decode included) on a
    1080p tennis broadcast looped to ``--seconds``; RT factor = time / media duration, given with
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -65,15 +67,18 @@ def labelled_subject(name: str) -> tuple[str, dict[int, list[float]]]:
                                         for p in fr["persons"] if p.get("id") == ident}
 
 
-def _looped(src: Path, seconds: float, out: Path) -> Path:
+def _looped(src: Path, seconds: float, out: Path, height: int = 0) -> Path:
+    """``src`` looped to ``seconds``; ``height``: scaled to that height (x264, near-lossless)."""
     from core.export.clip import ffmpeg_exe
 
+    codec = ["-vf", f"scale=-2:{height}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-an"] \
+        if height else ["-c", "copy"]
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i", str(src), "-t", f"{seconds}",
-                    "-c", "copy", str(out)], check=True)
+                    *codec, str(out)], check=True)
     return out
 
 
-def bench_pose(video: Path, warm_clip: Path, tmp: Path) -> dict[str, Any]:
+def bench_pose(video: Path, warm_clip: Path, tmp: Path, persons: dict[str, Any] | None = None) -> dict[str, Any]:
     from core.media.decode import FrameSpec, Sink, run_decode
     from core.media.reader import probe
     from core.pipeline import analyze
@@ -81,7 +86,7 @@ def bench_pose(video: Path, warm_clip: Path, tmp: Path) -> dict[str, Any]:
     from core.store import Project
     from models.persons.stage import PersonsStage
 
-    stage = PersonsStage()
+    stage = PersonsStage.from_settings({"persons": persons or {}})
     with Project(tmp / "pose.clipdesk") as p:
         t = time.perf_counter()
         analyze(p, warm_clip, [stage], force=True)  # loads the shared model (once per process)
@@ -215,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="10 s runs, coverage on two clips")
     ap.add_argument("--only", choices=("pose", "coverage", "export"), help="run one part")
     ap.add_argument("--clips", nargs="*", help="coverage on these clips only (file names)")
+    ap.add_argument("--height", type=int, default=0, help="pose pass on the clip scaled to this height (720)")
+    ap.add_argument("--persons", type=json.loads, default=None,
+                    help='persons settings for the pose pass, e.g. \'{"tile_every": 0}\' (default: the product\'s)')
     args = ap.parse_args(argv)
     seconds = 10.0 if args.quick else args.seconds
     src = MEDIA / "video" / "tennis-tracking__video_input1.mp4"
@@ -228,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         long_clip = _looped(src, seconds, tmp / "tennis_loop.mp4")
 
         if args.only in (None, "pose"):
-            _print_pose(bench_pose(long_clip, src, tmp))
+            pose_clip = _looped(src, seconds, tmp / "tennis_pose.mp4", args.height) if args.height else long_clip
+            if args.persons:
+                print(f"persons settings: {json.dumps(args.persons)}\n")
+            _print_pose(bench_pose(pose_clip, src, tmp, args.persons), args.height)
         if args.only in (None, "coverage"):
             clips = tuple(c for c in CLIPS if not args.clips or c[0] in args.clips)
             _print_coverage(clips[:2] if args.quick else clips, tmp)
@@ -238,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_pose(pose: dict[str, Any]) -> None:
-    print("| pose pass (persons stage through analyze, 1080p30 tennis, defaults) | value |\n|---|---|")
+def _print_pose(pose: dict[str, Any], height: int = 0) -> None:
+    print(f"| pose pass (persons stage through analyze, {height or 1080}p30 tennis) | value |\n|---|---|")
     print(f"| media | {pose['duration']:.1f} s, {pose['samples']:.0f} sampled frames |")
     print(f"| first analysis of a 5 s clip (model load + warm-up included) | {pose['load']:.1f} s |")
     print(f"| pose pass, model loaded (decode + pose + ball + tracking) | {pose['total']:.1f} s |")

@@ -72,9 +72,13 @@ class PoseDetector:
         self.device = device
         self._lock = threading.Lock()  # ultralytics predictors are not thread-safe
 
-    def detect(self, rgb: np.ndarray, scale: float = 1.0, imgsz: tuple[int, int] | None = None) -> np.ndarray:
-        """``(N, 56)`` float32 rows: box x1 y1 x2 y2, score, 17 × (x, y, conf). ``imgsz``: the
-        model's input (h, w) for this call instead of the detector's (a small crop: a small input)."""
+    def detect(self, rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """``(N, 56)`` float32 rows: box x1 y1 x2 y2, score, 17 × (x, y, conf)."""
+        return self.detect_at(rgb, scale, None)
+
+    def detect_at(self, rgb: np.ndarray, scale: float = 1.0, imgsz: tuple[int, int] | None = None) -> np.ndarray:
+        """:meth:`detect` with the model's input (h, w) for this call instead of the detector's
+        (a small crop: a small input)."""
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
         with self._lock:
             _limit_threads(self.threads)  # torch's thread count is per calling thread

@@ -179,7 +179,8 @@ class _PoseSink(Sink):
         if small:
             self.small_tiles += 1
             imgsz = (min(self.stage.imgsz[0], -(-bh // 32) * 32), min(self.stage.imgsz[1], -(-bw // 32) * 32))
-        found = self._detector.detect(big, self._scale / k, imgsz)
+        det = self._detector
+        found = det.detect_at(big, self._scale / k, imgsz) if small else det.detect(big, self._scale / k)
         if not len(found):
             self._far_boxes = None
             return dets

@@ -88,7 +88,10 @@ class _RecordingDetector:
     def __init__(self) -> None:
         self.sizes: list[tuple[int, int] | None] = []
 
-    def detect(self, rgb: np.ndarray, scale: float = 1.0, imgsz: tuple[int, int] | None = None) -> np.ndarray:
+    def detect(self, rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        return self.detect_at(rgb, scale, None)
+
+    def detect_at(self, rgb: np.ndarray, scale: float = 1.0, imgsz: tuple[int, int] | None = None) -> np.ndarray:
         self.sizes.append(imgsz)
         h, w = rgb.shape[:2]
         d = np.zeros((1, 56), np.float32)
