@@ -109,6 +109,7 @@ class LiveScoreboard(LiveStage):
         self._last: dict[str, list[Any]] = {}
         self._seen: set[tuple[int, str | None]] = set()
         self.new_events: list[Segment] = []
+        self.events: list[Segment] = []  # the score changes as read now (provisional until the end)
 
     def snapshot(self, point: CommitPoint) -> Any:
         sink = next((s for s in self.sinks if hasattr(s, "reader")), None)
@@ -127,6 +128,7 @@ class LiveScoreboard(LiveStage):
         src = self.stage.source
         segs = smooth_readings(snap, point.frames, source=src)
         events = score_events(segs, source=src)
+        self.events = events
         out: set[str] = set()
         vid = ctx.video.id
         for track, new in ((SCOREBOARD, segs), (EVENT, events)):

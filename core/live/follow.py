@@ -40,7 +40,7 @@ from core.live.stages import LiveStage
 from core.media.reader import MediaInfo, probe
 from core.pipeline import Stage, StageContext
 from core.progress import Task, ensure_task
-from core.segments import HIGHLIGHT, Segment
+from core.segments import EVENT, HIGHLIGHT, Segment
 from core.store.project import Project, VideoRecord
 
 log = logging.getLogger(__name__)
@@ -254,6 +254,28 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         return "cancelled" if task.cancelled else None
 
     pace = {"next": 0.0, "spent": 0.0}  # commits take at most ~10 % of the wall time
+    goal_files: dict[tuple[int, str | None], list[Path]] = {}
+
+    def sync_goals(events: list[Segment], fresh: VideoRecord, committed: int) -> None:
+        """A still and a GIF per score change the scoreboard holds now: a provisional change that a
+        later reading moved or withdrew loses its files (ours), a new one gets them."""
+        assert opts.goals_dir is not None
+        now = {(e.start_frame, e.label): e for e in events}
+        for key in [k for k in goal_files if k not in now]:
+            for f in goal_files.pop(key):
+                f.unlink(missing_ok=True)
+                if f in report.goals:
+                    report.goals.remove(f)
+        for key, ev in sorted(now.items(), key=lambda kv: kv[0][0]):
+            if key in goal_files:
+                continue
+            try:
+                files = goal_media(project, fresh, media_path, ev, opts.goals_dir, committed)
+            except (ClipDeskError, OSError) as e:
+                tell(f"score change at frame {ev.start_frame}: no still/GIF ({e})")
+                files = []
+            goal_files[key] = files
+            report.goals.extend(files)
 
     def snapshot(point: CommitPoint) -> dict[str, Any] | None:
         if time.monotonic() < pace["next"]:
@@ -292,13 +314,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         message = ""
         lag = point.lag_s
         if opts.goals_dir is not None:
-            for lv in lives:
-                for ev in getattr(lv, "new_events", []) or []:
-                    try:
-                        report.goals.extend(goal_media(project, fresh, media_path, ev, opts.goals_dir,
-                                                       point.frames))
-                    except (ClipDeskError, OSError) as e:
-                        tell(f"score change at frame {ev.start_frame}: no still/GIF ({e})")
+            sync_goals([e for lv in lives for e in (getattr(lv, "events", None) or [])], fresh, point.frames)
         if lag > opts.lag_limit_s and lag > last_lag[0] and point.index - lowered_at[0] >= 2:
             for lv in lives:
                 msg = lv.lower_rate()
@@ -361,6 +377,10 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 if on_commit is not None:
                     on_commit(CommitInfo(report.commits, result.ends_at, 0.0, set(lv.stage.tracks) or
                                          {lv.name}, f"{lv.name} finished", final=True, video_id=vid))
+            if opts.goals_dir is not None:  # the stills follow the final score changes
+                srcs = {lv.stage.source for lv in lives if hasattr(lv, "events")}
+                sync_goals([s for s in project.segments(vid, EVENT) if s.source in srcs], fresh,
+                           len(result.frame_times))
             report.warnings.extend(str(w) for w in shared.get("warnings", []))
         except Cancelled:
             if cutter is not None:

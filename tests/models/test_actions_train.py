@@ -113,7 +113,8 @@ def test_label_train_predict_round_trip_on_a_project(project, tmp_path) -> None:
     video = project.video(target)
     analyze(project, video.path, [stage])
     segs = project.segments(target, ACTION)
-    assert segs and all(s.attrs["model"] == res.model_id and s.source == "model:stgcn@2" for s in segs)
+    src = f"model:stgcn@{ActionsStage.version}"
+    assert segs and all(s.attrs["model"] == res.model_id and s.source == src for s in segs)
     assert all(s.attrs["person"] in (1, 2) and 0 < (s.confidence or 0) <= 1 for s in segs)
     hits = sum(any(t.track_id == s.attrs["person"] and t.label == s.label and
                    min(t.end_frame, s.end_frame) > max(t.start_frame, s.start_frame) for t in truth)
@@ -207,7 +208,7 @@ def test_round_trip_on_shared_clip_with_real_poses(shared_media, project, tmp_pa
     stage = ActionsStage({"action_model": str(res.path)})
     analyze(project, clip, [stage])
     segs = project.segments(vid, ACTION)
-    machine = [s for s in segs if s.source == "model:stgcn@2"]
+    machine = [s for s in segs if s.source == f"model:stgcn@{ActionsStage.version}"]
     assert all(s.attrs["model"] == res.model_id and s.attrs["person"] in table.track_ids() for s in machine)
     assert all(s.label in ("walk_in", "stand") for s in machine)
     assert len([s for s in segs if s.source == "user:annotator"]) == 2  # labels survive the re-run
