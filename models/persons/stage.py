@@ -291,7 +291,9 @@ class _PoseSink(Sink):
             if self._tactical:
                 self._blob_sample(index, image)
             return
-        self._next_t = max(self._next_t + 1.0 / st.fps, time + 0.5 / st.fps)
+        # the next sample at 1/fps after this one (never later: a stretch of fast motion, sampled
+        # at dense_fps, must not push the next sample seconds ahead)
+        self._next_t = min(max(self._next_t + 1.0 / st.fps, time + 0.5 / st.fps), time + 1.0 / st.fps)
         if self._detector is None:
             self._load_models()
         assert self._detector is not None
@@ -390,11 +392,11 @@ class PersonsStage(Stage):
 
     name = "persons"
     model = MODEL_NAME
-    version = "6"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
+    version = "7"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
     # 4: blob splitting by a per-row player height, outdoor courts, far tile while a far player is
     # missed, field blobs between pose samples on tactical views; 5: those blobs off by default;
     # 6: boxes carried by optical flow between pose samples, a shot's field kept on a sample whose
-    # lines fade, officials found before the team split
+    # lines fade, officials found before the team split; 7: no hole in the samples after fast motion
     requires = ("shots",)
     tracks = (PERSON,)
 
