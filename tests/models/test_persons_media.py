@@ -50,8 +50,7 @@ def test_small_players_of_a_tactical_view(shared_media: Path, tmp_path: Path) ->
         table = load_poses(p, vid)
         per_frame = [len(table.at(int(f))) for f in table.sampled_frames()]
         assert np.median(per_frame) >= 15, per_frame  # ~22 players; the pose model alone finds none
-        # 2 pose samples a second (the field blobs between them, `persons.between`, are off by
-        # default: on these frames they split the kit colours into one team of 21 and one of 2)
+        # 2 pose samples a second, and the field blobs between them (`persons.between`)
         assert len(table.sampled_frames()) >= 8, table.sampled_frames()
         persons = p.segments(vid, PERSON)
         roles = [s.attrs.get("role") for s in persons]
