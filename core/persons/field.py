@@ -47,6 +47,7 @@ class FieldView:
     lines: np.ndarray  # painted white lines on it
     palette: np.ndarray  # (k, 3) Lab field colours
     ok: bool  # a playing field (large, painted lines, not sky)
+    lab: np.ndarray | None = None  # the frame in Lab (uint8), for telling paint from players
 
     @property
     def share(self) -> float:
@@ -205,10 +206,30 @@ def find_field(rgb: np.ndarray, palette: np.ndarray | None = None) -> FieldView 
         white = float((white_px > 0).sum()) / n_region
         big = (region > 0).mean() >= 0.35
     ok = big and top < 0.6 and line_px >= 0.15 * w and white < 0.1
-    view = FieldView(colour, region, lines, pal, bool(ok))
+    view = FieldView(colour, region, lines, pal, bool(ok), cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB) if ok else None)
     if ok and ground:  # court lines are long; letters of a caption on a rock are not
         view.ok = int(_main_lines(view).sum()) >= 0.15 * w
     return view
+
+
+def paint_share(view: FieldView, box: tuple[int, int, int, int], fg: np.ndarray) -> float:
+    """Share of a blob's pixels (``fg`` inside ``box`` x0 y0 x1 y1, mask pixels) that look like
+    the field's paint: the field's hue, lighter and less saturated than the field (its colour
+    blended with white: a painted line's soft edge, a piece of the centre circle between two
+    players, which Hough's straight segments miss). 0 when the view has no Lab image."""
+    if view.lab is None:
+        return 0.0
+    x0, y0, x1, y1 = box
+    sel = fg[y0:y1, x0:x1] > 0
+    if not sel.any():
+        return 0.0
+    px = view.lab[y0:y1, x0:x1][sel].astype(np.float32)
+    ref = np.asarray(view.palette, np.float32)[0]
+    a, b = px[:, 1] - 128, px[:, 2] - 128
+    ra, rb = float(ref[1]) - 128, float(ref[2]) - 128
+    hue = np.degrees(np.abs((np.arctan2(b, a) - np.arctan2(rb, ra) + np.pi) % (2 * np.pi) - np.pi))
+    paint = (hue <= 25) & (px[:, 0] > float(ref[0]) + 10) & (np.hypot(a, b) < float(np.hypot(ra, rb)))
+    return float(paint.mean())
 
 
 def same_field(view: FieldView | None, last: FieldView | None, min_iou: float = 0.9) -> bool:
@@ -286,8 +307,8 @@ def field_blobs(view: FieldView, exclude: np.ndarray | None = None,
     if not view.ok:
         return np.zeros((0, 5), np.float32)
     h, w = view.region.shape
-    fg = ((view.region > 0) & (view.colour == 0) & (view.lines == 0)).astype(np.uint8) * 255
-    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    raw = ((view.region > 0) & (view.colour == 0) & (view.lines == 0)).astype(np.uint8) * 255
+    fg = cv2.morphologyEx(raw, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     lo, hi = max(6.0, min_h * h), max_h * h
     comps: list[_Comp] = []
@@ -382,6 +403,8 @@ def field_blobs(view: FieldView, exclude: np.ndarray | None = None,
         inside = float((view.region[int(y):int(y + bh), int(x):int(x + bw)] > 0).mean())
         if inside < 0.8:
             continue
+        if paint_share(view, (int(x), int(y), int(np.ceil(x + bw)), int(np.ceil(y + bh))), raw) >= 0.7:
+            continue  # a piece of painted line (the players on the tuning frames: at most 0.37)
         if grown is not None and bool(np.any((grown[:, 0] <= cx) & (cx <= grown[:, 2]) &
                                              (grown[:, 1] <= cy) & (cy <= grown[:, 3]))):
             continue

@@ -77,3 +77,23 @@ def test_merged_players_split_and_fragments_joined() -> None:
     assert _matched(blobs, groups["stack"]) == 2, "the player behind another"
     assert _matched(blobs, groups["ghost"]) == 1, "head and shorts are one player"
     assert len(blobs) <= len(clean) + 6 + 1  # nothing else on the pitch
+
+
+def test_a_piece_of_faint_painted_line_is_not_a_player() -> None:
+    """A short stroke of the field's colour blended with white (the soft edge of the centre
+    circle between two players: missed by the straight-line finder) is paint, not a player; a
+    player in a white kit next to it is still a player."""
+    img = _pitch()
+    players = [_player(img, x, 90 + (i % 3) * 30, RED if i % 2 else BLUE)
+               for i, x in enumerate((40, 90, 140, 190, 240, 400, 450, 560))]  # not on the circle
+    white = _player(img, 520, 150, (240, 240, 240))
+    pale = (150, 200, 140)  # the pitch's green halfway to white
+    for k in range(18):  # a thin diagonal stroke, 2 px wide, 18 px tall
+        img[170 + k, 470 + k // 4:472 + k // 4] = pale
+    view = find_field(img)
+    assert view is not None and view.ok
+    blobs = field_blobs(view)
+    iou = iou_matrix(np.array(players + [white], np.float64), blobs[:, :4])
+    assert (iou.max(axis=1) >= 0.3).all()  # every player, the white one too
+    stroke = [b for b in blobs if 460 <= (b[0] + b[2]) / 2 <= 485 and 165 <= (b[1] + b[3]) / 2 <= 195]
+    assert not stroke, stroke
