@@ -168,6 +168,15 @@ def _claim(project: Project, video: VideoRecord, stages: Sequence[Stage]) -> dic
                 for st in stages}
 
 
+def goal_stem(project: Project, video: VideoRecord, event: Segment, committed: int) -> tuple[int, str]:
+    """The frame of a score change's still and the files' name: its time on the video's clock as
+    known now (a growing recording's rate is a guess until its frame times are stored)."""
+    f = max(0, min(event.start_frame, committed - 1))
+    t = project.clock(video.id).time(f)
+    stem = f"goal_{int(t // 60):02d}m{int(t % 60):02d}s_{(event.label or 'score').replace(' ', '')[:24]}"
+    return f, "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in stem)
+
+
 def goal_media(project: Project, video: VideoRecord, path: Path, event: Segment, out_dir: Path,
                committed: int) -> list[Path]:
     """A still at the score change and a GIF of the seconds before it, into ``out_dir``."""
@@ -175,10 +184,7 @@ def goal_media(project: Project, video: VideoRecord, path: Path, event: Segment,
 
     clk = project.clock(video.id)
     fps = video.rate.fps
-    f = max(0, min(event.start_frame, committed - 1))
-    t = clk.time(f)
-    stem = f"goal_{int(t // 60):02d}m{int(t % 60):02d}s_{(event.label or 'score').replace(' ', '')[:24]}"
-    stem = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in stem)
+    f, stem = goal_stem(project, video, event, committed)
     out_dir.mkdir(parents=True, exist_ok=True)
     still = ce.export_still(str(path), clk, f, out_dir / f"{stem}.jpg", rotation=video.info.rotation)
     a = max(0, f - int(round(6 * fps)))
@@ -254,19 +260,20 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         return "cancelled" if task.cancelled else None
 
     pace = {"next": 0.0, "spent": 0.0}  # commits take at most ~10 % of the wall time
-    goal_files: dict[tuple[int, str | None], list[Path]] = {}
+    goal_files: dict[tuple[int, str], list[Path]] = {}
 
     def sync_goals(events: list[Segment], fresh: VideoRecord, committed: int) -> None:
         """A still and a GIF per score change the scoreboard holds now: a provisional change that a
-        later reading moved or withdrew loses its files (ours), a new one gets them."""
+        later reading moved or withdrew, or whose time the stored frame times corrected, loses its
+        files (ours), a new one gets them."""
         assert opts.goals_dir is not None
-        now = {(e.start_frame, e.label): e for e in events}
+        now = {goal_stem(project, fresh, e, committed): e for e in events}
         for key in [k for k in goal_files if k not in now]:
             for f in goal_files.pop(key):
                 f.unlink(missing_ok=True)
                 if f in report.goals:
                     report.goals.remove(f)
-        for key, ev in sorted(now.items(), key=lambda kv: kv[0][0]):
+        for key, ev in sorted(now.items(), key=lambda kv: kv[0]):
             if key in goal_files:
                 continue
             try:
