@@ -4,11 +4,16 @@
 :class:`Ocr` offers the two operations the scoreboard reader needs: ``detect`` (full-frame text
 detection plus a quick read of each box, used rarely to *find* the board) and ``recognize``
 (recognition only, on small line crops, used at 1-2 Hz to *read* it). Returns plain core types.
-One instance belongs to one thread (the ONNX sessions are not shared across threads here).
+
+Building one costs three ONNX Runtime sessions (detection, the unused angle classifier, recognition;
+about 0.4-1 s): :func:`shared_ocr` builds one per settings for the whole process, so a folder of
+videos, an archive worker or a second video in the app pays it once. An instance may be used from
+several threads: its calls are serialised by its lock (RapidOCR keeps per-call state).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Sequence
 
 import cv2
@@ -35,8 +40,10 @@ class Ocr:
         # RapidOCR's default detection scales the short side up to 736 px: ~2x the cost of
         # detecting at 960x540, but at that size it also boxes lone digit cells, which read
         # worse than the name rows it finds here (the layout reads whole rows).
+        self.threads = n
         self._engine: Any = RapidOCR(use_cls=False, print_verbose=False,
                                      intra_op_num_threads=n, inter_op_num_threads=1)
+        self._lock = threading.Lock()  # RapidOCR's detector sets per-call state on itself
 
     def detect(self, image_bgr: np.ndarray) -> list[TextBox]:
         """Text boxes (axis-aligned, source pixels) with their text, over the whole frame."""
@@ -44,7 +51,8 @@ class Ocr:
         scale = min(1.0, DET_MAX_SIDE / max(h, w))
         img = image_bgr if scale >= 1.0 else cv2.resize(
             image_bgr, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA)
-        result, _ = self._engine(img, use_cls=False)
+        with self._lock:
+            result, _ = self._engine(img, use_cls=False)
         out: list[TextBox] = []
         for quad, text, score in result or []:
             pts = np.asarray(quad, dtype=np.float64) / scale
@@ -67,9 +75,26 @@ class Ocr:
             imgs.append(np.ascontiguousarray(c))
         if not imgs:
             return []
-        res = self._engine.text_rec(imgs)
+        with self._lock:
+            res = self._engine.text_rec(imgs)
         rows = res[0] if isinstance(res, tuple) else res
         return [(str(t), float(s)) for t, s in rows]
+
+
+_SHARED: dict[tuple[int], Ocr] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_ocr(threads: int = 1) -> Ocr:
+    """One :class:`Ocr` per ONNX thread count for the whole process, built on first use (the
+    sessions are read-only at inference, so every video reads with the same models and gets the
+    same text as with an engine of its own)."""
+    key = (int(threads),)
+    with _SHARED_LOCK:
+        ocr = _SHARED.get(key)
+        if ocr is None:
+            ocr = _SHARED[key] = Ocr(threads=key[0])
+        return ocr
 
 
 def crop(image: np.ndarray, box: Sequence[int]) -> np.ndarray:
@@ -78,4 +103,4 @@ def crop(image: np.ndarray, box: Sequence[int]) -> np.ndarray:
     return image[max(0, y):min(H, y + h), max(0, x):min(W, x + w)]
 
 
-__all__ = ["Ocr", "crop"]
+__all__ = ["Ocr", "crop", "shared_ocr"]

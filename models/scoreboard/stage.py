@@ -322,9 +322,10 @@ class ScoreboardSink(Sink):
         self.result: DecodeResult | None = None
 
     def begin(self, info: MediaInfo) -> None:
-        from models.scoreboard.ocr import Ocr
+        from models.scoreboard.ocr import shared_ocr
 
-        self.reader = BoardReader(Ocr(threads=1), relocate_s=self.relocate_s,
+        # the process's OCR engine (its three ONNX sessions are built once, not per video)
+        self.reader = BoardReader(shared_ocr(threads=1), relocate_s=self.relocate_s,
                                   read_every_s=1.0 / self.read_fps, buffer_s=self.relocate_s + 0.5)
 
     def frame(self, index: int, time: float, image: np.ndarray) -> None:
@@ -381,6 +382,13 @@ class ScoreboardStage(Stage):
     def params(self) -> dict[str, Any]:
         return {"read_fps": self.read_fps, "relocate_s": self.relocate_s,
                 "min_period_s": self.min_period_s, "sample_fps": self.sample_fps}
+
+    def warm(self) -> None:
+        """Build the OCR engine now (an archive worker does while the driver plans), not at the
+        first video's decode pass."""
+        from models.scoreboard.ocr import shared_ocr
+
+        shared_ocr(threads=1)
 
     def sinks(self, ctx: StageContext) -> list[Sink]:
         sink = ScoreboardSink(self.read_fps, self.relocate_s, self.sample_fps)
