@@ -29,6 +29,9 @@ from core.progress import Task, ensure_task
 
 AUDIO_RATE = 16000
 _QUEUE_SIZE = 48
+VIDEO_THREADS = 0
+"""FFmpeg's frame threads for the video decoder: 0 lets FFmpeg choose (cores + 1); a process that
+is one of several sharing the cores (an archive worker with one CPU) sets 1."""
 _END = object()
 
 
@@ -205,6 +208,8 @@ class _FanOut:
         """The streams to demux from the open container ``c``."""
         vs = c.streams.video[0]
         vs.thread_type = "AUTO"
+        if VIDEO_THREADS:
+            vs.thread_count = VIDEO_THREADS
         streams = [vs]
         if self.audio_workers and c.streams.audio:
             self.ast = c.streams.audio[0]

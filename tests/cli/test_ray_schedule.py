@@ -61,3 +61,47 @@ def test_a_worker_builds_only_the_stages_asked_once_and_the_warm_up_is_the_first
         assert worker.loads == 1  # the first video used the warm-up's stages
     finally:
         driver.close()
+
+
+def test_the_warm_up_also_loads_what_a_stage_would_load_at_its_first_video(monkeypatch):
+    """The scoreboard builds its OCR engine (three ONNX sessions) at the first video's decode pass;
+    a worker's warm-up builds it while the driver plans, once per process."""
+    from app.cli.engine.worker import VideoAnalyzer
+    from models.scoreboard import ocr as ocr_mod
+
+    monkeypatch.setattr(ocr_mod, "_SHARED", {})
+    worker = VideoAnalyzer()
+    assert worker.warm({}, ["scoreboard"]) >= 0
+    assert list(ocr_mod._SHARED) == [(1,)]
+
+
+def test_an_actor_with_one_cpu_decodes_with_one_thread_and_the_same_frames(tmp_path, monkeypatch):
+    import hashlib
+
+    import core.media.decode as decode
+    from app.cli.engine.worker import VideoAnalyzer
+    from core.media.decode import FrameSpec, Sink, run_decode
+    from core.media.reader import probe
+
+    make_edit(tmp_path / "a.mp4", [ShotSpec(15), ShotSpec(15)], size=(96, 64))
+
+    class Hashes(Sink):
+        name = "hashes"
+
+        def __init__(self) -> None:
+            self.video = FrameSpec(fmt="rgb24")
+            self.got: list[str] = []
+
+        def frame(self, index, time, image) -> None:  # type: ignore[no-untyped-def]
+            self.got.append(hashlib.sha1(image.tobytes()).hexdigest())
+
+    def frames() -> list[str]:
+        sink = Hashes()
+        run_decode(probe(tmp_path / "a.mp4"), [sink])
+        return sink.got
+
+    monkeypatch.setattr(decode, "VIDEO_THREADS", 0)
+    auto = frames()
+    VideoAnalyzer("cpu", "w1", decode_threads=1)  # what RayPool.add_actor asks for
+    assert decode.VIDEO_THREADS == 1
+    assert frames() == auto and len(auto) == 30

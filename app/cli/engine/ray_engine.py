@@ -184,7 +184,7 @@ class RayPool:
         name = f"w{self._serial}"
         cls = ray.remote(VideoAnalyzer)
         actor = cls.options(num_cpus=1, memory=self.memory_mb * 2**20, max_concurrency=4,
-                            max_restarts=0, scheduling_strategy="SPREAD").remote(self.device, name)
+                            max_restarts=0, scheduling_strategy="SPREAD").remote(self.device, name, 1)
         self.actors.append(actor)
         self.names[id(actor)] = name
         return actor
@@ -311,16 +311,18 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
         pool.connect()
         for note in pool.start():
             progress.line(f"clipdesk: warning: {note}", err=True)
-        # While the workers start: they build the stages of a new project's settings (the imports),
-        # the driver builds its own and probes the videos (longest first).
+        # While the workers start: they build the stages of a new project's settings (the imports,
+        # the models), the driver builds its own and probes the videos (longest first). The driver's
+        # stage imports ran beside ray.init (before_jobs waits for them: two threads importing the
+        # same modules can meet in an import cycle).
+        if before_jobs is not None:
+            before_jobs()
         try:
             names = driver.stage_names({})
         except Exception:  # noqa: BLE001 - the first video reports it
             names = []
         for a in pool.actors if names else []:
             a.warm.remote({}, names)
-        if before_jobs is not None:
-            before_jobs()
         order = longest_first(jobs, driver)
         # What the driver cannot see fails as that video's bad input; what a worker cannot, the run.
         pool.check_paths(sorted({str(j.path) for j in jobs if j.path.exists()}))
@@ -478,7 +480,8 @@ def run_archive(jobs: list[Job], driver: Driver, address: str | None, workers: i
                                  + (f"; skipped {', '.join(rep['skipped'])}" if rep["skipped"] else "")
                                  + f" -> {job.project_path}  [worker {w['name']} on {w['host']}"
                                  f" node {w['node'][:8]}, {out['seconds']:.1f} s]")
-            busy = []
+            if not (progress.bar or observer is not None):
+                continue  # no bar to draw (not a terminal, --quiet): the workers are not asked
             polls = {wref: a for wref, a in ((a.progress.remote(), a) for _, a, _, _ in inflight.values())}
             with contextlib.suppress(Exception):
                 done_polls, _ = ray.wait(list(polls), num_returns=len(polls), timeout=POLL_S)

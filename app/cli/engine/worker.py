@@ -50,12 +50,19 @@ def check_readable(paths: list[str]) -> list[tuple[str, str]]:
 class VideoAnalyzer:
     """Analyses one video at a time; progress can be read from another thread meanwhile."""
 
-    def __init__(self, device: str = "cpu", name: str = "worker") -> None:
+    def __init__(self, device: str = "cpu", name: str = "worker", decode_threads: int = 0) -> None:
         self.device = device
         self.name = name
+        if decode_threads:  # a Ray actor with one CPU: one FFmpeg decode thread, not cores + 1
+            import core.media.decode as decode
+
+            decode.VIDEO_THREADS = int(decode_threads)
         self._stages: dict[str, list[Stage]] = {}
         self._lock = threading.Lock()
-        self._build = threading.Lock()
+        # held while stages are built and warmed: the imports of a warm-up on one actor thread and
+        # a video's on another must not interleave (two threads importing one module cycle from
+        # both ends get a partially initialised module)
+        self._build = threading.RLock()
         self._state: dict[str, Any] = {}
         self.loads = 0  # how many times stages (models) were built: once per settings
 
@@ -93,11 +100,16 @@ class VideoAnalyzer:
             return self._stages[key]
 
     def warm(self, settings: dict[str, Any], wanted: list[str] | None) -> float:
-        """Build the stages a run will most likely ask for (a new project's settings) while the
-        driver probes and plans, so the first video does not wait for the imports; seconds spent."""
+        """Build the stages a run will most likely ask for (a new project's settings), and the models
+        they would load at the first video (a stage's ``warm()``), while the driver probes and plans,
+        so the first video does not wait for the imports; seconds spent."""
         t0 = time.monotonic()
         try:
-            self.stages(settings, wanted)
+            with self._build:
+                for st in self.stages(settings, wanted):
+                    warm = getattr(st, "warm", None)  # models a stage loads lazily (the scoreboard's OCR)
+                    if callable(warm):
+                        warm()
         except Exception:  # noqa: BLE001 - the first video builds them again and reports the error
             pass
         return round(time.monotonic() - t0, 3)
@@ -152,10 +164,11 @@ class VideoAnalyzer:
         :mod:`app.cli.engine.split`): the range is cut from the source by copying packets, analysed
         with the shots stage in a scratch project, and the signals of the frames the range owns are
         returned; the driver merges the ranges and decides the boundaries once over the whole video."""
-        from app.cli.engine.split import Range, cut_range
-        from core.shots.stage import SIG_HIST, SIG_SCALARS, feature_key
-
         t0 = time.monotonic()
+        with self._build:  # not while a warm-up imports the shots modules on another thread
+            from app.cli.engine.split import Range, cut_range
+            from core.shots.stage import SIG_HIST, SIG_SCALARS, feature_key
+
         r = Range(**job["range"])
 
         def on_progress(stage: str, fraction: float, message: str) -> None:
