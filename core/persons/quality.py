@@ -97,9 +97,13 @@ def _shot_index(frames: np.ndarray, bounds: Sequence[int]) -> np.ndarray:
 def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tuple[int, int]],
                    min_samples: int = 2, min_share: float = 0.15,
                    blob_tracks: set[int] | None = None, blob_min_samples: int = 3,
-                   in_play: np.ndarray | None = None, carried: np.ndarray | None = None) -> np.ndarray:
+                   in_play: np.ndarray | None = None, carried: np.ndarray | None = None,
+                   window: int | None = None) -> np.ndarray:
     """Rows of tracks confirmed by persistence: at least ``min_samples`` samples and ``min_share``
-    of their shot's samples (a shot with fewer samples than ``min_samples`` needs all of them).
+    of their shot's samples (a shot with fewer samples than ``min_samples`` needs all of them);
+    with ``window`` (frames), of the shot's samples from ``window`` before the track's first
+    sample to ``window`` after its last: in a long shot a person seen for a few seconds is as
+    real as in a short one (a 5-s track in a 60-s shot was dropped: 10 of 120 samples)."
     ``blob_tracks`` (tracks made only of keypoint-free field blobs) need ``blob_min_samples``,
     must move (a painted logo, a towel, the net's strap do not), keep their height (a blob that
     is now a chair, now a bag is not one person), be upright (1.5 times taller than wide) and
@@ -135,6 +139,10 @@ def confirm_tracks(poses: np.ndarray, sampled: Sequence[int], shots: Sequence[tu
         n = len(np.unique(a[idx, 0]))
         shot = int(shot_rows[idx[0]])
         total = max(1, n_per_shot.get(shot, n))
+        if window is not None and len(samp):
+            f0, f1 = float(a[idx, 0].min()) - window, float(a[idx, 0].max()) + window
+            near = (samp >= f0) & (samp <= f1) & (shot_of_sample == shot)
+            total = max(1, min(total, max(n, int(near.sum()))))
         need = min(total, min_samples)
         blob = blob_tracks is not None and int(tid) in blob_tracks
         if blob:

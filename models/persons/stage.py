@@ -42,6 +42,9 @@ from core.segments import PERSON, Segment
 from models.persons.pose import DET_COLS, MODEL_NAME, BallModel, PoseDetector, track_with_extras
 
 
+# a track is judged against the samples of its shot from this long before it to this long after it
+CONFIRM_WINDOW_S = 5.0
+
 _DETECTORS: dict[tuple[Any, ...], PoseDetector] = {}
 _DETECTORS_LOCK = threading.Lock()
 
@@ -392,12 +395,13 @@ class PersonsStage(Stage):
 
     name = "persons"
     model = MODEL_NAME
-    version = "9"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
+    version = "10"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
     # 4: blob splitting by a per-row player height, outdoor courts, far tile while a far player is
     # missed, field blobs between pose samples on tactical views; 5: those blobs off by default;
     # 6: boxes carried by optical flow between pose samples, a shot's field kept on a sample whose
     # lines fade, officials found before the team split; 7: no hole in the samples after fast motion;
-    # 8: field blobs between pose samples on tactical views on again; 9: no field blob of line paint
+    # 8: field blobs between pose samples on tactical views on again; 9: no field blob of line paint;
+    # 10: a track confirmed against the samples of its shot within 5 s of it
     requires = ("shots",)
     tracks = (PERSON,)
 
@@ -545,7 +549,8 @@ def link_persons(samples: list[tuple[int, np.ndarray]], shots: list[tuple[int, i
     idx = [key[(int(f), round(float(x), 2), round(float(y), 2))] for f, x, y in stitched[:, [0, 3, 4]]]
     play = extras[idx, EX_PLAY] if idx else np.zeros(0, np.float32)
     carried = extras[idx, EX_CARRIED] > 0 if idx and extras.shape[1] > EX_CARRIED else None
-    kept = confirm_tracks(stitched, sampled, shots, blob_tracks=blob, in_play=play, carried=carried)
+    kept = confirm_tracks(stitched, sampled, shots, blob_tracks=blob, in_play=play, carried=carried,
+                          window=int(round(CONFIRM_WINDOW_S * max(1.0, fps))))
     idx = [key[(int(f), round(float(x), 2), round(float(y), 2))] for f, x, y in kept[:, [0, 3, 4]]]
     ex = extras[idx] if idx else np.zeros((0, extras.shape[1]), np.float32)
     ids = sorted({int(t) for t in kept[:, 1]}, key=lambda t: float(kept[kept[:, 1] == t][0, 0]))

@@ -117,3 +117,14 @@ def test_a_missed_sample_between_two_found_ones_gets_a_box():
     # too long a gap: nothing invented
     out, _ = fill_gaps(a, ex, sampled, max_gap=20)
     assert list(out[:, 0]) == [0, 15, 45]
+
+
+def test_in_a_long_shot_a_person_is_judged_against_the_samples_around_him():
+    sampled = list(range(0, 1800, 15))  # a 60-s shot at 30 fps, 2 samples a second
+    rows = [_row(f, 1, 100, 100, 200) for f in sampled[50:60]]  # somebody seen for 5 s
+    rows += [_row(f, 2, 600, 100, 200) for f in (sampled[20], sampled[21])]  # a flicker, twice
+    a = np.stack(rows)
+    # against the whole shot (10 of 120 samples) the 5-s person was dropped
+    assert set(confirm_tracks(a, sampled, [(0, 1800)])[:, 1].astype(int)) == set()
+    kept = confirm_tracks(a, sampled, [(0, 1800)], window=150)
+    assert set(kept[:, 1].astype(int)) == {1}  # the flicker still is not a person
