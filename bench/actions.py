@@ -77,6 +77,11 @@ def stage_cost(model: Any) -> dict[str, Any]:
             "rt_cpu_per_person": round(c / 60, 4), "segments": len(segs)}
 
 
+# round 3's probe choice (starter v4), for the same-session cost comparison (``--compare-probes``)
+ROUND3_PROBES_KW: dict[str, Any] = {"probe_per_gap": 3, "probe_bursts": True, "probe_skip_jumps": False,
+                                    "jump_ground_s": 0.12, "jump_lift": 0.06}
+
+
 SPANS = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "action_spans.json")
 
 
@@ -126,7 +131,7 @@ def prepare(split: str, media: str, work: str, shrink: int = 0) -> list[str]:
 
 
 def labelled(split: str, media: str, work: str, force: bool = False, verbose: bool = True,
-             reuse: bool = False, shrink: int = 0) -> dict[str, Any]:
+             reuse: bool = False, shrink: int = 0, compare: bool = False) -> dict[str, Any]:
     """The starter detector on the hand-labelled clips of ``split`` (see the module docstring)."""
     from pathlib import Path
 
@@ -142,12 +147,17 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
     from models.actions.stage import load_motion
     from models.stages import available_stages
 
-    from core.actions.probe import probe_poses, with_probes
+    from core.actions.probe import keyframes, open_reader, probe_poses, with_probes
     from core.media.reader import FrameReader
+    from models.actions.probe_model import batched
     from models.stages import crop_poser
 
-    detect = crop_poser({})()
-    detect(np.zeros((160, 96, 3), np.uint8))  # the model loaded before anything is timed
+    single = crop_poser({})()
+    single(np.zeros((160, 96, 3), np.uint8))  # the model loaded before anything is timed
+    detect = batched(single)
+    detect(np.zeros((160, 96, 3), np.uint8))
+    old_cpu, old_n = 0.0, 0
+    round3 = starter.StarterParams(**ROUND3_PROBES_KW)
     labels = load_spans(SPANS)
     names = [n for n, c in labels.items() if split == "all" or c.split == split]
     probe_cpu, n_probes = 0.0, 0
@@ -175,12 +185,20 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
             table = load_poses(project, v.id)
             motion = load_motion(project, v.id)
             if table is not None:  # the rules' own cost, measured again alone, and the probes'
+                clock = project.clock(v.id)
+                if compare:  # round 3's probes (v4's frames, RGB frames, seeks beyond 45 frames, a call per crop)
+                    c0 = time.process_time()
+                    req = starter.probe_requests(table, fps, round3, motion=motion)
+                    if req:
+                        size = (int(v.info.display_size[0]), int(v.info.display_size[1]))
+                        with FrameReader(str(video), clock, size=size, rotation=v.info.rotation) as reader:
+                            old_n += len(probe_poses(reader, table, req, single))
+                    old_cpu += time.process_time() - c0
                 c0 = time.process_time()
                 req = starter.probe_requests(table, fps, motion=motion)
                 if req:
-                    size = (int(v.info.display_size[0]), int(v.info.display_size[1]))
-                    with FrameReader(str(video), project.clock(v.id), size=size, rotation=v.info.rotation) as reader:
-                        rows = probe_poses(reader, table, req, detect)
+                    with open_reader(v.info, clock) as reader:
+                        rows = probe_poses(reader, table, req, detect, keys=keyframes(str(video), clock))
                     n_probes += len(rows)
                     table = with_probes(table, rows)
                 probe_cpu += time.process_time() - c0
@@ -223,6 +241,9 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
                    "rules_rt_per_person": round(rule_cpu / person_s, 5) if person_s else None,
                    "probes": n_probes, "probe_cpu_s": round(probe_cpu, 2),
                    "probes_rt_per_person": round(probe_cpu / person_s, 5) if person_s else None,
+                   "round3_probes": old_n if compare else None,
+                   "round3_probe_cpu_s": round(old_cpu, 2) if compare else None,
+                   "round3_probes_rt_per_person": round(old_cpu / person_s, 5) if compare and person_s else None,
                    "motion_grid_cpu_s": round(motion_cpu, 2), "video_seconds": round(video_s, 1),
                    "motion_grid_rt": round(motion_cpu / video_s, 4) if video_s else None,
                    "motion_grid_vs_decode": round(motion_cpu / decode_cpu, 3) if decode_cpu else None}
@@ -240,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prepare", action="store_true", help="only analyse --split into --work (no scoring)")
     ap.add_argument("--shrink", type=int, default=0, help="the clips K times smaller on a canvas their size "
                     "(small players made from near ones; tuning proxy)")
+    ap.add_argument("--compare-probes", action="store_true", help="also time round 3's probes (v4's choice of "
+                    "frames, RGB frames, seeks, one crop per model call) in the same session")
     ap.add_argument("--arch", default="tiny")
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--videos", type=int, default=4)
@@ -250,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare(a.split, a.media, a.work, a.shrink)
         return 0
     if a.labelled:
-        res = labelled(a.split, a.media, a.work, a.force, reuse=a.reuse, shrink=a.shrink)
+        res = labelled(a.split, a.media, a.work, a.force, reuse=a.reuse, shrink=a.shrink, compare=a.compare_probes)
         print(json.dumps(res, indent=1))
         if a.json:
             with open(a.json, "w") as f:

@@ -50,8 +50,10 @@ from core.persons.poses import PoseTable
 from core.segments import ACTION, Segment
 
 MODEL_ID = "starter"
-VERSION = "4"  # bump when the rules change (the actions stage caches on it); 3: round 2 (jumps, strokes, sprint off);
-# 4: pose probes between samples around raised arms, the jump's ground line from the lowest feet nearby
+VERSION = "5"  # bump when the rules change (the actions stage caches on it); 3: round 2 (jumps, strokes, sprint off);
+# 4: pose probes between samples around raised arms, the jump's ground line from the lowest feet nearby;
+# 5: no gap probes where a jump is already seen, no burst probes by default; jumps from 0.05 body
+# heights with the ground line from samples 0.1 s away; a shot's edges at most 0.5 s from its key poses
 CLASSES = ("shot", "serve", "forehand", "backhand", "jump", "kick", "fall", "sprint", "celebration")
 
 # COCO keypoint indices
@@ -68,7 +70,7 @@ class StarterParams:
     serve_high: float = 0.12
     lateral_turned: float = 0.15  # with shoulders side-on, hands this far out (body heights) = stroke
     side_on: float = 0.07  # shoulders closer than this in x (body heights) = turned side-on
-    jump_lift: float = 0.06  # ankles this far above the neighbouring samples' ground line (body heights)
+    jump_lift: float = 0.05  # ankles this far above the neighbouring samples' ground line (body heights)
     jump_hips: float = 0.5  # the hips rise at least this fraction of the ankles' lift
     body_m: float = 1.75  # a person's height (metres), to time a jump's flight from its height
     ankle_rise: float = 0.04  # body heights the ankles rise on tiptoe, before the flight
@@ -82,15 +84,19 @@ class StarterParams:
     edge_level: float = 0.35  # edges where motion falls below baseline + level * (peak - baseline)
     max_pre_s: float = 0.8  # how far before the first key pose an onset may lie
     max_post_s: float = 0.8
+    shot_pre_s: float = 0.5  # a shot (gather, release, follow-through) lasts 0.6-0.8 s: its edges stay this close
+    shot_post_s: float = 0.5
     swing_ahead_s: float = 0.5  # a stroke's swing peaks up to this long after the turned key pose
     min_len_s: float = 0.2
     min_track_samples: int = 2
     min_conf: float = 0.3
-    jump_ground_s: float = 0.12  # the ground line from samples at least this far before/after (not probes in the air)
+    jump_ground_s: float = 0.1  # the ground line from samples at least this far before/after (not probes in the air)
     probe: bool = True  # extra pose samples on the person's crop between samples around raised arms
     probe_trigger: float = 0.0  # both wrists above the shoulders by this much (body heights) triggers probes
     probe_per_gap: int = 3  # probes between two samples (evenly spaced)
+    probe_skip_jumps: bool = True  # no gap probes by a sample that already shows a jump
     probe_sides: int = 1  # gaps probed next to a sample with raised arms: 1 the better one (both ends higher), 2 both
+    probe_bursts: bool = False  # probes at the peaks of motion above the head (round 3; no gain on today's poses)
     probe_burst: float = 0.08  # above-head motion peaks over this (and probe_burst_x the track's median) get probes
     probe_burst_x: float = 4.0
     probe_burst_at: tuple[int, ...] = (0,)  # frames from the peak probed
@@ -290,10 +296,11 @@ def probe_frames(rows: np.ndarray, fps: float, p: StarterParams | None = None,
     """Frames where one more pose of this track would decide an action the regular samples
     (every 0.25-0.5 s) straddle: for each sample with both arms raised, the gap before or after
     it whose two ends hold the arms higher, probed at ``probe_per_gap`` evenly spaced
-    frames (a jump shot's release and the flight's apex last a tenth of a second); and, with the
-    motion grid, the peak frame of each burst of motion above the head (:func:`burst_peaks`: a
-    small player's release that no sample caught). At most ``probe_max_per_s`` per second of the
-    track, the strongest bursts first, then the highest arms."""
+    frames (a jump shot's release and the flight's apex last a tenth of a second), unless the
+    samples already show a jump there (the probe would decide nothing); and, with
+    ``probe_bursts`` and the motion grid, the peak frame of each burst of motion above the head
+    (:func:`burst_peaks`: a small player's release that no sample caught). At most
+    ``probe_max_per_s`` per second of the track, the strongest bursts first, then the highest arms."""
     p = p or StarterParams()
     if len(rows) < 2:
         return []
@@ -305,14 +312,20 @@ def probe_frames(rows: np.ndarray, fps: float, p: StarterParams | None = None,
     raised = height > p.probe_trigger
     seen = np.where(np.isfinite(height), height, -1.0)
     gaps: dict[int, float] = {}
+    # a jump the samples already show needs no probe to be found (its shot neither: the arms are up)
+    seen_jumps = np.array([k.frame for k in key_poses(rows, fps, p) if k.cls == "jump"] if p.probe_skip_jumps else [],
+                          np.int64)
+    near_jump = int(round(p.group_gap_s * fps))
     for j in (int(i) for i in np.flatnonzero(raised)):  # each sample with the arms raised: its better gap
+        if p.probe_skip_jumps and len(seen_jumps) and int(np.min(np.abs(seen_jumps - frames[j]))) <= near_jump:
+            continue
         near = [g for g in (j - 1, j) if 0 <= g < len(frames) - 1 and frames[g + 1] - frames[g] <= 1.2 * fps]
         for g in sorted(near, key=lambda g: -(seen[g] + seen[g + 1]))[:max(1, p.probe_sides)]:
             gaps[int(g)] = float(seen[g] + seen[g + 1])
     budget = int(np.floor(p.probe_max_per_s * (frames[-1] - frames[0] + 1) / fps)) + 1
     n = max(1, p.probe_per_gap)
     out: set[int] = set()
-    if motion is not None and len(motion.frames):
+    if p.probe_bursts and motion is not None and len(motion.frames):
         have = set(frames.tolist())
         for f, _ in sorted(burst_peaks(rows, motion, p), key=lambda x: -x[1]):  # the strongest first
             cand = {f + d for d in p.probe_burst_at if frames[0] <= f + d <= frames[-1]} - have
@@ -513,7 +526,9 @@ def detect_track(tid: int, rows: np.ndarray, fps: float, motion: MotionGrid | No
                 conf_m = 1.0
             elif energy is not None:
                 ahead = int(round(p.swing_ahead_s * fps)) if name in ("forehand", "backhand") else 2
-                edge = _edges(energy[:, ch], mfr, a, b, pre, post + ahead, p.edge_level, ahead)
+                pr, po = (pre, post) if name != "shot" else (int(round(p.shot_pre_s * fps)),
+                                                             int(round(p.shot_post_s * fps)))
+                edge = _edges(energy[:, ch], mfr, a, b, pr, po + ahead, p.edge_level, ahead)
                 conf_m = 1.0 if edge is not None else 0.8
             else:
                 conf_m = 0.85

@@ -21,12 +21,13 @@ import logging
 from typing import Any, Callable
 
 from core.actions.dataset import load_poses
-from core.actions.probe import Detect, probe_poses, with_probes
+from core.actions.probe import Detect, keyframes, open_reader, probe_poses, with_probes
 from core.actions.motion import KEY as MOTION_KEY, MOTION_FRAMES, MOTION_SIGNAL, MotionGrid, MotionSink
 from core.actions import starter
 from core.media.decode import Sink
 from core.pipeline import Stage, StageContext
 from core.segments import ACTION
+from models.actions.probe_model import batched
 from models.actions.registry import MODEL_SETTING, ActionModel, load_model, model_id, resolve_model
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ def load_motion(project: Any, video_id: int) -> MotionGrid | None:
 class ActionsStage(Stage):
     name = "actions"
     model = "stgcn"
-    version = "3"  # 2: the starter detector is the default; no "newest model" fallback; 3: pose probes
+    version = "4"  # 2: the starter detector is the default; no "newest model" fallback; 3: pose probes;
+    # 4: starter v5, probes decoded on between keyframes as YUV, crops batched
     requires = ("persons",)
     tracks = (ACTION,)
 
@@ -103,14 +105,13 @@ class ActionsStage(Stage):
         if not req:
             return table, 0
         from core.errors import Cancelled, ClipDeskError
-        from core.media.reader import FrameReader
 
-        size = (int(ctx.info.display_size[0]), int(ctx.info.display_size[1]))
         try:
-            detect = self.pose_probe()
-            with FrameReader(ctx.info.path, ctx.project.clock(ctx.video.id), size=size,
-                             rotation=ctx.info.rotation) as reader:
-                rows = probe_poses(reader, table, req, detect, check=ctx.task.check)
+            detect = batched(self.pose_probe())
+            clock = ctx.project.clock(ctx.video.id)
+            keys = keyframes(ctx.info.path, clock)  # decode on between probes with no keyframe between
+            with open_reader(ctx.info, clock) as reader:
+                rows = probe_poses(reader, table, req, detect, check=ctx.task.check, keys=keys)
         except Cancelled:
             raise
         except ClipDeskError as e:  # no pose model, or the video cannot be read again: the samples alone

@@ -113,21 +113,89 @@ def test_probe_poses_map_the_crop_back_and_keep_only_the_person() -> None:
 
 
 def test_a_burst_of_motion_above_the_head_gets_a_probe_at_its_peak() -> None:
+    """Off by default since starter v5 (no gain on the tuning clips, a false stroke on the proxy):
+    ``probe_bursts`` turns them on."""
     from tests.core.test_action_starter import _motion
+
+    on = starter.StarterParams(probe_bursts=True)
 
     poses = [_pose(600, 600) for _ in SAMPLES]  # no sample catches the arms up
     rows = _rows(SAMPLES, poses)
     x1, y1, x2, y2 = rows[0, 3:7]
     above = (x1, y1 - 0.4 * (y2 - y1), x2, y1)  # the band over the head: a ball released, arms thrown up
-    assert starter.probe_frames(rows, FPS, motion=_motion(150, [])) == []
-    assert starter.probe_frames(rows, FPS, motion=_motion(150, [(52, 53, above)])) == [52]
+    assert starter.probe_frames(rows, FPS, on, motion=_motion(150, [])) == []
+    assert starter.probe_frames(rows, FPS, on, motion=_motion(150, [(52, 53, above)])) == [52]
+    assert starter.probe_frames(rows, FPS, motion=_motion(150, [(52, 53, above)])) == []  # the default
     # the peak of a burst, not each frame of it
     m = _motion(150, [(48, 57, above)])
     m.grid[52] *= 1.5
-    assert starter.probe_frames(rows, FPS, motion=m) == [52]
+    assert starter.probe_frames(rows, FPS, on, motion=m) == [52]
     # motion in the body only (running, dribbling) is no reason for a probe
-    assert starter.probe_frames(rows, FPS, motion=_motion(150, [(52, 53, (x1, y1 + 40, x2, y2))])) == []
+    assert starter.probe_frames(rows, FPS, on, motion=_motion(150, [(52, 53, (x1, y1 + 40, x2, y2))])) == []
     # above the head all the time (a racket player, a crowd behind): only peaks well over that
     busy = _motion(150, [(0, 150, above)])
     busy.grid *= 0.3
-    assert starter.probe_frames(rows, FPS, motion=busy) == []
+    assert starter.probe_frames(rows, FPS, on, motion=busy) == []
+
+
+def test_crops_of_yuv_planes_are_the_rgb_crops_and_probes_decode_on_within_a_gop() -> None:
+    """Probes read YUV 4:2:0 planes and convert only the crop; between two probes with no
+    keyframe between them the reader decodes on (a seek would decode from that keyframe anyway)."""
+    import cv2
+
+    from core.actions.probe import _decode_on, cut, image_size
+
+    rng = np.random.default_rng(0)
+    rgb = cv2.resize(rng.integers(0, 255, (36, 64, 3), np.uint8), (640, 360), interpolation=cv2.INTER_LINEAR)
+    yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)  # (H * 3 / 2, W), the layout av gives for yuv420p
+    assert image_size(yuv) == image_size(rgb) == (640, 360)
+    c, x1, y1 = cut(yuv, 101, 51, 181, 201)  # odd corners move to even pixels
+    assert (x1, y1) == (100, 50) and c.shape[2] == 3 and c.shape[0] % 2 == 0 and c.shape[1] % 2 == 0
+    whole = cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420)  # the whole frame converted: the same pixels
+    ref = whole[y1:y1 + c.shape[0], x1:x1 + c.shape[1]].astype(int)
+    assert np.abs(c.astype(int) - ref).mean() < 1
+    assert np.abs(c.astype(int) - rgb[y1:y1 + c.shape[0], x1:x1 + c.shape[1]]).mean() < 8
+    c2, a, b = cut(rgb, 101, 51, 181, 201)
+    assert (a, b) == (101, 51) and c2.shape == (150, 80, 3)
+    keys = np.array([0, 250, 500])
+    assert _decode_on(100, 240, keys) and not _decode_on(240, 260, keys) and _decode_on(250, 260, keys)
+    assert not _decode_on(-1, 10, keys) and not _decode_on(50, 50, keys)
+    assert _decode_on(10, 40, None) and not _decode_on(10, 100, None)  # without keyframes: 45 frames
+    rows = _rows([0, 300, 600], [_pose(600, 600)] * 3)
+    reader = _Reader(700)
+
+    def person(crop: np.ndarray) -> Any:
+        h, w = crop.shape[:2]
+        d = np.zeros((1, 56), np.float32)
+        d[0, :5] = (0.3 / 1.6 * w, 0.4 / 1.5 * h, 1.3 / 1.6 * w, 1.4 / 1.5 * h, 0.9)
+        return d
+
+    out = probe_poses(reader, PoseTable(rows), {1: [100, 240, 260, 400]}, person, keys=keys)
+    assert out[:, 0].tolist() == [100, 240, 260, 400]
+    # 100 by a seek, on to 240 (same GOP), 260 by a seek (keyframe 250 after 240), on to 400
+    assert reader.reads == [100, *range(101, 241), 260, *range(261, 401)]
+
+
+def test_several_crops_go_to_the_model_in_one_call_when_it_takes_several() -> None:
+    rows = _rows([0, 30, 60], [_pose(600, 600)] * 3)
+    calls: list[int] = []
+
+    class Many:
+        def __call__(self, crop: np.ndarray) -> Any:
+            return self.many([crop])[0]
+
+        def many(self, crops: list[np.ndarray]) -> list[Any]:
+            calls.append(len(crops))
+            out = []
+            for c in crops:
+                h, w = c.shape[:2]
+                d = np.zeros((1, 56), np.float32)
+                d[0, :5] = (0.3 / 1.6 * w, 0.4 / 1.5 * h, 1.3 / 1.6 * w, 1.4 / 1.5 * h, 0.9)
+                out.append(d)
+            return out
+
+    frames = list(range(1, 60, 5))
+    out = probe_poses(_Reader(90), PoseTable(rows), {1: frames}, Many())
+    from core.actions.probe import BATCH
+
+    assert out[:, 0].tolist() == frames and calls == [BATCH, len(frames) - BATCH]
