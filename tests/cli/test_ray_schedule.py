@@ -105,3 +105,33 @@ def test_an_actor_with_one_cpu_decodes_with_one_thread_and_the_same_frames(tmp_p
     VideoAnalyzer("cpu", "w1", decode_threads=1)  # what RayPool.add_actor asks for
     assert decode.VIDEO_THREADS == 1
     assert frames() == auto and len(auto) == 30
+
+
+def test_a_workers_scratch_project_is_a_new_empty_project(tmp_path):
+    """The scratch project a worker seeds for each video is a copy of an empty one it made once:
+    the same schema, settings and pragmas as a project created for the video."""
+    import sqlite3
+
+    from app.cli.engine.worker import VideoAnalyzer
+    from core.store import Project
+
+    worker = VideoAnalyzer()
+    for name in ("a.clipdesk", "b.clipdesk"):
+        with worker._scratch(tmp_path / name) as p:
+            assert p.videos() == []
+            p.set_setting("x", 1)  # the next copy does not see what this one wrote
+    with worker._scratch(tmp_path / "c.clipdesk") as p:
+        assert p.get_setting("x") is None
+    Project(tmp_path / "new.clipdesk").close()
+
+    def dump(path):
+        con = sqlite3.connect(path)
+        try:
+            rows = {t: con.execute(f"SELECT * FROM {t}").fetchall()  # noqa: S608 - table names from the file
+                    for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            return (sorted(con.execute("SELECT type, name, sql FROM sqlite_master").fetchall(), key=str), rows,
+                    [con.execute(f"PRAGMA {k}").fetchone() for k in ("journal_mode", "user_version", "application_id")])
+        finally:
+            con.close()
+
+    assert dump(tmp_path / "c.clipdesk") == dump(tmp_path / "new.clipdesk")
