@@ -2,7 +2,7 @@
 
 The actions stage gets the persons stage's pose detector from ``models.stages`` (model families
 stay independent: nothing of ``models.persons`` is imported here). One ultralytics call per crop
-costs about twice the network itself on a 160 px input; :class:`CropPoser` letterboxes each
+costs about twice the network itself on a 160 px input (torch); :class:`CropPoser` letterboxes each
 crop into one input shape (tall: a person's crop) and runs a batch of them in one call
 (``many``), mapping the detections back to each crop's pixels. Rows as
 ``PoseDetector.detect``: ``(N, 56)`` box, score, 17 x (x, y, conf).
@@ -76,9 +76,13 @@ class CropPoser:
 
 def batched(detect: Callable[[np.ndarray], np.ndarray], shape: tuple[int, int] = SHAPE) -> Any:
     """``detect`` (a pose detector's bound ``detect``) as a :class:`CropPoser` when the detector
-    behind it has a YOLO model; anything else as it is (one crop per call)."""
+    behind it runs its YOLO model through torch (ultralytics); anything else as it is, one crop
+    per call (a detector on another runtime, e.g. ONNX Runtime: 6.7 ms a 160 px crop there against
+    8.3 ms a crop in torch batches of 8, 2026-12-03)."""
     det = getattr(detect, "__self__", None)
     if det is None or not hasattr(getattr(det, "model", None), "predict") or not hasattr(det, "conf"):
+        return detect
+    if str(getattr(det, "runtime", "torch")) != "torch":
         return detect
     return CropPoser(det, shape)
 

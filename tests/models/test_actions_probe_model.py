@@ -84,3 +84,5 @@ def test_crops_in_one_call_map_back_to_each_crops_pixels() -> None:
     assert poser.many([]) == []
     plain = batched(lambda rgb: np.zeros((0, 56), np.float32))  # not a YOLO detector: as it is
     assert not isinstance(plain, CropPoser)
+    det.runtime = "onnx"  # type: ignore[attr-defined]  # a detector on another runtime: one crop per call, its own
+    assert batched(det.detect) == det.detect
