@@ -1,7 +1,7 @@
 """Reframing benchmark: pose pass RT factor, subject coverage and path jerk, export speed vs ffmpeg.
 
     .venv/bin/python -m bench.reframe [--seconds 30] [--quick] [--only pose|coverage|export] [--clips F...]
-                                      [--height 720] [--persons '{"tile_every": 0}']
+                                      [--height 720] [--persons '{"tile_every": 0}'] [--pose-runtime torch]
 
 1. Pose pass: the ``persons`` stage through ``core.pipeline.analyze`` (decode included) on a
    1080p tennis broadcast looped to ``--seconds``; RT factor = time / media duration, given with
@@ -103,7 +103,10 @@ def bench_pose(video: Path, warm_clip: Path, tmp: Path, persons: dict[str, Any] 
     t, c = time.perf_counter(), _cpu()
     run_decode(probe(video), [_Frames()])
     decode, dcpu = time.perf_counter() - t, _cpu() - c
-    return {"duration": dur, "total": total, "load": load, "rt": total / dur, "decode": decode,
+    from models.persons.stage import _DETECTORS
+
+    runtime = ", ".join(sorted({f"{d.runtime}, {d.threads}" for d in _DETECTORS.values()}))
+    return {"runtime": runtime, "duration": dur, "total": total, "load": load, "rt": total / dur, "decode": decode,
             "decode_rt": decode / dur, "samples": n, "cpu_rt": cpu / dur, "decode_cpu_rt": dcpu / dur}
 
 
@@ -223,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=0, help="pose pass on the clip scaled to this height (720)")
     ap.add_argument("--persons", type=json.loads, default=None,
                     help='persons settings for the pose pass, e.g. \'{"tile_every": 0}\' (default: the product\'s)')
+    ap.add_argument("--pose-runtime", choices=("onnx", "torch"),
+                    help="the pose network's runtime (default: the product's, ONNX Runtime when available)")
     args = ap.parse_args(argv)
+    if args.pose_runtime:
+        os.environ["CLIPDESK_POSE_RUNTIME"] = args.pose_runtime
     seconds = 10.0 if args.quick else args.seconds
     src = MEDIA / "video" / "tennis-tracking__video_input1.mp4"
     if not src.exists():
@@ -252,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
 def _print_pose(pose: dict[str, Any], height: int = 0) -> None:
     print(f"| pose pass (persons stage through analyze, {height or 1080}p30 tennis) | value |\n|---|---|")
     print(f"| media | {pose['duration']:.1f} s, {pose['samples']:.0f} sampled frames |")
+    print(f"| pose network runtime, threads | {pose['runtime']} |")
     print(f"| first analysis of a 5 s clip (model load + warm-up included) | {pose['load']:.1f} s |")
     print(f"| pose pass, model loaded (decode + pose + ball + tracking) | {pose['total']:.1f} s |")
     print(f"| RT factor, pose pass | {pose['rt']:.3f}x |")
