@@ -198,7 +198,9 @@ def labelled(split: str, media: str, work: str, force: bool = False, verbose: bo
                 req = starter.probe_requests(table, fps, motion=motion)
                 if req:
                     with open_reader(v.info, clock) as reader:
-                        rows = probe_poses(reader, table, req, detect, keys=keyframes(str(video), clock))
+                        fr = [f for x in req.values() for f in x]
+                        keys = keyframes(str(video), clock, min(fr), max(fr))
+                        rows = probe_poses(reader, table, req, detect, keys=keys)
                     n_probes += len(rows)
                     table = with_probes(table, rows)
                 probe_cpu += time.process_time() - c0

@@ -108,11 +108,14 @@ def pose_on_crop(image: np.ndarray, box: np.ndarray, detect: Detect) -> np.ndarr
     return _best(detect(c[0]), box, c[1], c[2])
 
 
-def keyframes(path: str, clock: Any) -> np.ndarray:
-    """Frame indices of the video's keyframes, from the packets' flags (demuxed, not decoded);
-    empty when the container cannot say."""
+def keyframes(path: str, clock: Any, first: int | None = None, last: int | None = None) -> np.ndarray:
+    """Frame indices of the video's keyframes, from the packets' flags (demuxed, not decoded),
+    with ``first``/``last`` only from the keyframe at or before frame ``first`` to frame ``last``
+    (the stretch the probes span: a long video is not read through for a few probes); empty when
+    the container cannot say."""
     import av
 
+    from core.errors import ClipDeskError
     from core.media.reader import open_container
 
     out: list[int] = []
@@ -120,10 +123,20 @@ def keyframes(path: str, clock: Any) -> np.ndarray:
         with open_container(path) as c:
             st = c.streams.video[0]
             tb, start = float(st.time_base or 0), st.start_time or 0
+            if not tb:
+                return np.zeros(0, np.int64)
+            if first is not None and first > 0:
+                c.seek(int(round(clock.time(first) / tb)) + start, stream=st, backward=True, any_frame=False)
+            end = None if last is None else clock.time(last)
             for pkt in c.demux(st):
-                if pkt.is_keyframe and pkt.pts is not None and tb:
-                    out.append(int(clock.nearest_frame((pkt.pts - start) * tb)))
-    except (av.error.FFmpegError, OSError, IndexError):
+                if pkt.pts is None:
+                    continue
+                t = (pkt.pts - start) * tb
+                if pkt.is_keyframe:
+                    out.append(int(clock.nearest_frame(t)))
+                if end is not None and t > end + 2.0:  # packets come in decode order: a little beyond
+                    break
+    except (av.error.FFmpegError, OSError, IndexError, ClipDeskError):
         return np.zeros(0, np.int64)
     return np.unique(np.asarray(out, np.int64))
 

@@ -109,7 +109,8 @@ class ActionsStage(Stage):
         try:
             detect = batched(self.pose_probe())
             clock = ctx.project.clock(ctx.video.id)
-            keys = keyframes(ctx.info.path, clock)  # decode on between probes with no keyframe between
+            frames = [f for fr in req.values() for f in fr]  # decode on between probes with no keyframe between:
+            keys = keyframes(ctx.info.path, clock, min(frames), max(frames))
             with open_reader(ctx.info, clock) as reader:
                 rows = probe_poses(reader, table, req, detect, check=ctx.task.check, keys=keys)
         except Cancelled:

@@ -199,3 +199,41 @@ def test_several_crops_go_to_the_model_in_one_call_when_it_takes_several() -> No
     from core.actions.probe import BATCH
 
     assert out[:, 0].tolist() == frames and calls == [BATCH, len(frames) - BATCH]
+
+
+def test_keyframes_and_the_yuv_reader_on_a_real_video(tmp_path: Any) -> None:
+    """The keyframes come from the packets (and, for a stretch, only around it); frames read
+    through :func:`open_reader` and decoded on between keyframes are the frames an RGB reader
+    gets by seeking."""
+    import av
+
+    from core.actions.probe import cut, keyframes, open_reader
+    from core.media.reader import FrameReader, probe
+    from core.timebase import FrameClock
+
+    path = tmp_path / "gop.mp4"
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 255, (72, 128, 3), dtype=np.uint8)
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("libx264", rate=25)
+        vs.width, vs.height, vs.pix_fmt = 128, 72, "yuv420p"
+        vs.options = {"g": "25", "keyint_min": "25", "sc_threshold": "0"}
+        for i in range(120):
+            for pkt in vs.encode(av.VideoFrame.from_ndarray(np.roll(base, 3 * i, axis=1), format="rgb24")):
+                c.mux(pkt)
+        for pkt in vs.encode():
+            c.mux(pkt)
+    info = probe(path)
+    clock = FrameClock(info.rate, info.frame_count)
+    keys = keyframes(str(path), clock)
+    assert keys.tolist() == [0, 25, 50, 75, 100]
+    part = keyframes(str(path), clock, 60, 70).tolist()
+    assert part[0] == 50 and 75 in part and 0 not in part
+    assert keyframes(str(tmp_path / "missing.mp4"), clock).tolist() == []
+    with open_reader(info, clock) as yuv, FrameReader(str(path), clock, size=info.display_size) as rgb:
+        for f in (30, 31, 44, 60, 99):
+            y = yuv.read(f)
+            assert y.ndim == 2 and y.shape == (108, 128)
+            a, x1, y1 = cut(y, 10, 10, 90, 60)
+            b = rgb.read(f)[y1:y1 + a.shape[0], x1:x1 + a.shape[1]]
+            assert np.abs(a.astype(int) - b.astype(int)).mean() < 3, f
