@@ -117,3 +117,24 @@ def test_a_picture_far_from_the_last_kept_one_is_kept_and_centres_are_embedded()
     deep, centre = np.concatenate(sink.deep), np.concatenate(sink.deep_crop)
     assert deep[:, :2].tolist() == [[480, 270]] * 3
     assert centre[:, :2].tolist() == [[432, 242]] * 3  # 5 % off each side (24 and 14 px)
+
+
+def test_a_short_graded_shot_that_drifts_a_little_gets_a_frame_of_its_own():
+    """Search v4 (tuning misses): a short dark or low-contrast shot after a dissolve differs from
+    the last kept frame by less than the old drift (12 grey levels) and, between two
+    once-a-second frames, got no frame of its own; a query of it then found another moment of
+    the same footage elsewhere in the edit. A drift of 6 keeps it."""
+    from models.search import stage as st
+
+    class Stub:
+        def embed(self, frames):
+            return np.zeros((len(frames), 256), np.float32)
+
+    sink = st.EmbeddingSink(1.0, "cpu")
+    sink._embedder = Stub()
+    for i, (t, v) in enumerate(zip((0.0, 0.5, 0.75, 1.0), (100, 108, 111, 110), strict=True)):
+        sink.frame(i * 12, t, np.full((270, 480, 3), v, np.uint8))
+    # 0.5 s: 8 levels off the kept frame (kept now; not with the old 12); 0.75 s: 3 levels off
+    # (not kept); 1.0 s: 2 levels off and half a second since the last kept frame (not kept)
+    assert sink.frames == [0, 12]
+    assert st.DRIFT <= 8 < 12
