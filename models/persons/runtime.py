@@ -4,9 +4,9 @@ YOLO11n-pose on one CPU thread costs ~120 ms of CPU per 384x640 sample through t
 through ONNX Runtime (docs/benchmarks.md, "Persons speed, round 4"). The network is exported once,
 from the weights the detector already loaded (weights-only, ``models.safe_load``), with
 ``torch.onnx.export`` (TorchScript exporter, dynamic input size) into the user's cache folder, keyed by
-the weights' sha256, the exporter version and the torch version; next to it a small JSON card holds
-the exported file's sha256, and the file is loaded only when its bytes match it (a truncated or
-altered file is exported again). Nothing downloads.
+the weights' sha256, the exporter version and the torch version: a small JSON card names the exported
+file (itself named by its sha256) and holds that hash, and the file is loaded only when its bytes
+match it (a truncated or altered file is exported again). Nothing downloads.
 
 :class:`OnnxPose` reproduces ultralytics' predictor around the network: the letterbox (minimum
 rectangle, stride 32, grey 114 padding), 0-1 float input, confidence filter, class-agnostic NMS
@@ -65,30 +65,37 @@ def _torch_version() -> str:
     return str(torch.__version__).split("+")[0]
 
 
-def cached_onnx_path(weights_sha: str) -> Path:
-    return cache_dir() / f"yolo-pose-{weights_sha[:16]}-x{EXPORTER_VERSION}-t{_torch_version()}.onnx"
+def card_path(weights_sha: str) -> Path:
+    """The JSON card that names the exported file for these weights (this exporter, this torch)."""
+    return cache_dir() / f"yolo-pose-{weights_sha[:16]}-x{EXPORTER_VERSION}-t{_torch_version()}.json"
 
 
-def _card(path: Path) -> Path:
-    return path.with_suffix(".json")
-
-
-def verified(path: Path, weights_sha: str) -> bool:
-    """The cached file is ours: its card names these weights and this exporter, and its bytes hash
-    to the card's sha256."""
+def verified(card: Path, weights_sha: str) -> Path | None:
+    """The exported file the card names, when the card is for these weights and this exporter and
+    the file's bytes hash to the card's sha256; else ``None``."""
     try:
-        card = json.loads(_card(path).read_text())
-        return (card.get("weights_sha256") == weights_sha and card.get("exporter") == EXPORTER_VERSION
-                and path.is_file() and file_sha256(path) == card.get("onnx_sha256"))
-    except (OSError, ValueError):
-        return False
+        c = json.loads(card.read_text())
+        if c.get("weights_sha256") != weights_sha or c.get("exporter") != EXPORTER_VERSION:
+            return None
+        path = card.parent / Path(str(c.get("file", ""))).name  # only inside the cache folder
+        if path.suffix == ".onnx" and path.is_file() and file_sha256(path) == c.get("onnx_sha256"):
+            return path
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _atomic_tmp(dest: Path, suffix: str) -> str:
+    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=suffix, dir=dest.parent)
+    os.close(fd)
+    return tmp
 
 
 def export_onnx(nn_model: Any, dest: Path) -> None:
     """Export an ultralytics pose ``nn.Module`` (fused, float32, eval) to ``dest`` with a dynamic
-    input height and width; output ``(1, 5 + 3K, anchors)`` as the torch predictor sees it.
-    Written to a temporary file and renamed: concurrent exports never leave a half file."""
+    input height and width; output ``(1, 5 + 3K, anchors)`` as the torch predictor sees it."""
     import copy
+    import warnings
 
     import torch
 
@@ -109,39 +116,45 @@ def export_onnx(nn_model: Any, dest: Path) -> None:
             y = self.inner(x)
             return y[0] if isinstance(y, (tuple, list)) else y
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    try:
-        import warnings
-
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(_First(m).eval(), (torch.zeros(1, 3, 384, 640),), tmp, dynamo=False,
-                              opset_version=OPSET, input_names=["images"], output_names=["output"],
-                              dynamic_axes={"images": {2: "height", 3: "width"}, "output": {2: "anchors"}})
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_First(m).eval(), (torch.zeros(1, 3, 384, 640),), str(dest), dynamo=False,
+                          opset_version=OPSET, input_names=["images"], output_names=["output"],
+                          dynamic_axes={"images": {2: "height", 3: "width"}, "output": {2: "anchors"}})
 
 
 def ensure_onnx(weights: str | os.PathLike[str], nn_model: Any) -> Path:
     """The exported network for ``weights`` from the cache, exported (and recorded) when missing or
-    when its bytes do not match its card."""
+    when its bytes do not match its card. The file is named by its own hash and the card is
+    replaced atomically: processes exporting at the same time each leave a complete, matching pair."""
     wsha = file_sha256(weights)
-    path = cached_onnx_path(wsha)
-    if verified(path, wsha):
+    card = card_path(wsha)
+    path = verified(card, wsha)
+    if path is not None:
         return path
-    export_onnx(nn_model, path)
-    card = {"weights": Path(weights).name, "weights_sha256": wsha, "exporter": EXPORTER_VERSION,
-            "torch": _torch_version(), "opset": OPSET, "onnx_sha256": file_sha256(path)}
-    tmp = _card(path).with_suffix(".json.part")
-    tmp.write_text(json.dumps(card, indent=1))
-    os.replace(tmp, _card(path))
-    if not verified(path, wsha):
+    card.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _atomic_tmp(card, ".onnx.part")
+    try:
+        export_onnx(nn_model, Path(tmp))
+        osha = file_sha256(tmp)
+        path = card.with_name(f"{card.stem}-{osha[:16]}.onnx")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    info = {"weights": Path(weights).name, "weights_sha256": wsha, "exporter": EXPORTER_VERSION,
+            "torch": _torch_version(), "opset": OPSET, "file": path.name, "onnx_sha256": osha}
+    tmp = _atomic_tmp(card, ".json.part")
+    try:
+        Path(tmp).write_text(json.dumps(info, indent=1))
+        os.replace(tmp, card)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    got = verified(card, wsha)
+    if got is None:
         raise RuntimeError("exported pose model does not verify")
-    return path
+    return got
 
 
 def letterbox(rgb: np.ndarray, imgsz: tuple[int, int], stride: int = 32) -> np.ndarray:

@@ -98,27 +98,33 @@ def test_onnx_rows_are_the_torch_rows_on_tennis_frames(detectors, shared_media: 
 
 
 def test_the_export_is_cached_and_verified_by_hash(detectors) -> None:
+    import json
+
     from models.persons.pose import default_pose_weights
-    from models.persons.runtime import cached_onnx_path, file_sha256, verified
+    from models.persons.runtime import card_path, ensure_onnx, file_sha256, verified
 
     _, onnx, cache = detectors
-    wsha = file_sha256(default_pose_weights())
+    weights = default_pose_weights()
+    wsha = file_sha256(weights)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CLIPDESK_CACHE_DIR", str(cache))
-        path = cached_onnx_path(wsha)
-    assert path.is_file() and path.parent == cache / "pose"
-    assert verified(path, wsha)
-    assert not verified(path, "0" * 64)  # other weights
+        card = card_path(wsha)
+        path = verified(card, wsha)
+        assert path is not None and path.parent == cache / "pose" and path.suffix == ".onnx"
+        assert ensure_onnx(weights, None) == path  # from the cache: no export (no model given)
+    assert verified(card, "0" * 64) is None  # other weights
+    info = json.loads(card.read_text())
     altered = path.with_name("altered.onnx")
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     altered.write_bytes(bytes(data))
-    path.with_suffix(".json").replace(altered.with_suffix(".json"))
-    try:
-        assert not verified(altered, wsha)  # bytes that do not match the card are never loaded
-        assert not verified(path, wsha)  # and a file without its card neither
-    finally:
-        altered.with_suffix(".json").replace(path.with_suffix(".json"))
+    other = card.with_name("other.json")
+    other.write_text(json.dumps({**info, "file": altered.name}))
+    assert verified(other, wsha) is None  # bytes that do not match the card are never loaded
+    other.write_text(json.dumps({**info, "file": "../" + path.name}))
+    assert verified(other, wsha) == path  # only a file inside the cache folder, by name
+    other.write_text("{not json")
+    assert verified(other, wsha) is None
 
 
 def test_torch_takes_over_with_one_log_line(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
