@@ -156,6 +156,30 @@ def _update_fingerprint(project: Project, vid: int, path: Path) -> None:
         c.execute("UPDATE videos SET fingerprint=? WHERE id=?", (fingerprint(path), vid))
 
 
+def settle_rate(project: Project, vid: int, path: Path, times: Any) -> bool:
+    """At the end of a follow: the rate probed from the recording's first packets is checked
+    against the decoded frame times (their median step); when they disagree by more than 1 % the
+    finished file is probed again and its rate stored. True when the rate was corrected."""
+    import numpy as np
+
+    v = project.video(vid)
+    steps = np.diff(np.asarray(times, dtype=np.float64))
+    steps = steps[steps > 0]
+    if steps.size < 2:
+        return False
+    measured = 1.0 / float(np.median(steps))
+    if abs(measured - v.rate.fps) <= 0.01 * v.rate.fps:
+        return False
+    try:
+        info = probe(path)
+    except MediaError:
+        return False
+    if abs(info.rate.fps - measured) > 0.01 * measured or info.rate == v.rate:
+        return False
+    project.set_rate(vid, info.rate, info.vfr)
+    return True
+
+
 def _claim(project: Project, video: VideoRecord, stages: Sequence[Stage]) -> dict[str, int]:
     with project.transaction():
         busy = [r for r in project.live_runs() if r.pid != os.getpid() or not r.here]
@@ -370,6 +394,9 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 report.warnings.append(f"{result.corrupt_packets} corrupt packet(s) skipped")
             project.set_frame_times(vid, result.frame_times)
             _update_fingerprint(project, vid, media_path)
+            if settle_rate(project, vid, media_path, result.frame_times):
+                tell(f"frame rate corrected to {project.video(vid).rate.fps:g} fps (the start of the "
+                     "recording gave another)")
             fresh = project.video(vid)
             for lv in lives:
                 ctx = ctxs[lv.name]

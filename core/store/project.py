@@ -483,6 +483,16 @@ class Project:
     def videos(self) -> list[VideoRecord]:
         return [self._video_from_row(r) for r in self._q("SELECT * FROM videos ORDER BY id")]
 
+    def set_rate(self, video_id: int, rate: Rate, vfr: bool) -> None:
+        """Correct a video's nominal rate (a growing recording probed from its first packets may
+        have guessed it); frames stay frames, their times follow the new rate."""
+        with self.transaction() as c:
+            info = json.loads(c.execute("SELECT info FROM videos WHERE id=?", (video_id,)).fetchone()[0])
+            info["rate"] = {"num": rate.num, "den": rate.den}
+            info["vfr"] = bool(vfr)
+            c.execute("UPDATE videos SET fps_num=?, fps_den=?, info=? WHERE id=?",
+                      (rate.num, rate.den, json.dumps(info), video_id))
+
     def set_frame_times(self, video_id: int, times: np.ndarray) -> None:
         """Record the exact decoded frame table (count, duration and VFR times)."""
         times = np.asarray(times, dtype=np.float64)
