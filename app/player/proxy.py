@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from core.media.reader import open_container
+from core.userdirs import cache_dir as user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,7 @@ def gop_seconds(path: str | os.PathLike[str], max_packets: int = 1500) -> float 
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("CLIPDESK_CACHE_DIR")
-    if env:
-        return Path(env) / "proxies"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("ClipDesk", "ClipDesk")) / "proxies"
+    return user_cache_dir("proxies")
 
 
 def proxy_path(video: str | os.PathLike[str]) -> Path:

@@ -16,7 +16,6 @@ the image (clipped to it). Rows agree with the torch path to float noise (tests/
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -30,6 +29,7 @@ import cv2
 import numpy as np
 
 from core.persons.poses import N_KPT
+from core.userdirs import cache_dir as user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +43,13 @@ DET_COLS = 5 + 3 * N_KPT
 
 def cache_dir() -> Path:
     """``$CLIPDESK_CACHE_DIR/pose`` or the user's cache folder (``XDG_CACHE_HOME/ClipDesk/pose``)."""
-    env = os.environ.get("CLIPDESK_CACHE_DIR")
-    if env:
-        return Path(env) / "pose"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("ClipDesk", "ClipDesk")) / "pose"
+    return user_cache_dir("pose")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from models.trust import sha256_file
+
+    return sha256_file(path)
 
 
 def _torch_version() -> str:
