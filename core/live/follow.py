@@ -42,6 +42,7 @@ from core.pipeline import Stage, StageContext
 from core.progress import Task, ensure_task
 from core.segments import EVENT, HIGHLIGHT, Segment
 from core.store.project import Project, VideoRecord
+from core.timebase import FrameClock
 
 log = logging.getLogger(__name__)
 
@@ -192,23 +193,22 @@ def _claim(project: Project, video: VideoRecord, stages: Sequence[Stage]) -> dic
                 for st in stages}
 
 
-def goal_stem(project: Project, video: VideoRecord, event: Segment, committed: int) -> tuple[int, str]:
-    """The frame of a score change's still and the files' name: its time on the video's clock as
-    known now (a growing recording's rate is a guess until its frame times are stored)."""
+def goal_stem(clk: FrameClock, event: Segment, committed: int) -> tuple[int, str]:
+    """The frame of a score change's still and the files' name: its time on the video's clock
+    ``clk`` as known now (a growing recording's rate is a guess until its frame times are stored)."""
     f = max(0, min(event.start_frame, committed - 1))
-    t = project.clock(video.id).time(f)
+    t = clk.time(f)
     stem = f"goal_{int(t // 60):02d}m{int(t % 60):02d}s_{(event.label or 'score').replace(' ', '')[:24]}"
     return f, "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in stem)
 
 
-def goal_media(project: Project, video: VideoRecord, path: Path, event: Segment, out_dir: Path,
+def goal_media(clk: FrameClock, video: VideoRecord, path: Path, event: Segment, out_dir: Path,
                committed: int) -> list[Path]:
     """A still at the score change and a GIF of the seconds before it, into ``out_dir``."""
     from core.export import clip as ce
 
-    clk = project.clock(video.id)
     fps = video.rate.fps
-    f, stem = goal_stem(project, video, event, committed)
+    f, stem = goal_stem(clk, event, committed)
     out_dir.mkdir(parents=True, exist_ok=True)
     still = ce.export_still(str(path), clk, f, out_dir / f"{stem}.jpg", rotation=video.info.rotation)
     a = max(0, f - int(round(6 * fps)))
@@ -291,7 +291,8 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         later reading moved or withdrew, or whose time the stored frame times corrected, loses its
         files (ours), a new one gets them."""
         assert opts.goals_dir is not None
-        now = {goal_stem(project, fresh, e, committed): e for e in events}
+        clk = project.clock(fresh.id)
+        now = {goal_stem(clk, e, committed): e for e in events}
         for key in [k for k in goal_files if k not in now]:
             for f in goal_files.pop(key):
                 f.unlink(missing_ok=True)
@@ -301,7 +302,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
             if key in goal_files:
                 continue
             try:
-                files = goal_media(project, fresh, media_path, ev, opts.goals_dir, committed)
+                files = goal_media(clk, fresh, media_path, ev, opts.goals_dir, committed)
             except (ClipDeskError, OSError) as e:
                 tell(f"score change at frame {ev.start_frame}: no still/GIF ({e})")
                 files = []

@@ -111,9 +111,10 @@ def _palette_lut(palette: np.ndarray) -> np.ndarray:
     return lut
 
 
-def colour_mask(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """uint8 mask of the pixels within ``_COLOUR_DIST`` (Lab) of a field colour."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB) >> 2
+def colour_mask(rgb: np.ndarray, palette: np.ndarray, lab: np.ndarray | None = None) -> np.ndarray:
+    """uint8 mask of the pixels within ``_COLOUR_DIST`` (Lab) of a field colour (``lab``: the
+    frame in Lab, uint8, when the caller has it)."""
+    lab = (cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB) if lab is None else lab) >> 2
     idx = (lab[..., 0].astype(np.int32) << 12) | (lab[..., 1].astype(np.int32) << 6) | lab[..., 2]
     return _palette_lut(palette)[idx]
 
@@ -185,7 +186,8 @@ def find_field(rgb: np.ndarray, palette: np.ndarray | None = None) -> FieldView 
     pal = field_palette(rgb) if palette is None else palette
     if pal is None:
         return None
-    colour = colour_mask(rgb, pal)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)  # once: the colour mask and the view's paint test
+    colour = colour_mask(rgb, pal, lab)
     region = _region(colour)
     h, w = region.shape
     ground = float((region[: max(1, h // 12)] > 0).mean()) >= 0.6
@@ -206,7 +208,7 @@ def find_field(rgb: np.ndarray, palette: np.ndarray | None = None) -> FieldView 
         white = float((white_px > 0).sum()) / n_region
         big = (region > 0).mean() >= 0.35
     ok = big and top < 0.6 and line_px >= 0.15 * w and white < 0.1
-    view = FieldView(colour, region, lines, pal, bool(ok), cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB) if ok else None)
+    view = FieldView(colour, region, lines, pal, bool(ok), lab if ok else None)
     if ok and ground:  # court lines are long; letters of a caption on a rock are not
         view.ok = int(_main_lines(view).sum()) >= 0.15 * w
     return view

@@ -30,6 +30,7 @@ import numpy as np
 
 from core.persons.poses import N_KPT
 from core.userdirs import cache_dir as user_cache_dir
+from models.trust import sha256_file as file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,6 @@ DET_COLS = 5 + 3 * N_KPT
 def cache_dir() -> Path:
     """``$CLIPDESK_CACHE_DIR/pose`` or the user's cache folder (``XDG_CACHE_HOME/ClipDesk/pose``)."""
     return user_cache_dir("pose")
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    from models.trust import sha256_file
-
-    return sha256_file(path)
 
 
 def _torch_version() -> str:

@@ -26,8 +26,8 @@ def test_a_wrong_probed_rate_is_corrected_from_the_frame_times(tmp_path):
         times = np.arange(80) / 10.0
         p.set_frame_times(vid, times)
         goal = Segment(EVENT, 60, 61, "goal")
-        assert goal_stem(p, p.video(vid), goal, 80)[1].startswith("goal_00m03s")  # the wrong clock
+        assert goal_stem(p.clock(vid), goal, 80)[1].startswith("goal_00m03s")  # the wrong clock
         assert settle_rate(p, vid, mp4, times)
         assert p.video(vid).rate == Rate(10, 1) and p.video(vid).info.rate == Rate(10, 1)
-        assert goal_stem(p, p.video(vid), goal, 80)[1].startswith("goal_00m06s")
+        assert goal_stem(p.clock(vid), goal, 80)[1].startswith("goal_00m06s")
         assert not settle_rate(p, vid, mp4, times)  # right already: nothing to do

@@ -92,7 +92,9 @@ class Driver:
         return [s.name for s in order_stages(self._stages[key], self.wanted)]
 
     def probe(self, job: Job) -> None:
-        job.info = probe(job.path)  # MediaError: one line, the project untouched
+        """``job.info``, probed once (the longest-first order probes every video before planning)."""
+        if job.info is None:
+            job.info = probe(job.path)  # MediaError: one line, the project untouched
 
     def prepare(self, job: Job) -> dict[str, Any] | None:
         """Plan and claim ``job``; the worker's payload, or None when every stage is up to date."""
