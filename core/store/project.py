@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
-import sqlite_utils
 
 from core.errors import ProjectError
 from core.media.reader import MediaInfo
@@ -42,6 +41,7 @@ from core.store.fingerprint import candidates, fingerprint, mismatch
 from core.store.health import (APPLICATION_ID, DB_ERRORS, DamagedProjectError, describe,
                                is_corruption, preflight)
 from core.store.migrations import LATEST, migrate
+from core.store.sqlite_lib import sqlite_utils
 from core.timebase import FrameClock, Rate
 
 PROJECT_SUFFIX = ".clipdesk"
