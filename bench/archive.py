@@ -22,6 +22,12 @@ the same run, on copies of the same files:
 ``--tuning`` runs part 1 on the tuning clips the engine's fixed costs were profiled on
 (``TUNING_CLIPS``) instead of the held-out ones, for checks while changing the engine.
 
+``--cluster`` runs the Ray side against a running cluster (what an archive deployment has,
+``docs/scale.md``): after the local side, a head node is started with ``ray start --head`` on a
+loopback port (all this machine's CPUs, a private token and temp dir; its own start is timed and
+reported apart), the Ray side joins it with ``--address``, and the node is stopped at the end.
+Without it, each Ray run starts a private instance and its start counts in its wall time.
+
 ``--json FILE`` keeps the results; ``--keep DIR`` the files (and reuses the rendered edit). The
 machine is usually shared: compare the two sides of one run only (ratios), never absolute seconds
 across runs.
@@ -30,10 +36,14 @@ across runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -121,8 +131,55 @@ def f1(found: list[int], truth: list[int], tol: int) -> float:
     return 2 * tp / (len(found) + len(truth)) if (found or truth) else 1.0
 
 
+class Cluster:
+    """A one-node Ray cluster on loopback (``ray start --head --block``), private token and dirs."""
+
+    def __init__(self, work: Path) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="cdbc-", dir="/tmp"))  # short: Ray's socket paths
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.env = dict(os.environ, HOME=str(self.home), RAY_AUTH_MODE="token",
+                        RAY_AUTH_TOKEN=secrets.token_hex(16), RAY_USAGE_STATS_ENABLED="0")
+        self.env.pop("RAY_ADDRESS", None)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start_s = 0.0
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = self.home / "head.log"
+        t0 = time.monotonic()
+        with open(log, "w") as out:
+            self.proc = subprocess.Popen(
+                [str(Path(sys.executable).with_name("ray")), "start", "--head", "--port", str(self.port),
+                 "--node-ip-address", "127.0.0.1", "--num-cpus", str(os.cpu_count() or 1),
+                 "--include-dashboard", "false", "--temp-dir", str(self.home / "t"), "--block",
+                 "--disable-usage-stats"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        while "Ray runtime started" not in log.read_text():
+            if self.proc.poll() is not None or time.monotonic() - t0 > 180:
+                raise SystemExit(f"ray start --head failed: {log.read_text()[-1500:]}")
+            time.sleep(0.2)
+        self.start_s = round(time.monotonic() - t0, 1)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # `ray start --block` stops its node's processes
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # whatever the node left in its session
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
 def many_short(work: Path, n: int, stages: str, workers: list[int], repeat: int = 1,
-               names_: tuple[str, ...] = HELD_OUT_CLIPS) -> dict[str, Any]:
+               names_: tuple[str, ...] = HELD_OUT_CLIPS, cluster: bool = False) -> dict[str, Any]:
     clips = [MEDIA / "video" / c for c in names_ if (MEDIA / "video" / c).exists()][:n]
     if len(clips) < n:
         raise SystemExit(f"only {len(clips)} of the clips asked for are in {MEDIA}")
@@ -142,9 +199,24 @@ def many_short(work: Path, n: int, stages: str, workers: list[int], repeat: int 
     # cores the local side kept busy: on a machine with C cores, C / this bounds any engine's gain
     out["local_cpu_s"] = round(CPU_S[-1], 1)
     out["local_cores_used"] = round(CPU_S[-1] / max(wall_local, 1e-9), 2)
+    head = Cluster(work) if cluster else None
+    try:
+        if head is not None:
+            head.start()
+            out["cluster_start_s"] = head.start_s
+        _ray_sides(work, names, stages, workers, wall_local, out, head)
+    finally:
+        if head is not None:
+            head.stop()
+    return out
+
+
+def _ray_sides(work: Path, names: list[str], stages: str, workers: list[int], wall_local: float,
+               out: dict[str, Any], head: Cluster | None) -> None:
     for w in workers:
+        where = ["--address", head.address] if head is not None else []
         wall, r = clipdesk(["analyze", str(work / f"ray{w}"), "--stages", stages, "--engine", "ray", "--workers",
-                            str(w)])
+                            str(w), *where], env=head.env if head is not None else None)
         m = SUMMARY.search(r.stdout)
         busy, used, start, peak = (float(m.group(1)), int(m.group(2)), float(m.group(3)),
                                    int(m.group(4) or 0)) if m else (wall, w, 0.0, 0)
@@ -155,7 +227,6 @@ def many_short(work: Path, n: int, stages: str, workers: list[int], repeat: int 
                           "speedup_after_start": round(wall_local / busy, 2),
                           "identical_exports": f"{same}/{len(names)}",
                           "log": [ln[-160:] for ln in r.stdout.splitlines()[-(len(names) + 3):]]}
-    return out
 
 
 def long_split(work: Path, seed: int, seconds: float, parts: int, workers: int) -> dict[str, Any]:
@@ -217,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parts", type=int, default=4)
     ap.add_argument("--tuning", action="store_true",
                     help=f"the {len(TUNING_CLIPS)} tuning clips (profiling, checks) instead of the held-out ones")
+    ap.add_argument("--cluster", action="store_true",
+                    help="the Ray side joins a running one-node cluster (started apart, timed apart)")
     ap.add_argument("--skip-short", action="store_true")
     ap.add_argument("--skip-long", action="store_true")
     ap.add_argument("--json", type=Path)
@@ -238,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_short:
             clips = TUNING_CLIPS if args.tuning else HELD_OUT_CLIPS
             out["short"] = many_short(work, min(args.clips, len(clips)), args.stages,
-                                      [int(w) for w in args.workers.split(",")], args.repeat, clips)
+                                      [int(w) for w in args.workers.split(",")], args.repeat, clips,
+                                      cluster=args.cluster)
             out["short"]["split"] = "tuning" if args.tuning else "held-out"
             print(json.dumps(out["short"], indent=1), flush=True)
         if not args.skip_long:
