@@ -37,18 +37,20 @@ from core.live.decode import CommitPoint, follow_decode
 from core.live.reel import LIVE_KINDS, LiveReel, LiveReelStats
 from core.live.source import GrowingReader, HlsAssembler, assembled_path, is_playlist
 from core.live.stages import LiveStage
+from core.live.timeline import EndTimeline
 from core.media.reader import MediaInfo, probe
 from core.pipeline import Stage, StageContext
 from core.progress import Task, ensure_task
 from core.segments import EVENT, HIGHLIGHT, Segment
 from core.store.project import Project, VideoRecord
-from core.timebase import FrameClock
+from core.timebase import FrameClock, Rate
 
 log = logging.getLogger(__name__)
 
 LIVE_KEY = "live.{}"
 LIVE_REEL = "live_reel"  # StageContext.shared: the follow's LiveReel (covers searched while following)
 PREFIX_BYTES = 1 << 20
+SETTLE_FRAMES = 20  # decoded frames before the probed rate is checked against their times
 
 
 def live_key(video_id: int) -> str:
@@ -60,6 +62,7 @@ def live_key(video_id: int) -> str:
 class FollowOptions:
     every_s: float = 10.0  # media seconds between commits
     idle_s: float = 10.0  # no growth for this long ends the stream
+    closed_s: float = 1.0  # ... or this long once the writer seen holding the file has closed it
     until_s: float | None = None  # stop at this media time
     lag_limit_s: float = 20.0  # above this, and growing: do less
     reel_dir: Path | None = None  # reel hand-off at the end (None: none)
@@ -157,28 +160,59 @@ def _update_fingerprint(project: Project, vid: int, path: Path) -> None:
         c.execute("UPDATE videos SET fingerprint=? WHERE id=?", (fingerprint(path), vid))
 
 
-def settle_rate(project: Project, vid: int, path: Path, times: Any) -> bool:
-    """At the end of a follow: the rate probed from the recording's first packets is checked
-    against the decoded frame times (their median step); when they disagree by more than 1 % the
-    finished file is probed again and its rate stored. True when the rate was corrected."""
+def _measured_fps(times: Any) -> float | None:
     import numpy as np
 
-    v = project.video(vid)
     steps = np.diff(np.asarray(times, dtype=np.float64))
     steps = steps[steps > 0]
-    if steps.size < 2:
+    return 1.0 / float(np.median(steps)) if steps.size >= 2 else None
+
+
+def rate_agrees(project: Project, vid: int, times: Any) -> bool:
+    """The video's stored rate is within 1 % of the decoded frame times' median step."""
+    measured = _measured_fps(times)
+    fps = project.video(vid).rate.fps
+    return measured is not None and abs(measured - fps) <= 0.01 * fps
+
+
+def rate_of(fps: float) -> Rate:
+    """The rate a measured ``fps`` stands for: a whole number, an NTSC ``N*1000/1001``, else the
+    nearest fraction with a denominator up to 1001."""
+    from fractions import Fraction
+
+    n = round(fps)
+    if n and abs(n - fps) <= 0.002 * fps:
+        return Rate(n, 1)
+    ntsc = round(fps * 1.001)
+    if ntsc and abs(ntsc * 1000 / 1001 - fps) <= 0.002 * fps:
+        return Rate(ntsc * 1000, 1001)
+    return Rate.from_fraction(Fraction(fps).limit_denominator(1001))
+
+
+def settle_rate(project: Project, vid: int, path: Path, times: Any, live: bool = False) -> bool:
+    """At the end of a follow: the rate probed from the recording's first packets is checked
+    against the decoded frame times (their median step); when they disagree by more than 1 % the
+    file (finished, or grown well past its first packets at the first commits) is probed again and
+    its rate stored when it agrees with the frame times; ``live`` (a commit during the follow):
+    when the file still says otherwise, the rate the frame times stand for (:func:`rate_of`) is
+    stored, and the end checks it again against the finished file. True when the rate changed."""
+    v = project.video(vid)
+    measured = _measured_fps(times)
+    if measured is None:
         return False
-    measured = 1.0 / float(np.median(steps))
     if abs(measured - v.rate.fps) <= 0.01 * v.rate.fps:
         return False
     try:
-        info = probe(path)
+        info: MediaInfo | None = probe(path)
     except MediaError:
-        return False
-    if abs(info.rate.fps - measured) > 0.01 * measured or info.rate == v.rate:
-        return False
-    project.set_rate(vid, info.rate, info.vfr)
-    return True
+        info = None
+    if info is not None and abs(info.rate.fps - measured) <= 0.01 * measured and info.rate != v.rate:
+        project.set_rate(vid, info.rate, info.vfr)
+        return True
+    if live:
+        project.set_rate(vid, rate_of(measured), v.info.vfr)
+        return True
+    return False
 
 
 def _claim(project: Project, video: VideoRecord, stages: Sequence[Stage]) -> dict[str, int]:
@@ -277,6 +311,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
     timings: dict[str, Any] = {"sinks": {}, "finish": {}}
     t_start = time.monotonic()
     last_lag = [0.0]
+    rate_checked = [False]  # the probed rate agrees with the decoded frame times
     lowered_at = [-10]
     reader: GrowingReader | None = None
 
@@ -327,6 +362,13 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         c0 = time.monotonic()
         project.set_frame_times(vid, point.times)
         _update_fingerprint(project, vid, media_path)
+        if not rate_checked[0] and len(point.times) >= SETTLE_FRAMES:
+            settled = rate_agrees(project, vid, point.times)
+            if not settled and settle_rate(project, vid, media_path, point.times, live=True):
+                tell(f"frame rate corrected to {project.video(vid).rate.fps:g} fps from the frames decoded "
+                     "(the start of the recording gave another)")
+                settled = True
+            rate_checked[0] = settled  # else checked again at the next commit, and at the end
         fresh = project.video(vid)
         changed: set[str] = set()
         for lv in lives:
@@ -382,7 +424,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 timings["sinks"][lv.name] = round(time.monotonic() - t0, 2)  # models load here
             reader = GrowingReader(media_path, opts.idle_s, opts.poll_s, pump=pump,
                                    ended=assembler.end_reason if assembler is not None else None,
-                                   stop=stop_reason)
+                                   stop=stop_reason, closed_s=opts.closed_s if assembler is None else None)
             try:
                 result = follow_decode(info, reader, sinks, task, snapshot, commit, opts.every_s,
                                        opts.until_s)
@@ -390,6 +432,14 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 reader.close()
             t_end = time.monotonic()
             report.end_reason = reader.end_reason or "end of stream"
+            timeline = EndTimeline(min(reader.last_growth, reader.ended_at or t_end))
+            timeline.mark(f"end seen: {report.end_reason}", reader.ended_at or t_end)
+            timeline.mark("decode caught up (the sinks' own ends)", t_end)
+            if cutter is not None:  # the last live highlights are cut while the stages finish
+                try:
+                    cutter.queue_open(project, vid)
+                except (ClipDeskError, OSError, ValueError) as e:
+                    log.warning("follow: live reel: %s", e)
             task.check()
             if result.corrupt_packets:
                 report.warnings.append(f"{result.corrupt_packets} corrupt packet(s) skipped")
@@ -398,6 +448,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
             if settle_rate(project, vid, media_path, result.frame_times):
                 tell(f"frame rate corrected to {project.video(vid).rate.fps:g} fps (the start of the "
                      "recording gave another)")
+            timeline.mark("frame table, fingerprint and rate stored")
             fresh = project.video(vid)
             for lv in lives:
                 ctx = ctxs[lv.name]
@@ -407,6 +458,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 t0 = time.monotonic()
                 lv.finish(ctx)
                 timings["finish"][lv.name] = round(time.monotonic() - t0, 2)
+                timeline.mark(f"{lv.name} finished")
                 project.finish_run(ctx.run_id, "done", "followed live")
                 report.ran.append(lv.name)
                 if on_commit is not None:
@@ -416,6 +468,7 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
                 srcs = {lv.stage.source for lv in lives if hasattr(lv, "events")}
                 sync_goals([s for s in project.segments(vid, EVENT) if s.source in srcs], fresh,
                            len(result.frame_times))
+                timeline.mark("goal stills and GIFs of the final score changes")
             report.warnings.extend(str(w) for w in shared.get("warnings", []))
         except Cancelled:
             if cutter is not None:
@@ -438,10 +491,13 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
 
         final = {(s.start_frame, s.end_frame) for s in reel_segments(project, vid)[0]}
         try:  # the final highlights not cut during the follow: cut on two threads, then reused
-            cutter.queue_final(project, vid)
+            n = cutter.queue_final(project, vid)
         except (ClipDeskError, OSError, ValueError) as e:  # the reel cuts what is missing itself
             log.warning("follow: live reel: %s", e)
+            n = 0
+        timeline.mark(f"final highlights queued for cutting ({n} not cut during the follow)")
         cutter.stop(final)  # the queued cuts of the final reel are finished, the others dropped
+        timeline.mark("reel media cut (the queued cuts finished)")
         reuse = cutter.reuse
     t_reel = time.monotonic()
     timings["stages_done"] = round(t_reel - t_end, 2)
@@ -468,6 +524,8 @@ def follow(project: Project, source: str | os.PathLike[str], stages: Sequence[St
         state["live_reel"] = asdict(cutter.stats)
     report.finish_s = time.monotonic() - t_end
     timings["reel"] = round(time.monotonic() - t_reel, 2)
+    timeline.mark("reel written" if report.reel else "no reel")
+    timings["timeline"] = timeline.steps
     state["timings"] = timings
     report.notes = notes
     state.update(state="ended", end=report.end_reason, finish_s=round(report.finish_s, 2), ended_at=time.time(),

@@ -52,16 +52,44 @@ LIVE_KINDS = ("horizontal", "gif", "still")  # what can be cut before the end (n
 NICE = 10
 
 
-def _cover_key(start: int, end: int, trans: Sequence[tuple[int, int]], size: tuple[int, int] | None,
-               rotation: int) -> str:
-    """What the frames read for the cover of ``[start, end)`` depend on: its bounds, the transitions
-    that touch it and the picture geometry. Not the poses: they only weigh the frames read
-    (:func:`core.highlights.project.choose_cover` with ``sampled``), so the final persons pass
-    re-linking the tracks does not make the end read them again."""
-    h = hashlib.sha1(repr((start, end, size, rotation)).encode())
-    near = sorted((a, b) for a, b in trans if b >= start - 4 and a <= end + 4)
-    h.update(repr(near).encode())
-    return h.hexdigest()
+def cover_frames(clk: FrameClock, start: int, end: int, trans: Sequence[tuple[int, int]]) -> list[int]:
+    """The frames :func:`core.highlights.project.sample_cover` reads for ``[start, end)`` (as
+    :func:`core.highlights.covers.sample_cover_frames` picks them; a test holds the two equal)."""
+    from core.highlights.covers import in_spans
+    from core.highlights.project import _COVER_SAMPLES, cover_spans
+
+    start, end = max(0, int(start)), min(int(end), clk.frame_count)
+    if end <= start:
+        return []
+    margin = min(2, (end - start) // 4)
+    lo, hi = start + margin, end - margin
+    n = max(1, min(_COVER_SAMPLES, hi - lo))
+    frames = sorted({int(round(lo + (hi - lo - 1) * i / max(1, n - 1))) for i in range(n)})
+    spans = cover_spans(trans)
+    return [f for f in frames if not in_spans(f, spans)] or frames
+
+
+def _cover_key(clk: FrameClock, start: int, end: int, trans: Sequence[tuple[int, int]],
+               size: tuple[int, int] | None, rotation: int) -> str:
+    """What the cover search of ``[start, end)`` reads: the frames (:func:`cover_frames`), their
+    times and the picture geometry. Not the transitions themselves (they only choose the frames and
+    mark the ones in a transition, which :meth:`LiveReel.choose_cover` sets again from the final
+    ones), so the final shots pass moving a transition elsewhere does not make the end read them
+    again; nor the poses (they only weigh the frames read)."""
+    frames = cover_frames(clk, start, end, trans)
+    times = [round(clk.time(f), 4) for f in frames]
+    return hashlib.sha1(repr((frames, times, size, rotation)).encode()).hexdigest()
+
+
+def _with_transitions(sampled: Sequence[Any], trans: Sequence[tuple[int, int]]) -> list[Any]:
+    """The frames read, each marked in a transition or not by ``trans`` (as a search with them)."""
+    from dataclasses import replace
+
+    from core.highlights.covers import in_spans
+    from core.highlights.project import cover_spans
+
+    spans = cover_spans(trans)
+    return [replace(s, in_transition=in_spans(s.frame, spans)) for s in sampled]
 
 
 @dataclass
@@ -91,6 +119,7 @@ class LiveReelStats:
     covers_reused: int = 0
     covers_searched: int = 0  # cover searches the end did itself
     at_end: int = 0  # highlights first queued at the end (cut on two threads before the reel is written)
+    at_stream_end: int = 0  # live highlights queued when the stream ended, cut while the stages finish
     failed: list[str] = field(default_factory=list)
 
 
@@ -140,6 +169,18 @@ class LiveReel:
         if ready:
             self._queue(project, video_id, ready)
 
+    def queue_open(self, project: Project, video_id: int) -> int:
+        """When the stream ends, before the stages finish: queue the live highlights not queued
+        yet (the last ones, not stable 20 s before the end), so the reel thread cuts them while
+        the stages finish; those the final pass keeps are reused, the others dropped by :meth:`stop`."""
+        from core.highlights.reel import reel_segments
+
+        rest = [s for s in reel_segments(project, video_id)[0] if (s.start_frame, s.end_frame) not in self._queued]
+        if rest and self.kinds:
+            self._queue(project, video_id, rest)
+            self.stats.at_stream_end += len(rest)
+        return len(rest)
+
     def queue_final(self, project: Project, video_id: int) -> int:
         """At the end, once the highlights are final: queue the reel's highlights that were not cut
         during the follow, so that :meth:`stop` cuts them on two threads (the caller's and the reel
@@ -169,7 +210,7 @@ class LiveReel:
                 self.stats.recut += 1  # the same moment with new bounds: cut again
             self._queued.add(b)
             self.stats.queued += 1
-            key = _cover_key(b[0], b[1], trans, self.source_size, self.rotation)
+            key = _cover_key(clk, b[0], b[1], trans, self.source_size, self.rotation)
             self._submit(_Job(b[0], b[1], str(s.attrs.get("title") or ""), clk, trans, poses, key, self.kinds))
 
     def _submit(self, job: _Job) -> None:
@@ -219,8 +260,9 @@ class LiveReel:
                 with self._lock:
                     self._reading.pop(job.cover_key, None)
                 reading.set()
+        marked = None if sampled is None else _with_transitions(sampled, job.trans)
         cover = choose_cover(src, job.clock, job.start, job.end, job.trans, job.poses, self.source_size,
-                             self.rotation, self._task, sampled=sampled)
+                             self.rotation, self._task, sampled=marked)
         stem = f"{job.start}_{job.end}"
         for kind in job.kinds:
             self._task.check()
@@ -286,9 +328,9 @@ class LiveReel:
                      task: Task | None = None) -> dict[str, Any] | None:
         """:func:`core.highlights.project.choose_cover`, from the search done during the follow
         when its inputs are the same."""
-        key = _cover_key(start, end, transitions, source_size, rotation)
         from core.highlights.project import choose_cover, sample_cover
 
+        key = _cover_key(clk, start, end, transitions, source_size, rotation)
         with self._lock:
             reading = self._reading.get(key)
         if reading is not None:  # the reel thread is reading these frames now: wait for them
@@ -297,6 +339,7 @@ class LiveReel:
             sampled = self._covers.get(key)
         if sampled is not None:
             self.stats.covers_reused += 1
+            sampled = _with_transitions(sampled, transitions)
         else:
             self.stats.covers_searched += 1
             sampled = sample_cover(path, clk, start, end, transitions, source_size, rotation, task)

@@ -3,7 +3,9 @@
 :class:`GrowingReader` is a read-only, non-seekable file object over a file that grows: ``read``
 returns what is there, waits (polling) while nothing new is, and returns ``b""`` at the end of the
 stream, which is: the source says so (HLS ``#EXT-X-ENDLIST`` and every listed segment appended),
-no growth for ``idle_s`` seconds (the writer closed the file or stopped), a stop request
+the writer closed the file and nothing grew for ``closed_s`` seconds (``core.live.holders``: a
+writer seen holding the file no longer does), no growth for ``idle_s`` seconds (the writer stopped,
+or closed it where that cannot be seen), a stop request
 (``--until``, cancel). The demuxer (PyAV over this object) therefore reads up to the live edge and
 waits there, like FFmpeg's ``file`` protocol with ``follow=1`` and ``rw_timeout``, but the end,
 the lag and cancel stay in our hands.
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from core.errors import ClipDeskError
+from core.live.holders import WriterWatch
 
 TS_PACKET = 188
 _MP4_BOXES = {b"styp", b"sidx", b"moof", b"mdat", b"prft", b"emsg", b"ftyp", b"moov", b"free", b"skip",
@@ -48,7 +51,8 @@ class GrowingReader:
 
     def __init__(self, path: str | os.PathLike[str], idle_s: float = 10.0, poll_s: float = 0.1,
                  pump: Callable[[], None] | None = None, ended: Callable[[], str | None] | None = None,
-                 stop: Callable[[], str | None] | None = None, start: int = 0) -> None:
+                 stop: Callable[[], str | None] | None = None, start: int = 0,
+                 closed_s: float | None = 1.0) -> None:
         self.path = Path(path)
         self._f = open(self.path, "rb")  # noqa: SIM115 - closed in close()
         if start:
@@ -62,6 +66,11 @@ class GrowingReader:
         self.last_growth = time.monotonic()
         self._last_pump = 0.0
         self.end_reason: str | None = None
+        self.ended_at: float | None = None  # monotonic time the end was seen
+        self.closed_s = closed_s  # None: the writer's closing is not watched (HLS: the playlist says)
+        self._watch = WriterWatch(self.path) if closed_s is not None else None
+        if self._watch is not None:
+            self._watch.look()
         self.waited_s = 0.0  # time spent at the live edge, waiting for the writer
 
     # PyAV wants these on a file object it reads through
@@ -98,18 +107,26 @@ class GrowingReader:
             why = self._stop() if self._stop is not None else None
             if why:
                 self.end_reason = why
+                self.ended_at = time.monotonic()
                 return b""
             self.pump(force=True)
             if self._ended is not None:
                 why = self._ended()
                 if why and self.size() <= self.pos:
                     self.end_reason = why
+                    self.ended_at = time.monotonic()
                     return b""
             if self.size() > self.pos:
                 continue
             idle = time.monotonic() - self.last_growth
             if idle >= self.idle_s:
                 self.end_reason = f"no new data for {self.idle_s:g} s (the writer stopped)"
+                self.ended_at = time.monotonic()
+                return b""
+            if (self._watch is not None and self.closed_s is not None and idle >= self.closed_s
+                    and self._watch.closed() and self.size() <= self.pos):
+                self.end_reason = f"the writer closed the file (no new data for {idle:.1f} s)"
+                self.ended_at = time.monotonic()
                 return b""
             time.sleep(self.poll_s)
             self.waited_s += self.poll_s

@@ -243,3 +243,50 @@ def test_cover_frames_read_by_decoding_on_equal_the_frames_read_by_seeking(recor
     assert [s.frame for s in on] == [s.frame for s in seek] and len(on) == 12
     for a, b in zip(on, seek):
         assert np.array_equal(a.image, b.image) and (a.sharpness, a.exposure) == (b.sharpness, b.exposure)
+
+
+def test_cover_frames_are_the_frames_the_cover_search_reads(recording, tmp_path):
+    """The cover key is made of the frames :func:`sample_cover` reads: the two pick the same frames
+    for short and long highlights, at the end of the video, with transitions inside and around."""
+    from core.highlights.project import sample_cover
+    from core.live.reel import cover_frames
+
+    with Project(tmp_path / "p.clipdesk") as p:
+        analyze(p, recording, _stages(["shots"]))
+        v = p.videos()[0]
+        clk = p.clock(v.id)
+        n = clk.frame_count
+        cases = [(50, 110, []), (0, 7, []), (10, 200, [(60, 64), (120, 121)]), (n - 40, n + 9, [(n - 30, n - 20)]),
+                 (100, 130, [(90, 140)])]
+        for a, b, trans in cases:
+            read = [s.frame for s in sample_cover(str(recording), clk, a, b, trans, v.info.display_size)]
+            assert cover_frames(clk, a, b, trans) == read, (a, b, trans)
+
+
+def test_covers_are_reused_when_the_final_shots_pass_moves_a_transition(recording, tmp_path):
+    """A transition the follow saw next to a highlight moves in the final shots pass: the frames read
+    are the same, so the end reads nothing again and chooses the cover a search at the end with the
+    final transitions chooses; a transition that changes which frames are read is searched."""
+    from core.highlights.project import choose_cover
+    from core.live.reel import cover_frames
+
+    with Project(tmp_path / "p.clipdesk") as p:
+        analyze(p, recording, _stages(["shots"]))
+        v = p.videos()[0]
+        clk = p.clock(v.id)
+        src, size, rot = str(recording), v.info.display_size, v.info.rotation
+        live_t, final_t = [(108, 112)], [(45, 49), (109, 114)]  # moved, and one more before it
+        assert cover_frames(clk, 50, 110, live_t) == cover_frames(clk, 50, 110, final_t)
+        cut = LiveReel(recording, tmp_path / "reel", ("still",), rot, size, stable_updates=1, behind_s=1.0, nice=0)
+        want_live = choose_cover(src, clk, 50, 110, live_t, None, size, rot)
+        got_live = cut.choose_cover(src, clk, 50, 110, live_t, None, size, rot)  # read (as during the follow)
+        assert got_live == want_live and cut.stats.covers_searched == 1
+        want = choose_cover(src, clk, 50, 110, final_t, None, size, rot)
+        assert cut.choose_cover(src, clk, 50, 110, final_t, None, size, rot) == want
+        assert cut.stats.covers_reused == 1 and cut.stats.covers_searched == 1
+        inside = [(78, 80)]  # a cut inside the highlight: other frames are read
+        assert cover_frames(clk, 50, 110, inside) != cover_frames(clk, 50, 110, live_t)
+        assert cut.choose_cover(src, clk, 50, 110, inside, None, size, rot) == choose_cover(
+            src, clk, 50, 110, inside, None, size, rot)
+        assert cut.stats.covers_searched == 2
+        cut.cleanup()
