@@ -10,8 +10,9 @@ shared real clips, looped shared speech as AAC commentary), remuxes it to MPEG-T
 - the lag behind the live edge at every commit: seconds since the writer started (the media
   written so far, at 1x) minus the media the follower had committed (target <= 30 s throughout);
 - the time from the end of the stream (the writer exits) to the follower exiting with the reel
-  and its clips written (target <= 60 s; includes the ``--idle`` seconds it waits to be sure the
-  writer stopped, reported apart);
+  and its clips written (target <= 60 s), step by step (the follower's end timeline: the end seen
+  -- the writer closing the file, or ``--idle`` without growth --, the decode's catch-up, each
+  stage's finish, the reel's cuts, the reel);
 - the follower's peak resident memory, and the pose-rate changes it made to keep up.
 
 Nothing in the follower was tuned on this stream (chunk 10 s, idle 10 s, lag limit 20 s were set
@@ -128,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"start-up (sinks made, models loaded) per stage: {t.get('sinks')}")
         print(f"end of stream -> every stage finished {t.get('stages_done')} s; per stage: {t.get('finish')}; "
               f"reel written in {t.get('reel')} s")
+    steps = t.get("timeline") or []
+    if steps:
+        print("end of stream -> reel, step by step (seconds after the recording last grew; the step's own time):")
+        for what, at, took in steps:
+            print(f"  +{at:6.1f} s  ({took:5.1f} s)  {what}")
+        last = float(steps[-1][1])
+        print(f"  follower's exit after its last step, and the writer's end to the last growth seen: "
+              f"{end_to_reel - last:.1f} s")
     if state.get("live_reel"):
         print(f"reel media cut during the follow: {state['live_reel']}")
     print(f"peak RSS of the follower {peak_gib:.2f} GiB (all children, writer included: {children:.2f} GiB)")

@@ -323,8 +323,120 @@ class LiveSearch(LiveStage):
         return set()
 
 
+class LiveActions(LiveStage):
+    """The starter detector's pose probes taken on the committed tracks during the follow
+    (:class:`core.live.probes.ProbeWorker`, a thread below the analysis), reused at the end: the
+    stage's own ``finish`` runs with a probe step that takes every (frame, crop) already answered
+    from the cache and answers only the rest, so the final actions are the offline ones."""
+
+    at_end = ("the starter's rules over every track, as offline; the pose probes answered during the "
+              "follow are reused, the rest taken then")
+
+    def __init__(self, stage: Stage, every: int = 1) -> None:
+        super().__init__(stage)
+        self.every = every
+        self.cache: Any = None
+        self.worker: Any = None
+        self._since = 0
+        self.stats: dict[str, Any] = {}
+
+    def _probing(self) -> bool:
+        st: Any = self.stage
+        return st.pose_probe is not None and st.model_path is None
+
+    def make_sinks(self, ctx: StageContext) -> list[Sink]:
+        from core.live.probes import ProbeCache, ProbeWorker
+        from models.actions.probe_model import batched
+
+        sinks = super().make_sinks(ctx)
+        if self._probing():
+            st: Any = self.stage
+            size = (int(ctx.info.display_size[0]), int(ctx.info.display_size[1]))
+            self.cache = ProbeCache(size)
+            self.worker = ProbeWorker(self.cache, ctx.info, lambda: batched(st.pose_probe()))
+        return sinks
+
+    def snapshot(self, point: CommitPoint) -> Any:
+        sink: Any = next((s for s in self.sinks if hasattr(s, "rows") and hasattr(s, "frames")), None)
+        if self.worker is None or sink is None:
+            return None
+        return list(sink.frames), list(sink.rows), tuple(sink.size)
+
+    def commit(self, ctx: StageContext, snap: Any, point: CommitPoint, changed: set[str]) -> set[str]:
+        from core.actions import starter
+        from core.actions.dataset import load_poses
+        from core.actions.motion import MotionGrid
+
+        self._since += 1
+        if self.worker is None or PERSON not in changed or self._since < self.every:
+            return set()
+        self._since = 0
+        table = load_poses(ctx.project, ctx.video.id)
+        if table is None:
+            return set()
+        motion = None
+        if snap is not None and snap[1]:
+            frames, rows, size = snap
+            motion = MotionGrid(np.asarray(frames, np.int64), np.stack(rows).astype(np.float32) / 255.0, *size)
+        req = starter.probe_requests(table, ctx.video.rate.fps, motion=motion)
+        self.worker.submit(table, req, ctx.project.clock(ctx.video.id))
+        return set()
+
+    def _probed(self, ctx: StageContext, table: Any, motion: Any) -> tuple[Any, int]:
+        """The stage's probe step (``ActionsStage._probed``) with the answers of the follow reused."""
+        from core.actions import starter
+        from core.actions.probe import keyframes, open_reader, with_probes
+        from core.errors import Cancelled, ClipDeskError
+        from models.actions.probe_model import batched
+
+        st: Any = self.stage
+        own = type(st)._probed  # the stage's own step (the instance's is this one during finish)
+        if st.pose_probe is None or self.cache is None:
+            return own(st, ctx, table, motion)
+        req = starter.probe_requests(table, ctx.video.rate.fps, motion=motion)
+        if not req:
+            return table, 0
+        try:
+            miss = self.cache.missing(table, req)
+            asked = sum(len(v) for v in req.values())
+            self.stats.update(requests=asked, answered_during_follow=asked - sum(len(v) for v in miss.values()))
+            if miss:
+                detect = self.worker.detect if self.worker is not None and self.worker.detect is not None \
+                    else batched(st.pose_probe())
+                clock = ctx.project.clock(ctx.video.id)
+                frames = [f for fr in miss.values() for f in fr]
+                keys = keyframes(ctx.info.path, clock, min(frames), max(frames))
+                with open_reader(ctx.info, clock) as reader:
+                    self.cache.fill(reader, table, miss, detect, check=ctx.task.check, keys=keys)
+            rows = self.cache.rows_for(table, req)
+        except Cancelled:
+            raise
+        except ClipDeskError as e:  # as the stage: no pose model, or the video cannot be read again
+            log.warning("actions: no pose probes (%s)", e)
+            return table, 0
+        except ValueError as e:  # frames of another size than the cache's: the stage's own step
+            log.warning("actions: cached probes unusable (%s); probing again", e)
+            return own(st, ctx, table, motion)
+        return with_probes(table, rows), len(rows)
+
+    def finish(self, ctx: StageContext) -> None:
+        st: Any = self.stage
+        if self.worker is not None:
+            self.worker.stop()
+            self.stats["worker_errors"] = list(self.worker.errors)
+        if self.cache is None or not hasattr(st, "_probed"):
+            st.finish(ctx)
+            return
+        st._probed = self._probed  # this instance only: the stage's finish, with the cached probes
+        try:
+            st.finish(ctx)
+        finally:
+            del st._probed
+        log.info("actions: %s", self.stats)
+
+
 _MODEL_LIVE = {"persons": LivePersons, "scoreboard": LiveScoreboard, "speech": LiveSpeech,
-               "search": LiveSearch}
+               "search": LiveSearch, "actions": LiveActions}
 
 
 def live_stage(stage: Stage) -> LiveStage:
@@ -333,5 +445,5 @@ def live_stage(stage: Stage) -> LiveStage:
     return make(stage) if make is not None else core_live_stage(stage)
 
 
-__all__ = ["ChunkedSpeechSink", "LivePersons", "LiveScoreboard", "LiveSearch", "LiveSpeech", "Task",
+__all__ = ["ChunkedSpeechSink", "LiveActions", "LivePersons", "LiveScoreboard", "LiveSearch", "LiveSpeech", "Task",
            "live_stage"]
