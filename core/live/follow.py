@@ -181,11 +181,13 @@ def rate_of(fps: float) -> Rate:
     from fractions import Fraction
 
     n = round(fps)
-    if n and abs(n - fps) <= 0.002 * fps:
+    if n and abs(n - fps) <= 0.0002 * fps:
         return Rate(n, 1)
     ntsc = round(fps * 1.001)
-    if ntsc and abs(ntsc * 1000 / 1001 - fps) <= 0.002 * fps:
+    if ntsc and abs(ntsc * 1000 / 1001 - fps) <= 0.0002 * fps:
         return Rate(ntsc * 1000, 1001)
+    if n and abs(n - fps) <= 0.002 * fps:
+        return Rate(n, 1)
     return Rate.from_fraction(Fraction(fps).limit_denominator(1001))
 
 

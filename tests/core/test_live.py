@@ -292,3 +292,36 @@ def test_fmp4_hls_and_a_growing_matroska_file(media, tmp_path):
         rep = follow(p, grow, _stages(["shots"]), _live, options=opts)
         assert rep.commits >= 3 and _results(p)["shots"] == off["shots"]
     fw.join()
+
+
+def test_the_end_is_the_writer_closing_the_file_not_only_idle_time(tmp_path):
+    """A writer seen holding the file closes it: the stream ends after ``closed_s`` without growth,
+    long before ``idle_s``; a file no writer was ever seen holding waits ``idle_s`` (a writer we
+    cannot see, or one that opens the file for each append, is not taken for a closed one)."""
+    import time
+
+    from core.live.holders import held_for_writing
+
+    f = tmp_path / "grow.bin"
+    w = open(f, "ab")  # noqa: SIM115 - closed below: the writer
+    w.write(b"abc")
+    w.flush()
+    assert held_for_writing(f) is True
+    r = GrowingReader(f, idle_s=30, poll_s=0.02, closed_s=0.3)
+    assert r.read(10) == b"abc"
+    w.write(b"de")
+    w.flush()
+    assert r.read(10) == b"de"
+    w.close()
+    assert held_for_writing(f) is False
+    t0 = time.monotonic()
+    assert r.read(10) == b""
+    assert "writer closed the file" in (r.end_reason or "") and time.monotonic() - t0 < 10
+    r.close()
+    never = GrowingReader(f, idle_s=0.8, poll_s=0.02, closed_s=0.1)  # no writer seen: --idle decides
+    assert never.read(10) == b"abcde"
+    t0 = time.monotonic()
+    assert never.read(10) == b"" and "no new data for 0.8 s" in (never.end_reason or "")
+    assert time.monotonic() - t0 >= 0.7
+    never.close()
+    assert held_for_writing(tmp_path / "gone.bin") is None
