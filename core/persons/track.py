@@ -114,10 +114,23 @@ def link_tracks(samples: Sequence[tuple[int, np.ndarray]], shots: Sequence[tuple
                     if int(ok.sum()) > 1:  # two look-alikes where it was lost (a crowded tactical
                         ok[:] = False      # view): which one it is cannot be told, a new track
                 cost[i] = np.where(ok, c, _BIG)
-            ri, ci = linear_sum_assignment(cost)
-            for i, j in zip(ri, ci):
-                if cost[i, j] < _BIG:
-                    assign[int(j)] = i
+            # matching cascade: the tracks seen most recently choose first, each age among the
+            # detections the younger ones left. One assignment over all made a track unseen for
+            # a second (a wide gate) take the person next to a track seen a moment ago, which
+            # then took a stranger: swapped ids (the near tennis player after a missed sample)
+            ages = np.array([frame - t.frame for t in live])
+            free = np.ones(len(d), bool)
+            for age in np.unique(ages):
+                rows_i = np.flatnonzero(ages == age)
+                cols_j = np.flatnonzero(free)
+                if not len(cols_j):
+                    break
+                sub = cost[np.ix_(rows_i, cols_j)]
+                ri, ci = linear_sum_assignment(sub)
+                for i, j in zip(ri, ci):
+                    if sub[i, j] < _BIG:
+                        assign[int(cols_j[j])] = int(rows_i[i])
+                        free[cols_j[j]] = False
         for j in range(len(d)):
             det = d[j]
             c = _centre(det[0:4])
