@@ -395,13 +395,14 @@ class PersonsStage(Stage):
 
     name = "persons"
     model = MODEL_NAME
-    version = "10"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
+    version = "11"  # 2: plausibility, field blobs, confirmation, stitching, roles; 3: moving ball, re-id;
     # 4: blob splitting by a per-row player height, outdoor courts, far tile while a far player is
     # missed, field blobs between pose samples on tactical views; 5: those blobs off by default;
     # 6: boxes carried by optical flow between pose samples, a shot's field kept on a sample whose
     # lines fade, officials found before the team split; 7: no hole in the samples after fast motion;
     # 8: field blobs between pose samples on tactical views on again; 9: no field blob of line paint;
-    # 10: a track confirmed against the samples of its shot within 5 s of it
+    # 10: a track confirmed against the samples of its shot within 5 s of it; 11: the tracker's
+    # matching cascade (the most recently seen tracks choose first: no swapped ids)
     requires = ("shots",)
     tracks = (PERSON,)
 
